@@ -1,0 +1,47 @@
+"""The Litestar application: routes, error handlers, OpenAPI, and the process lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+
+from api.deps import provide_principal, provide_services
+from api.errors import HANDLERS
+from api.files import FileController
+from api.health import health, ready
+from api.logs import configure, request_id_middleware
+from api.services import running
+from api.serving import serve_image
+from api.uploads import UploadController
+from application.settings import Settings
+
+
+def create_app(settings: Settings, database_url: str, *, with_projections: bool) -> Litestar:
+    configure(settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with running(settings, database_url, with_projections) as services:
+            app.state.services = services
+            yield
+
+    api = Router(path="/api/v1", route_handlers=[UploadController, FileController])
+    return Litestar(
+        route_handlers=[api, serve_image, health, ready],
+        dependencies={"who": Provide(provide_principal), "services": Provide(provide_services)},
+        exception_handlers=HANDLERS,
+        lifespan=[lifespan],
+        middleware=[request_id_middleware],
+        openapi_config=OpenAPIConfig(
+            title="Pichr API", version="1.0.0", path="/api/v1/schema",
+            description="Self-hosted, event-sourced image hosting (Pichr v1 API).",
+            render_plugins=[ScalarRenderPlugin()],
+        ),  # fmt: skip
+        request_max_body_size=1024 * 1024,
+        debug=False,
+    )

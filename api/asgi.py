@@ -1,0 +1,20 @@
+"""ASGI factories the server imports in each worker process (settings come from the env)."""
+
+from __future__ import annotations
+
+import os
+
+from litestar import Litestar
+
+from api.app import create_app
+from application.database import resolve_database_url
+from application.settings import Settings
+
+EMBED_PROJECTIONS = "PICHR_EMBED_PROJECTIONS"  # set by `pichr serve`, not by `pichr api`
+
+
+def app() -> Litestar:
+    settings = Settings.from_env()
+    database_url = resolve_database_url(settings.database_url, settings.data_dir)
+    with_projections = os.environ.get(EMBED_PROJECTIONS) == "1"
+    return create_app(settings, database_url, with_projections=with_projections)

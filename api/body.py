@@ -1,0 +1,38 @@
+"""A file-like view of the request body for code running in a worker thread.
+
+Each read pulls the next chunk from the event loop when the current one is used up, so at
+most one chunk is held at a time. Reads may be short; only EOF returns b"".
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio.from_thread
+
+
+class ThreadBodyReader:
+    def __init__(self, stream: AsyncIterator[bytes]) -> None:
+        self._stream = stream
+        self._chunk = b""
+        self._offset = 0
+        self._done = False
+
+    async def _next(self) -> bytes:
+        try:
+            return await self._stream.__anext__()
+        except StopAsyncIteration:
+            return b""
+
+    def read(self, size: int = -1) -> bytes:
+        while self._offset >= len(self._chunk):
+            if self._done:
+                return b""
+            self._chunk, self._offset = anyio.from_thread.run(self._next), 0
+            if not self._chunk:
+                self._done = True
+                return b""
+        end = len(self._chunk) if size < 0 else min(len(self._chunk), self._offset + size)
+        data = self._chunk[self._offset : end]
+        self._offset = end
+        return data

@@ -1,0 +1,109 @@
+"""One table from errors to HTTP, and the error body every failure uses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
+
+from application.blobs import BlobStoreUnavailableError
+from application.guarded import SniffFailedError, TooLargeError
+from application.imaging import UnsupportedMediaError
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    GoneError,
+    InvalidInputError,
+    NotFoundError,
+)
+
+log = logging.getLogger("pichr.api")
+
+STATUS: dict[type[DomainError], tuple[int, str]] = {
+    NotFoundError: (404, "Not Found"),
+    GoneError: (410, "Gone"),
+    ConflictError: (409, "Conflict"),
+    ForbiddenError: (403, "Forbidden"),
+    InvalidInputError: (400, "Bad Request"),
+    TooLargeError: (413, "Payload Too Large"),
+    SniffFailedError: (415, "Unsupported Media Type"),
+    UnsupportedMediaError: (415, "Unsupported Media Type"),
+}
+NAMES = {
+    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone",
+    413: "Payload Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
+    429: "Too Many Requests", 451: "Unavailable For Legal Reasons", 500: "Internal Server Error",
+    503: "Service Unavailable",
+}  # fmt: skip
+_AT = re.compile(r"at `\$\.?([^`]*)`")
+
+
+class ApiError(HTTPException):
+    """An HTTP error raised by a controller, with structured details."""
+
+    def __init__(self, status: int, message: str, **details: Any) -> None:
+        super().__init__(status_code=status, detail=message, extra=details)
+
+
+def error_response(status: int, message: str, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:  # fmt: skip
+    body = {"error": NAMES.get(status, "Error"), "message": message, "details": details or {}}
+    return Response(body, status_code=status, headers=headers)
+
+
+def handle_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    status = next((code for kind, (code, _) in STATUS.items() if isinstance(exc, kind)), 400)
+    return error_response(status, exc.message, dict(exc.details))
+
+
+def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    details: dict[str, Any] = {}
+    if isinstance(exc, ValidationException):
+        details = {"fields": _fields(exc.extra)}
+        return error_response(400, "The request is malformed or a field is invalid.", details)
+    if isinstance(exc.extra, dict):
+        details = exc.extra
+    headers = dict(exc.headers or {})
+    return error_response(exc.status_code, str(exc.detail), details, headers or None)
+
+
+def handle_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("dependency unavailable: %s", exc)
+    return error_response(503, "A backing service is unavailable; retry shortly.",
+                          headers={"Retry-After": "1"})  # fmt: skip
+
+
+def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "An unexpected error occurred.")
+
+
+def _fields(extra: Any) -> list[dict[str, str]]:
+    fields = []
+    for item in extra if isinstance(extra, list) else []:
+        message = str(item.get("message", ""))
+        key = item.get("key") or (_AT.search(message).group(1) if _AT.search(message) else "")
+        fields.append({"field": str(key or "body"), "source": str(item.get("source", "body")),
+                       "message": message})  # fmt: skip
+    return fields
+
+
+HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: handle_domain,
+    HTTPException: handle_http,
+    BlobStoreUnavailableError: handle_unavailable,
+    OperationalError: handle_unavailable,
+    PoolTimeout: handle_unavailable,
+    StoreOperationalError: handle_unavailable,
+    StoreInterfaceError: handle_unavailable,
+    Exception: handle_unexpected,
+}

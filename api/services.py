@@ -1,0 +1,107 @@
+"""Everything a request handler needs, built once per process from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from api.auth import Authenticator
+from api.views import Urls
+from application.app import PichrApplication
+from application.blob_factory import make_blob_store
+from application.blobs import BlobStore
+from application.database import eventsourcing_env
+from application.files import FileCommands
+from application.settings import Settings
+from application.tally import ViewCounter
+from application.uploads import Uploads
+from projections.queries import ReadModels
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
+from projections.waiter import PositionWaiter
+
+log = logging.getLogger("pichr.api")
+NSFW_THRESHOLD = 0.8
+
+
+@dataclass
+class Services:
+    settings: Settings
+    app: PichrApplication
+    blobs: BlobStore
+    uploads: Uploads
+    files: FileCommands
+    reads: ReadModels
+    auth: Authenticator
+    waiter: PositionWaiter
+    counter: ViewCounter
+    urls: Urls
+    nsfw_threshold: float = NSFW_THRESHOLD
+    runners: list[ProjectionRunner] = field(default_factory=list)
+
+    async def caught_up(self, position: int, projection: str = "file_listing") -> bool:
+        if position <= 0:
+            return True
+        return await self.waiter.wait_for(projection, position, self.settings.read_wait_ms / 1000)
+
+
+def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> Services:
+    app = PichrApplication(env=eventsourcing_env(database_url, settings.db_pool_size))
+    blobs = make_blob_store(
+        data_dir=settings.data_dir, s3_endpoint=settings.s3_endpoint or None,
+        s3_bucket=settings.s3_bucket, s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key, s3_region=settings.s3_region,
+        s3_secure=settings.s3_secure,
+    )  # fmt: skip
+    reads = ReadModels(pool)
+    return Services(
+        settings=settings, app=app, blobs=blobs, uploads=Uploads(app, blobs),
+        files=FileCommands(app), reads=reads, auth=Authenticator(reads),
+        waiter=PositionWaiter(database_url), counter=ViewCounter(app),
+        urls=Urls(settings.base_url, settings.cdn_url),
+    )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, database_url: str, with_projections: bool
+                  ) -> AsyncIterator[Services]:  # fmt: skip
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        database_url, min_size=2, max_size=settings.db_pool_size, open=False, timeout=5
+    )
+    await pool.open(wait=False)
+    services = build(settings, database_url, pool)
+    if with_projections:
+        services.runners = [ProjectionRunner(database_url, p) for p in all_projections()]
+        for runner in services.runners:
+            runner.start_thread()
+    await services.waiter.start()
+    flusher = asyncio.create_task(_flush_forever(services))
+    try:
+        yield services
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        await asyncio.to_thread(_flush_quietly, services)
+        await services.waiter.stop()
+        for runner in services.runners:
+            runner.stop()
+        await pool.close()
+        services.app.close()
+
+
+async def _flush_forever(services: Services) -> None:
+    while True:
+        await asyncio.sleep(services.settings.tally_flush_seconds)
+        await asyncio.to_thread(_flush_quietly, services)
+
+
+def _flush_quietly(services: Services) -> None:
+    with contextlib.suppress(Exception):
+        services.counter.flush()

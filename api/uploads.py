@@ -1,0 +1,70 @@
+"""Upload routes: presign, the direct PUT, and finalize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+from litestar import Controller, Request, post, put
+
+from api.auth import require
+from api.body import ThreadBodyReader
+from api.errors import ApiError
+from api.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
+from api.services import Services
+from api.views import finalize_out
+from application.principal import Principal
+from application.uploads import UploadRequest
+
+
+class UploadController(Controller):
+    path = "/upload"
+    tags = ["uploads"]
+
+    @post("/presign", status_code=200, summary="Create an upload and its file record")
+    async def presign(self, data: PresignIn, who: Principal, services: Services) -> PresignOut:
+        if not who.is_anonymous:
+            require(who, "upload")
+        if data.bytes > services.settings.max_upload_bytes:
+            raise ApiError(413, "The file exceeds the size limit.", limit=services.settings
+                           .max_upload_bytes, declared=data.bytes)  # fmt: skip
+        req = UploadRequest(
+            filename=data.filename, mime=data.mime, bytes=data.bytes, sha256=data.sha256,
+            title=data.title, description=data.description, visibility=data.visibility,
+            tags=tuple(data.tags), expires_in=data.expiresIn,
+        )  # fmt: skip
+        made = await to_thread.run_sync(services.uploads.presign, who, req)
+        await services.caught_up(made.position)
+        url = f"{services.settings.base_url}/api/v1/upload/direct/{made.file_id}"
+        if made.upload_token:
+            url += f"?token={made.upload_token}"
+        return PresignOut(
+            uploadId=made.upload_id, uploadUrl=url, fileId=made.file_id, r2Key=made.blob_key,
+            message="File record created. PUT the bytes to uploadUrl, then call finalize.",
+            deleteToken=made.delete_token,
+        )  # fmt: skip
+
+    @put("/direct/{file_id:str}", request_max_body_size=None, summary="Upload the bytes")
+    async def direct(self, request: Request[Any, Any, Any], file_id: str, who: Principal,
+                     services: Services, token: str | None = None) -> DirectOut:  # fmt: skip
+        if not who.is_anonymous:
+            require(who, "upload")
+        reader = ThreadBodyReader(request.stream())
+        file = await to_thread.run_sync(services.uploads.store, who, file_id, token, reader)
+        return DirectOut(fileId=file_id, url=services.urls.image(file_id),
+                         mime=file.stored["mime"], bytes=file.stored["size"], status="ready")  # fmt: skip
+
+    @post("/finalize", status_code=200, summary="Verify the upload and publish the file")
+    async def finalize(self, data: FinalizeIn, who: Principal, services: Services
+                       ) -> FinalizeOut:  # fmt: skip
+        if not who.is_anonymous:
+            require(who, "upload")
+        position = await to_thread.run_sync(
+            services.uploads.finalize, who, data.uploadId, data.fileId, data.r2Key, data.r2Etag
+        )
+        if not await services.caught_up(position):
+            raise ApiError(503, "The file was finalized; its record is not readable yet.")
+        row = await services.reads.file(data.fileId)
+        if row is None:
+            raise ApiError(503, "The file was finalized; its record is not readable yet.")
+        return finalize_out(row, services.urls, services.nsfw_threshold)

@@ -1,0 +1,58 @@
+"""The command side: one eventsourcing Application holding every aggregate of Pichr."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain import ids
+from domain.errors import ConflictError, NotFoundError
+
+A = TypeVar("A", bound=Aggregate)
+EVENTS_TABLE = "pichr_events"
+RETRIES = 3
+
+
+class PichrApplication(Application[UUID]):
+    """Commands load an aggregate, call one method and save; they return the log position."""
+
+    name = "pichr"  # pinned: it names the events table and the notification channel
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def load(self, kind: type[A], prefix: str, public_id: str) -> A:
+        try:
+            aggregate = self.repository.get(ids.to_uuid(prefix, public_id))
+        except (ids.InvalidIdError, AggregateNotFoundError):
+            raise NotFoundError(f"No such {prefix.rstrip('_')}.", id=public_id) from None
+        if not isinstance(aggregate, kind):
+            raise NotFoundError(f"No such {prefix.rstrip('_')}.", id=public_id)
+        return aggregate
+
+    def commit(self, *aggregates: Aggregate) -> int:
+        """Save; the notification id of the last event recorded (0 when nothing changed)."""
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise ConflictError("The resource was changed concurrently; retry.") from None
+        return max((r.notification.id for r in recordings), default=0)
+
+    def change(self, kind: type[A], prefix: str, public_id: str, apply: Callable[[A], Any]) -> int:
+        """Load, apply, save; on a concurrent write reload and apply again (no lost update)."""
+        for attempt in range(RETRIES):
+            aggregate = self.load(kind, prefix, public_id)
+            apply(aggregate)
+            try:
+                return self.commit(aggregate)
+            except ConflictError:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")

@@ -1,0 +1,46 @@
+"""Where PostgreSQL is: the configured URL, or the embedded server under the data dir."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict
+
+log = logging.getLogger("pichr.database")
+
+
+def resolve_database_url(database_url: str, data_dir: Path) -> str:
+    """The URL to use; starts (or joins) the embedded PostgreSQL when none is configured.
+
+    pgserver shares one server per data directory between processes, so the CLI works
+    against the same database while `pichr serve` runs.
+    """
+    if database_url:
+        return database_url
+    import pgserver  # noqa: PLC0415  (only the embedded default needs it)
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    log.info("embedded PostgreSQL at %s", pgdata)
+    return str(server.get_uri())
+
+
+def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
+    """The eventsourcing library's settings for PostgreSQL (never the db-functions path)."""
+    params = conninfo_to_dict(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+    }

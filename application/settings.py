@@ -1,0 +1,90 @@
+"""Process settings, read once from PICHR_* environment variables at each entry point."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+# name -> (default, help). The README's configuration table is generated from this.
+DOCUMENTED: dict[str, tuple[str, str]] = {
+    "PICHR_DATABASE_URL": ("", "PostgreSQL URL for events and read models; empty: embedded pgserver"),
+    "PICHR_DATA_DIR": ("./var", "Embedded PostgreSQL and filesystem blobs live here"),
+    "PICHR_HOST": ("127.0.0.1", "Listen address of `pichr serve` / `pichr api`"),
+    "PICHR_PORT": ("8787", "Listen port"),
+    "PICHR_API_WORKERS": ("1", "API processes started by `pichr api`"),
+    "PICHR_PUBLIC_BASE": ("", "Base URL of served images (`url`); default http://HOST:PORT"),
+    "PICHR_CDN_BASE": ("", "Base URL of the CDN in front of the blob store (`cdnUrl`)"),
+    "PICHR_WEB_BASE": ("", "Base URL of the web pages (album pages); default PUBLIC_BASE"),
+    "PICHR_S3_ENDPOINT": ("", "S3 endpoint host:port (or URL); empty: filesystem blobs"),
+    "PICHR_S3_BUCKET": ("pichr", "S3 bucket (created when missing)"),
+    "PICHR_S3_ACCESS_KEY": ("", "S3 access key"),
+    "PICHR_S3_SECRET_KEY": ("", "S3 secret key"),
+    "PICHR_S3_REGION": ("us-east-1", "S3 region"),
+    "PICHR_S3_SECURE": ("false", "Use HTTPS for S3 when the endpoint has no scheme"),
+    "PICHR_DB_POOL_SIZE": ("10", "Connections per pool in each process"),
+    "PICHR_READ_WAIT_MS": ("3000", "How long a command waits for read models to catch up"),
+    "PICHR_TALLY_FLUSH_SECONDS": ("1.0", "How often served view/download counts are recorded"),
+    "PICHR_MAX_UPLOAD_BYTES": ("524288000", "Largest upload accepted on any plan (bytes)"),
+    "PICHR_LOG_LEVEL": ("INFO", "Log level (JSON logs on stderr)"),
+}
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, DOCUMENTED[name][0])
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    data_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    port: int = 8787
+    api_workers: int = 1
+    public_base: str = ""
+    cdn_base: str = ""
+    web_base: str = ""
+    s3_endpoint: str = ""
+    s3_bucket: str = "pichr"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    s3_secure: bool = False
+    db_pool_size: int = 10
+    read_wait_ms: int = 3000
+    tally_flush_seconds: float = 1.0
+    max_upload_bytes: int = 500 * 1024 * 1024
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = "PICHR_" + f.name.upper()
+            if name not in DOCUMENTED:
+                continue
+            raw = _env(name)
+            values[f.name] = _convert(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def cdn_url(self) -> str:
+        return (self.cdn_base or self.base_url).rstrip("/")
+
+
+def _convert(kind: object, raw: str) -> object:
+    if kind in ("int", int):
+        return int(raw)
+    if kind in ("float", float):
+        return float(raw)
+    if kind in ("bool", bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind in ("Path", Path):
+        return Path(raw)
+    return raw

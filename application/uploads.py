@@ -1,0 +1,147 @@
+"""Upload commands: presign, the streamed PUT, and finalize."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import IO
+
+from application.app import PichrApplication
+from application.blobs import BlobNotFoundError, BlobStore
+from application.guarded import GuardedReader
+from application.imaging import UnsupportedMediaError, normalize_mime
+from application.principal import Principal
+from application.verify import verify_stored
+from domain import ids
+from domain.errors import ConflictError, InvalidInputError, NotFoundError
+from domain.files import VISIBILITIES, File
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRequest:
+    filename: str
+    mime: str
+    bytes: int
+    sha256: str | None = None
+    title: str | None = None
+    description: str | None = None
+    visibility: str = "public"
+    tags: tuple[str, ...] = ()
+    expires_in: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedUpload:
+    file_id: str
+    upload_id: str
+    blob_key: str
+    upload_token: str | None
+    delete_token: str | None
+    position: int
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Uploads:
+    def __init__(self, app: PichrApplication, blobs: BlobStore) -> None:
+        self.app = app
+        self.blobs = blobs
+
+    def presign(self, who: Principal, req: UploadRequest) -> PresignedUpload:
+        if req.visibility not in VISIBILITIES:
+            raise InvalidInputError("Unknown visibility.", field="visibility")
+        file_id = ids.to_public(ids.FILE, ids.new_uuid())
+        upload_id = ids.to_public(ids.UPLOAD, ids.new_uuid())
+        day = self.app.clock().strftime("%Y-%m-%d")
+        name = _UNSAFE.sub("-", req.filename).strip("-.")[:100] or "image"
+        key = f"uploads/{day}/{file_id}/{name}"
+        upload_token = ids.random_token() if who.is_anonymous else None
+        delete_token = ids.random_token() if who.is_anonymous else None
+        file = File(
+            file_id=file_id, actor=who.actor, owner_id=who.account_id, upload_id=upload_id,
+            filename=req.filename, mime=normalize_mime(req.mime), declared_bytes=req.bytes,
+            sha256=req.sha256.lower() if req.sha256 else None, title=req.title,
+            description=req.description, visibility=req.visibility, tags=list(req.tags),
+            expires_in=req.expires_in, blob_key=key,
+            upload_token_digest=digest(upload_token) if upload_token else None,
+            delete_token_digest=digest(delete_token) if delete_token else None,
+        )  # fmt: skip
+        position = self.app.commit(file)
+        return PresignedUpload(file_id, upload_id, key, upload_token, delete_token, position)
+
+    def store(self, who: Principal, file_id: str, token: str | None, body: IO[bytes]) -> File:
+        """Stream the body to the blob store; nothing is kept when any check fails."""
+        file = self._own(who, file_id, token)
+        if file.status != "pending":
+            raise ConflictError("The file's bytes were already uploaded.", status=file.status)
+        reader = GuardedReader(body, limit=file.declared_bytes, declared_mime=file.declared_mime)
+        info = self.blobs.put(file.blob_key, reader, length=None)
+        try:
+            _check_complete(file, reader)
+            file.record_stored(
+                actor=who.actor, size=reader.size, sha256=reader.sha256,
+                mime=reader.mime or file.declared_mime, etag=info.etag,
+            )  # fmt: skip
+            self.app.commit(file)
+        except Exception:
+            self.blobs.delete(file.blob_key)
+            raise
+        return file
+
+    def finalize(self, who: Principal, upload_id: str, file_id: str, key: str | None,
+                 etag: str | None) -> int:  # fmt: skip
+        file = self._own(who, file_id, None, upload_id=upload_id)
+        if key is not None and key != file.blob_key:
+            raise InvalidInputError("r2Key does not belong to this upload.", field="r2Key")
+        if file.status == "ready":
+            return 0
+        if file.status != "uploaded":
+            raise ConflictError("Upload the file's bytes before finalizing.", status=file.status)
+        if etag is not None and etag.strip('"') != file.stored["etag"]:
+            raise ConflictError("r2Etag does not match the stored object.", field="r2Etag")
+        try:
+            facts = verify_stored(self.blobs, file.blob_key, file.stored)
+        except BlobNotFoundError:
+            raise ConflictError("The stored object is missing; upload it again.") from None
+        except UnsupportedMediaError:
+            self.app.change(File, ids.FILE, file_id,
+                            lambda f: f.reject(actor=who.actor, reason=exc.message))  # fmt: skip
+            self.blobs.delete(file.blob_key)
+            raise
+        return self.app.change(
+            File, ids.FILE, file_id,
+            lambda f: f.finalize(actor=who.actor, width=facts.width, height=facts.height,
+                                 now=self.app.clock()),
+        )  # fmt: skip
+
+    def _own(self, who: Principal, file_id: str, token: str | None, upload_id: str | None = None
+             ) -> File:  # fmt: skip
+        """The file, when the caller is its uploader; 404 to everyone else."""
+        file = self.app.load(File, ids.FILE, file_id)
+        file.ensure_live()
+        if upload_id is not None and upload_id != file.upload_id:
+            raise NotFoundError("No such upload.", id=upload_id)
+        if file.owner_id is not None:
+            allowed = who.account_id == file.owner_id
+        else:
+            allowed = upload_id is not None or (
+                token is not None and digest(token) == file.upload_token_digest
+            )
+        if not allowed:
+            raise NotFoundError("No such file.", id=file_id)
+        return file
+
+
+def _check_complete(file: File, reader: GuardedReader) -> None:
+    if reader.size != file.declared_bytes:
+        raise InvalidInputError(
+            "The body is shorter than declared.", field="bytes",
+            declared=file.declared_bytes, received=reader.size,
+        )  # fmt: skip
+    if file.declared_sha256 and reader.sha256 != file.declared_sha256:
+        raise InvalidInputError("The body does not match the declared sha256.", field="sha256")

@@ -1,0 +1,96 @@
+"""Accounts and their API keys. Keys are stored only as a SHA-256 digest."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import ids
+from domain.errors import ConflictError, InvalidInputError
+
+PLANS = ("free", "pro", "enterprise")
+SCOPES = ("read", "upload", "write", "admin")
+
+
+class Account(Aggregate):
+    TOPIC = "pichr.account.Account.v1"
+
+    class Created(Aggregate.Created):
+        TOPIC = "pichr.account.Created.v1"
+
+    class Snapshot(Aggregate.Snapshot):
+        TOPIC = "pichr.account.Snapshot.v1"
+
+    @event("AccountCreated", topic="pichr.account.AccountCreated.v1")
+    def __init__(self, *, account_id: str, actor: str, email: str, plan: str) -> None:
+        self.account_id = account_id
+        self.email = email
+        self.plan = plan
+
+    @staticmethod
+    def create_id(account_id: str) -> UUID:
+        return ids.to_uuid(ids.ACCOUNT, account_id)
+
+    def change_plan(self, *, actor: str, plan: str) -> None:
+        check_plan(plan)
+        if plan != self.plan:
+            self._plan_changed(actor=actor, plan=plan)
+
+    @event("PlanChanged", topic="pichr.account.PlanChanged.v1")
+    def _plan_changed(self, *, actor: str, plan: str) -> None:
+        self.plan = plan
+
+
+class ApiKey(Aggregate):
+    TOPIC = "pichr.key.ApiKey.v1"
+
+    class Created(Aggregate.Created):
+        TOPIC = "pichr.key.Created.v1"
+
+    class Snapshot(Aggregate.Snapshot):
+        TOPIC = "pichr.key.Snapshot.v1"
+
+    @event("ApiKeyCreated", topic="pichr.key.ApiKeyCreated.v1")
+    def __init__(
+        self,
+        *,
+        key_id: str,
+        actor: str,
+        account_id: str,
+        name: str,
+        scopes: list[str],
+        digest: str,
+        expires_at: str | None,
+    ) -> None:
+        self.key_id = key_id
+        self.account_id = account_id
+        self.name = name
+        self.scopes = scopes
+        self.digest = digest
+        self.expires_at = expires_at
+        self.revoked = False
+
+    @staticmethod
+    def create_id(key_id: str) -> UUID:
+        return ids.to_uuid(ids.KEY, key_id)
+
+    def revoke(self, *, actor: str) -> None:
+        if self.revoked:
+            raise ConflictError("The key is already revoked.")
+        self._revoked(actor=actor)
+
+    @event("ApiKeyRevoked", topic="pichr.key.ApiKeyRevoked.v1")
+    def _revoked(self, *, actor: str) -> None:
+        self.revoked = True
+
+
+def check_plan(plan: str) -> None:
+    if plan not in PLANS:
+        raise InvalidInputError(f"Unknown plan {plan!r}.", field="plan", allowed=list(PLANS))
+
+
+def check_scopes(scopes: list[str]) -> None:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise InvalidInputError("Unknown or missing scopes.", field="scopes", allowed=list(SCOPES))

@@ -1,0 +1,173 @@
+"""The File aggregate: one uploaded image, from presign to deletion or expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain import ids
+from domain.errors import ConflictError, GoneError, InvalidInputError
+
+VISIBILITIES = ("public", "unlisted", "private")
+HOTLINK_POLICIES = ("allow", "block", "whitelist")
+EDITABLE = ("title", "description", "visibility", "tags", "hotlinkPolicy", "hotlinkWhitelist")
+
+
+class File(Aggregate):
+    TOPIC = "pichr.file.File.v1"
+
+    class Created(Aggregate.Created):
+        TOPIC = "pichr.file.Created.v1"
+
+    class Snapshot(Aggregate.Snapshot):
+        TOPIC = "pichr.file.Snapshot.v1"
+
+    @event("UploadRequested", topic="pichr.file.UploadRequested.v1")
+    def __init__(
+        self,
+        *,
+        file_id: str,
+        actor: str,
+        owner_id: str | None,
+        upload_id: str,
+        filename: str,
+        mime: str,
+        declared_bytes: int,
+        sha256: str | None,
+        title: str | None,
+        description: str | None,
+        visibility: str,
+        tags: list[str],
+        expires_in: int | None,
+        blob_key: str,
+        upload_token_digest: str | None,
+        delete_token_digest: str | None,
+    ) -> None:
+        self.file_id = file_id
+        self.owner_id = owner_id
+        self.upload_id = upload_id
+        self.filename = filename
+        self.declared_mime = mime
+        self.declared_bytes = declared_bytes
+        self.declared_sha256 = sha256
+        self.title = title
+        self.description = description
+        self.visibility = visibility
+        self.tags = tags
+        self.expires_in = expires_in
+        self.blob_key = blob_key
+        self.upload_token_digest = upload_token_digest
+        self.delete_token_digest = delete_token_digest
+        self.status = "pending"
+        self.stored: dict[str, Any] = {}
+        self.finalized_at: datetime | None = None
+        self.expires_at: datetime | None = None
+        self.deleted = False
+        self.expired = False
+
+    @staticmethod
+    def create_id(file_id: str) -> UUID:
+        return ids.to_uuid(ids.FILE, file_id)
+
+    # -- upload lifecycle -------------------------------------------------------------------
+
+    def record_stored(self, *, actor: str, size: int, sha256: str, mime: str, etag: str) -> None:
+        self.ensure_live()
+        if self.status != "pending":
+            raise ConflictError("The file's bytes were already uploaded.", status=self.status)
+        self._stored(actor=actor, size=size, sha256=sha256, mime=mime, etag=etag)
+
+    @event("UploadStored", topic="pichr.file.UploadStored.v1")
+    def _stored(self, *, actor: str, size: int, sha256: str, mime: str, etag: str) -> None:
+        self.stored = {"size": size, "sha256": sha256, "mime": mime, "etag": etag}
+        self.status = "uploaded"
+
+    def finalize(self, *, actor: str, width: int, height: int, now: datetime) -> bool:
+        """Record the verified upload; False when it was already finalized (idempotent)."""
+        self.ensure_live()
+        if self.status == "ready":
+            return False
+        if self.status == "rejected":
+            raise ConflictError("The upload was rejected; start a new one.")
+        if self.status != "uploaded":
+            raise ConflictError("Upload the file's bytes before finalizing.", status=self.status)
+        expires_at = _after_hours(now, self.expires_in)
+        self._finalized(actor=actor, width=width, height=height, expires_at=expires_at)
+        return True
+
+    @event("UploadFinalized", topic="pichr.file.UploadFinalized.v1")
+    def _finalized(self, *, actor: str, width: int, height: int, expires_at: str | None) -> None:
+        self.status = "ready"
+        self.finalized_at = self.modified_on
+        self.expires_at = datetime.fromisoformat(expires_at) if expires_at else None
+
+    def reject(self, *, actor: str, reason: str) -> None:
+        """The stored bytes failed verification; the upload ends here."""
+        if self.status in ("pending", "uploaded"):
+            self._rejected(actor=actor, reason=reason)
+
+    @event("UploadRejected", topic="pichr.file.UploadRejected.v1")
+    def _rejected(self, *, actor: str, reason: str) -> None:
+        self.status = "rejected"
+
+    # -- metadata ---------------------------------------------------------------------------
+
+    def update_metadata(self, *, actor: str, changes: dict[str, Any], now: datetime) -> None:
+        self.ensure_live()
+        _check_changes(changes)
+        expires_in = changes.pop("expiresIn", None)
+        if expires_in is not None:
+            changes["expiresAt"] = _after_hours(now, expires_in)
+        if changes:
+            self._metadata_updated(actor=actor, changes=changes)
+
+    @event("MetadataUpdated", topic="pichr.file.MetadataUpdated.v1")
+    def _metadata_updated(self, *, actor: str, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            if name == "expiresAt":
+                self.expires_at = datetime.fromisoformat(value)
+            elif name in ("hotlinkPolicy", "hotlinkWhitelist"):
+                continue
+            else:
+                setattr(self, name, value)
+
+    # -- end of life ------------------------------------------------------------------------
+
+    def delete(self, *, actor: str) -> None:
+        self.ensure_live()
+        self._deleted(actor=actor)
+
+    @event("FileDeleted", topic="pichr.file.FileDeleted.v1")
+    def _deleted(self, *, actor: str) -> None:
+        self.deleted = True
+
+    def expire(self, *, now: datetime) -> bool:
+        if self.deleted or self.expired or self.expires_at is None or self.expires_at > now:
+            return False
+        self._expired(actor="system")
+        return True
+
+    @event("FileExpired", topic="pichr.file.FileExpired.v1")
+    def _expired(self, *, actor: str) -> None:
+        self.expired = True
+
+    def ensure_live(self) -> None:
+        if self.deleted or self.expired:
+            raise GoneError("The file was deleted or has expired.")
+
+
+def _after_hours(now: datetime, hours: int | None) -> str | None:
+    return (now + timedelta(hours=hours)).isoformat() if hours else None
+
+
+def _check_changes(changes: dict[str, Any]) -> None:
+    unknown = set(changes) - {*EDITABLE, "expiresIn"}
+    if unknown:
+        raise InvalidInputError("Unknown fields.", fields=sorted(unknown))
+    if "visibility" in changes and changes["visibility"] not in VISIBILITIES:
+        raise InvalidInputError("Unknown visibility.", field="visibility")
+    if changes.get("hotlinkPolicy") == "whitelist" and not changes.get("hotlinkWhitelist"):
+        raise InvalidInputError("A whitelist policy needs hotlinkWhitelist.", field="hotlinkWhitelist")

@@ -1,0 +1,163 @@
+"""The file-listing read model: one row per file, as `GET /files` and `GET /files/{id}` show it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from psycopg import Cursor
+
+from domain import ids
+from projections.events import LoggedEvent
+
+COLUMNS = (
+    "id", "owner_id", "upload_id", "status", "filename", "mime", "bytes", "sha256", "width",
+    "height", "title", "description", "visibility", "tags", "hotlink_policy", "hotlink_whitelist",
+    "blob_key", "etag", "nsfw_score", "phash", "view_count", "download_count", "created_at",
+    "finalized_at", "expires_at", "deleted_at", "updated_at",
+)  # fmt: skip
+_CHANGE_COLUMNS = {
+    "title": "title", "description": "description", "visibility": "visibility", "tags": "tags",
+    "hotlinkPolicy": "hotlink_policy", "hotlinkWhitelist": "hotlink_whitelist",
+    "expiresAt": "expires_at",
+}  # fmt: skip
+Row = dict[str, Any]
+P = "pichr.file."
+
+
+def _requested(row: Row | None, e: LoggedEvent) -> Row:
+    d = e.data
+    return dict.fromkeys(COLUMNS) | {
+        "id": d["file_id"], "owner_id": d["owner_id"], "upload_id": d["upload_id"],
+        "status": "pending", "filename": d["filename"], "mime": d["mime"],
+        "bytes": d["declared_bytes"], "sha256": d["sha256"], "title": d["title"],
+        "description": d["description"], "visibility": d["visibility"], "tags": d["tags"],
+        "hotlink_policy": "allow", "hotlink_whitelist": [], "blob_key": d["blob_key"],
+        "view_count": 0, "download_count": 0, "created_at": e.timestamp,
+        "updated_at": e.timestamp,
+    }  # fmt: skip
+
+
+def _stored(row: Row, e: LoggedEvent) -> None:
+    d = e.data
+    row.update(status="uploaded", bytes=d["size"], sha256=d["sha256"], mime=d["mime"])
+    row["etag"] = d["etag"]
+
+
+def _finalized(row: Row, e: LoggedEvent) -> None:
+    d = e.data
+    row.update(status="ready", width=d["width"], height=d["height"], finalized_at=e.timestamp)
+    row["expires_at"] = d["expires_at"]
+
+
+def _updated(row: Row, e: LoggedEvent) -> None:
+    for name, value in e.data["changes"].items():
+        column = _CHANGE_COLUMNS.get(name)
+        if column:
+            row[column] = value
+
+
+def _status(status: str, stamp_column: str | None = None) -> Callable[[Row, LoggedEvent], None]:
+    def fold(row: Row, e: LoggedEvent) -> None:
+        row["status"] = status
+        if stamp_column:
+            row[stamp_column] = e.timestamp
+
+    return fold
+
+
+FOLDS: dict[str, Callable[[Row, LoggedEvent], None]] = {
+    P + "UploadStored.v1": _stored,
+    P + "UploadFinalized.v1": _finalized,
+    P + "UploadRejected.v1": _status("rejected"),
+    P + "MetadataUpdated.v1": _updated,
+    P + "FileDeleted.v1": _status("deleted", "deleted_at"),
+    P + "FileExpired.v1": _status("expired"),
+}
+REQUESTED = P + "UploadRequested.v1"
+TALLIED = "pichr.tally.ViewsTallied.v1"
+
+
+class FileListingProjection:
+    name = "file_listing"
+    tables = ("file_listing",)
+
+    def create_sql(self, suffix: str) -> list[str]:
+        t = f"file_listing{suffix}"
+        return [
+            f"CREATE TABLE IF NOT EXISTS {t} (id text PRIMARY KEY, owner_id text,"
+            " upload_id text, status text NOT NULL, filename text, mime text, bytes bigint,"
+            " sha256 text, width int, height int, title text, description text,"
+            " visibility text NOT NULL, tags text[] NOT NULL, hotlink_policy text NOT NULL,"
+            " hotlink_whitelist text[] NOT NULL, blob_key text, etag text,"
+            " nsfw_score double precision, phash text, view_count bigint NOT NULL,"
+            " download_count bigint NOT NULL, created_at timestamptz NOT NULL,"
+            " finalized_at timestamptz, expires_at timestamptz, deleted_at timestamptz,"
+            " updated_at timestamptz NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {t}_owner_created ON {t} (owner_id, created_at, id)",
+            f"CREATE INDEX IF NOT EXISTS {t}_owner_views ON {t} (owner_id, view_count, id)",
+            f"CREATE INDEX IF NOT EXISTS {t}_owner_size ON {t} (owner_id, bytes, id)",
+        ]
+
+    def checksum_sql(self, suffix: str) -> list[str]:
+        t = f"file_listing{suffix}"
+        return [f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM {t} t"]
+
+    def apply(self, cur: Cursor[Any], events: list[LoggedEvent], suffix: str) -> None:
+        table = f"file_listing{suffix}"
+        rows = self._load(cur, table, events)
+        changed: set[str] = set()
+        for e in events:
+            if e.topic == TALLIED:
+                _tally(rows, changed, e)
+                continue
+            fold = FOLDS.get(e.topic)
+            if e.topic == REQUESTED:
+                rows[e.data["file_id"]] = _requested(None, e)
+            elif fold is None:
+                continue
+            else:
+                row = rows.get(ids.to_public(ids.FILE, e.originator_id))
+                if row is None:
+                    continue
+                fold(row, e)
+                row["updated_at"] = e.timestamp
+            changed.add(ids.to_public(ids.FILE, e.originator_id))
+        _upsert(cur, table, [rows[i] for i in sorted(changed) if i in rows])
+
+    def _load(self, cur: Cursor[Any], table: str, events: list[LoggedEvent]) -> dict[str, Row]:
+        wanted: set[str] = set()
+        for e in events:
+            if e.topic == TALLIED:
+                wanted.update(e.data["views"], e.data["downloads"])
+            elif e.topic in FOLDS:
+                wanted.add(ids.to_public(ids.FILE, e.originator_id))
+        if not wanted:
+            return {}
+        cur.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM {table} WHERE id = ANY(%s)", (list(wanted),)
+        )
+        return {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in cur.fetchall()}
+
+
+def _tally(rows: dict[str, Row], changed: set[str], e: LoggedEvent) -> None:
+    for column, counts in (("view_count", e.data["views"]), ("download_count", e.data["downloads"])):
+        for file_id, count in counts.items():
+            row = rows.get(file_id)
+            if row is not None:
+                row[column] += count
+                changed.add(file_id)
+
+
+_SET = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
+
+
+def _upsert(cur: Cursor[Any], table: str, rows: list[Row]) -> None:
+    if not rows:
+        return
+    marks = ", ".join(["%s"] * len(COLUMNS))
+    cur.executemany(
+        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})"
+        f" ON CONFLICT (id) DO UPDATE SET {_SET}",
+        [tuple(row[c] for c in COLUMNS) for row in rows],
+    )

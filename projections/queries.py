@@ -1,0 +1,81 @@
+"""Read-side queries the API answers from, on an async connection pool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from projections.file_listing import COLUMNS
+
+FILE_BY_ID = f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE id = %s"
+SORTS = {"created": "created_at", "views": "view_count", "size": "bytes"}
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    owner_id: str
+    limit: int = 50
+    offset: int = 0
+    sort: str = "created"
+    order: str = "desc"
+    visibility: str | None = None
+    exclude_nsfw: bool = True
+    nsfw_threshold: float = 0.8
+
+
+class ReadModels:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def file(self, file_id: str) -> dict[str, Any] | None:
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(FILE_BY_ID, (file_id,), prepare=True)
+            return await cur.fetchone()
+
+    async def files(self, q: ListQuery) -> tuple[list[dict[str, Any]], int]:
+        where = ["owner_id = %s", "status = 'ready'", "(expires_at IS NULL OR expires_at > now())"]
+        args: list[Any] = [q.owner_id]
+        if q.visibility:
+            where.append("visibility = %s")
+            args.append(q.visibility)
+        if q.exclude_nsfw:
+            where.append("(nsfw_score IS NULL OR nsfw_score < %s)")
+            args.append(q.nsfw_threshold)
+        column = SORTS[q.sort]
+        direction = "DESC" if q.order == "desc" else "ASC"
+        sql = (
+            f"SELECT {', '.join(COLUMNS)}, count(*) OVER () AS total FROM file_listing"
+            f" WHERE {' AND '.join(where)} ORDER BY {column} {direction}, id {direction}"
+            " LIMIT %s OFFSET %s"
+        )
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(sql, (*args, q.limit, q.offset), prepare=True)  # type: ignore[arg-type]
+            rows = await cur.fetchall()
+            if rows:
+                return rows, int(rows[0]["total"])
+            cur2 = await conn.execute(
+                f"SELECT count(*) FROM file_listing WHERE {' AND '.join(where)}",  # type: ignore[arg-type]
+                args,
+            )
+            found = await cur2.fetchone()
+            return [], int(found[0]) if found else 0
+
+    async def key_by_digest(self, digest: str) -> dict[str, Any] | None:
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT k.id, k.account_id, k.scopes, k.expires_at, k.revoked_at, a.plan"
+                " FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.digest = %s",
+                (digest,),
+                prepare=True,
+            )
+            return await cur.fetchone()
+
+    async def ping(self) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute("SELECT 1")

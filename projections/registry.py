@@ -1,0 +1,11 @@
+"""Every projection of the system, by name."""
+
+from __future__ import annotations
+
+from projections.auth_view import AuthProjection
+from projections.base import Projection
+from projections.file_listing import FileListingProjection
+
+
+def all_projections() -> list[Projection]:
+    return [FileListingProjection(), AuthProjection()]

@@ -1,0 +1,119 @@
+"""Follows the event log and folds it into one projection's tables, a batch per transaction.
+
+Each transaction locks the projection's tracking row, reads the events after its position,
+applies them and moves the position: rows and position commit together, and two runners of
+the same projection never apply an event twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import psycopg
+from psycopg import Connection
+
+from application.app import EVENTS_TABLE
+from projections.base import CHANNEL, TRACKING_DDL, Projection
+from projections.events import read_after
+
+log = logging.getLogger("pichr.projections")
+
+
+def ensure_schema(conn: Connection[Any], projection: Projection, suffix: str = "") -> None:
+    with conn.transaction():
+        conn.execute(TRACKING_DDL)
+        for ddl in projection.create_sql(suffix):
+            conn.execute(ddl)  # type: ignore[arg-type]
+        conn.execute(
+            "INSERT INTO projection_tracking (name) VALUES (%s) ON CONFLICT DO NOTHING",
+            (projection.name + suffix,),
+        )
+
+
+def process_batch(conn: Connection[Any], projection: Projection, batch: int, suffix: str = ""
+                  ) -> tuple[int, int]:  # fmt: skip
+    """Apply the next batch in one transaction; (events applied, new position)."""
+    tracking = projection.name + suffix
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "SELECT position FROM projection_tracking WHERE name = %s FOR UPDATE", (tracking,)
+        )
+        row = cur.fetchone()
+        position = int(row[0]) if row else 0
+        events = read_after(cur, position, batch)
+        if not events:
+            return 0, position
+        projection.apply(cur, events, suffix)
+        position = events[-1].position
+        cur.execute(
+            "UPDATE projection_tracking SET position = %s WHERE name = %s", (position, tracking)
+        )
+        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{tracking}:{position}"))
+    return len(events), position
+
+
+def catch_up(conn: Connection[Any], projection: Projection, batch: int = 1000, suffix: str = ""
+             ) -> int:  # fmt: skip
+    total = 0
+    while True:
+        count, _ = process_batch(conn, projection, batch, suffix)
+        total += count
+        if count < batch:
+            return total
+
+
+class ProjectionRunner:
+    """Runs one projection until stopped; reconnects after an outage."""
+
+    def __init__(self, database_url: str, projection: Projection, batch: int = 1000) -> None:
+        self.database_url = database_url
+        self.projection = projection
+        self.batch = batch
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        delay = 0.2
+        while not self.stopping.is_set():
+            try:
+                self._follow()
+            except psycopg.Error as exc:
+                log.warning("projection %s: %s; retrying", self.projection.name, exc)
+                self.stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _follow(self) -> None:
+        with psycopg.connect(self.database_url, autocommit=True) as listener, psycopg.connect(
+            self.database_url
+        ) as conn:
+            ensure_schema(conn, self.projection)
+            listener.execute(f"LISTEN {EVENTS_TABLE}")
+            while not self.stopping.is_set():
+                catch_up(conn, self.projection, self.batch)
+                # Wake on the event store's NOTIFY; the timeout bounds a missed one.
+                for _ in listener.notifies(timeout=0.5, stop_after=1):
+                    pass
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name=f"projection-{self.projection.name}")
+        thread.daemon = True
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def wait_until(conn: Connection[Any], name: str, position: int, timeout: float) -> bool:
+    """Poll the tracking table (used by the CLI, which has no waiter)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "SELECT position FROM projection_tracking WHERE name = %s", (name,)
+        ).fetchone()
+        if row and row[0] >= position:
+            return True
+        time.sleep(0.02)
+    return False

@@ -1,0 +1,119 @@
+"""Operator commands: each prints one JSON object on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import psycopg
+
+from application.app import PichrApplication
+from application.database import eventsourcing_env, resolve_database_url
+from application.identity import Identity
+from application.principal import OPERATOR
+from application.settings import Settings
+from domain.errors import DomainError
+from projections.bootstrap import ensure_all
+from projections.registry import all_projections
+from projections.replay import rebuild
+from projections.runner import wait_until
+
+WAIT_SECONDS = 5.0
+
+
+def _url() -> str:
+    settings = Settings.from_env()
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    ensure_all(url)
+    return url
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+
+
+def _identity_command(args: argparse.Namespace) -> int:
+    url = _url()
+    app = PichrApplication(env=eventsourcing_env(url, 2))
+    identity = Identity(app)
+    try:
+        payload, position = args.action(identity, args)
+    except DomainError as exc:
+        _emit({"error": type(exc).__name__, "message": exc.message, "details": exc.details})
+        return 2
+    finally:
+        app.close()
+    # A running projection makes the change visible to the API within milliseconds.
+    with psycopg.connect(url) as conn:
+        payload["visible"] = wait_until(conn, "auth", position, WAIT_SECONDS)
+    _emit(payload)
+    return 0
+
+
+def _create_account(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    account, position = identity.create_account(OPERATOR.actor, args.email, args.plan)
+    return {"id": account.account_id, "email": account.email, "plan": account.plan}, position
+
+
+def _set_plan(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    position = identity.set_plan(OPERATOR.actor, args.account_id, args.plan)
+    return {"id": args.account_id, "plan": args.plan}, position
+
+
+def _create_key(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+    key = identity.create_key(OPERATOR.actor, args.account, args.name, scopes, args.expires_in_days)
+    payload = {"id": key.key_id, "accountId": key.account_id, "apiKey": key.plaintext,
+               "name": key.name, "scopes": key.scopes, "expiresAt": key.expires_at}  # fmt: skip
+    return payload, key.position
+
+
+def _revoke_key(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    return {"id": args.key_id, "revoked": True}, identity.revoke_key(OPERATOR.actor, args.key_id)
+
+
+def add_identity(sub: Any) -> None:
+    accounts = sub.add_parser("accounts", help="create accounts, change plans").add_subparsers(
+        dest="action_name", required=True)  # fmt: skip
+    c = accounts.add_parser("create", help="create an account; prints its id")
+    c.add_argument("--email", required=True)
+    c.add_argument("--plan", default="free", help="free | pro | enterprise (default free)")
+    c.set_defaults(run=_identity_command, action=_create_account)
+    s = accounts.add_parser("set-plan", help="change an account's plan")
+    s.add_argument("account_id")
+    s.add_argument("plan")
+    s.set_defaults(run=_identity_command, action=_set_plan)
+    keys = sub.add_parser("keys", help="create and revoke API keys").add_subparsers(
+        dest="action_name", required=True)  # fmt: skip
+    k = keys.add_parser("create", help="create a key; prints the plaintext once as apiKey")
+    k.add_argument("--account", required=True, help="account id (usr_...)")
+    k.add_argument("--scopes", default="read,upload,write", help="comma list of read,upload,write,admin")
+    k.add_argument("--name", default="default")
+    k.add_argument("--expires-in-days", type=int, default=None)
+    k.set_defaults(run=_identity_command, action=_create_key)
+    r = keys.add_parser("revoke", help="revoke a key at once on every process")
+    r.add_argument("key_id")
+    r.set_defaults(run=_identity_command, action=_revoke_key)
+
+
+def replay(args: argparse.Namespace) -> int:
+    url = _url()
+    chosen = [p for p in all_projections() if args.projection in (None, p.name)]
+    if not chosen:
+        _emit({"error": "Not Found", "message": f"No projection named {args.projection!r}."})
+        return 2
+    for projection in chosen:
+        show = sys.stderr.isatty()
+        count = rebuild(url, projection, progress=_progress(projection.name) if show else None)
+        _emit({"projection": projection.name, "events": count})
+    return 0
+
+
+def _progress(name: str) -> Any:
+    def show(done: int) -> None:
+        sys.stderr.write(f"\r{name}: {done} events")
+        sys.stderr.flush()
+
+    return show

@@ -1,0 +1,73 @@
+"""The long-running roles: serve (all in one), api, projections."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+
+from api.asgi import EMBED_PROJECTIONS
+from api.logs import configure
+from application.database import resolve_database_url
+from application.settings import Settings
+from projections.bootstrap import ensure_all
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
+
+log = logging.getLogger("pichr")
+
+
+def _prepare(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
+    configure(settings.log_level)
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    ensure_all(url)
+    # Worker processes read the same settings from the environment.
+    os.environ.update(PICHR_DATABASE_URL=url, PICHR_HOST=settings.host,
+                      PICHR_PORT=str(settings.port))  # fmt: skip
+    return settings
+
+
+def _granian(settings: Settings, workers: int) -> None:
+    from granian.constants import Interfaces  # noqa: PLC0415
+    from granian.server import Server  # noqa: PLC0415
+
+    log.info("listening on http://%s:%s", settings.host, settings.port)
+    Server(
+        "api.asgi:app", address=settings.host, port=settings.port, interface=Interfaces.ASGI,
+        workers=workers, factory=True, log_access=False, backlog=2048,
+    ).serve()  # fmt: skip
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = _prepare(args)
+    os.environ[EMBED_PROJECTIONS] = "1"
+    _granian(settings, 1)
+    return 0
+
+
+def api(args: argparse.Namespace) -> int:
+    settings = _prepare(args)
+    os.environ[EMBED_PROJECTIONS] = "0"
+    _granian(settings, settings.api_workers)
+    return 0
+
+
+def projections(args: argparse.Namespace) -> int:
+    settings = _prepare(args)
+    url = os.environ["PICHR_DATABASE_URL"]
+    runners = [ProjectionRunner(url, p) for p in all_projections()]
+    threads = [r.start_thread() for r in runners]
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    log.info("projection runners started: %s", ", ".join(r.projection.name for r in runners))
+    del settings
+    stop.wait()
+    for r in runners:
+        r.stop()
+    for t in threads:
+        t.join(timeout=5)
+    return 0

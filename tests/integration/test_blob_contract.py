@@ -1,0 +1,263 @@
+"""The blob-store contract: every adapter (memory, filesystem, S3 on a real server) passes it."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+
+from application.blob_factory import make_blob_store, parse_endpoint
+from application.blob_fs import FilesystemBlobStore
+from application.blob_memory import InMemoryBlobStore
+from application.blob_s3 import S3BlobStore
+from application.blobs import BlobNotFoundError, BlobStore, BlobStoreUnavailableError
+from tests.s3server import S3Server, run_s3_server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+
+pytestmark = pytest.mark.integration
+
+MiB = 1024 * 1024
+
+
+class ChunkedBody:
+    """A file-like upload body fed by an iterator: never more than one chunk in memory."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            return self._pending + b"".join(self._chunks)
+        if not self._pending:
+            self._pending = next(self._chunks, b"")
+        out, self._pending = self._pending[:n], self._pending[n:]
+        return out
+
+
+class ClientGoneError(OSError):
+    """An OSError from the body: adapters must not mistake it for a store failure."""
+
+
+def pattern_chunks(count: int, size: int = MiB) -> Iterator[bytes]:
+    # Each chunk differs, so a misplaced part or range shows up as wrong bytes.
+    for i in range(count):
+        yield bytes([i % 251]) * (size - 4) + i.to_bytes(4, "big")
+
+
+def failing_chunks(good: int, error: BaseException) -> Iterator[bytes]:
+    yield from pattern_chunks(good)
+    raise error
+
+
+def read_all(store: BlobStore, key: str, **kwargs: int) -> bytes:
+    return b"".join(store.read(key, **kwargs))
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with run_s3_server() as server:
+        yield server
+
+
+def s3_store(server: S3Server) -> S3BlobStore:
+    # A fresh bucket per store: tests never see each other's keys, and no run sees an old one.
+    bucket = f"pichr-test-{uuid.uuid4().hex[:16]}"
+    return S3BlobStore(server.endpoint, bucket, server.access_key, server.secret_key)
+
+
+@pytest.fixture(params=["memory", "fs", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "memory":
+        return InMemoryBlobStore()
+    if request.param == "fs":
+        return FilesystemBlobStore(tmp_path / "blobs")
+    return s3_store(request.getfixturevalue("s3_server"))
+
+
+class TestBlobStoreContract:
+    def test_put_then_stat_and_read_return_the_same_bytes(self, store: BlobStore) -> None:
+        key = "uploads/2025-11-13/file_abc/image.jpg"
+        info = store.put(key, io.BytesIO(b"hello blob"), length=10)
+        assert (info.key, info.size) == (key, 10)
+        assert info.etag
+        assert store.stat(key) == info
+        assert read_all(store, key) == b"hello blob"
+
+    def test_ranged_reads_return_exactly_the_range(self, store: BlobStore) -> None:
+        data = bytes(range(256)) * 40
+        store.put("r/blob", io.BytesIO(data))
+        assert read_all(store, "r/blob", offset=100, length=1000) == data[100:1100]
+        assert read_all(store, "r/blob", offset=10_000) == data[10_000:]
+        assert read_all(store, "r/blob", offset=10_000, length=5_000) == data[10_000:]
+        assert read_all(store, "r/blob", offset=len(data)) == b""
+        assert read_all(store, "r/blob", offset=len(data) + 7, length=3) == b""
+        assert read_all(store, "r/blob", offset=5, length=0) == b""
+        chunks = list(store.read("r/blob", offset=1, chunk_size=1000))
+        assert all(len(c) <= 1000 for c in chunks)
+        assert b"".join(chunks) == data[1:]
+
+    def test_reading_a_missing_key_fails_at_the_call(self, store: BlobStore) -> None:
+        with pytest.raises(BlobNotFoundError):
+            store.read("nope/missing")  # not iterated: the error must come eagerly
+        with pytest.raises(BlobNotFoundError):
+            store.read("nope/missing", offset=3, length=0)
+        with pytest.raises(BlobNotFoundError):
+            store.stat("nope/missing")
+
+    def test_delete_removes_and_is_idempotent(self, store: BlobStore) -> None:
+        store.delete("never/there")
+        store.put("d/blob", io.BytesIO(b"x"))
+        store.delete("d/blob")
+        store.delete("d/blob")
+        with pytest.raises(BlobNotFoundError):
+            store.stat("d/blob")
+        assert list(store.keys()) == []
+
+    def test_keys_lists_by_string_prefix(self, store: BlobStore) -> None:
+        wanted = [
+            "t/f1.webp",
+            "u/2025-11-13/f1/a.jpg",
+            "u/2025-11-13/f2/a.jpg",
+            "u/2025-11-14/f3/a",
+        ]
+        for key in wanted:
+            store.put(key, io.BytesIO(key.encode()))
+        assert sorted(store.keys()) == wanted
+        assert sorted(store.keys("u/")) == wanted[1:]
+        assert sorted(store.keys("u/2025-11-1")) == wanted[1:]
+        assert sorted(store.keys("u/2025-11-13/")) == wanted[1:3]
+        assert sorted(store.keys("u/2025-11-13/f2/a.jpg")) == ["u/2025-11-13/f2/a.jpg"]
+        assert list(store.keys("nothing/")) == []
+
+    def test_put_replaces_the_existing_blob(self, store: BlobStore) -> None:
+        first = store.put("p/blob", io.BytesIO(b"first"))
+        second = store.put("p/blob", io.BytesIO(b"other"))
+        assert second.etag != first.etag
+        assert store.stat("p/blob") == second
+        assert read_all(store, "p/blob") == b"other"
+
+    @pytest.mark.parametrize("good_mib", [0, 3, 10], ids=["at-once", "single-part", "multipart"])
+    def test_failing_body_leaves_nothing_and_raises_its_own_error(
+        self, store: BlobStore, good_mib: int
+    ) -> None:
+        store.put("f/keep", io.BytesIO(b"old"))
+        before = sorted(store.keys())
+        error = ClientGoneError("client went away")
+        with pytest.raises(ClientGoneError) as raised:
+            store.put("f/new", ChunkedBody(failing_chunks(good_mib, error)))
+        assert raised.value is error
+        with pytest.raises(ClientGoneError):
+            store.put("f/keep", ChunkedBody(failing_chunks(good_mib, ClientGoneError())))
+        assert sorted(store.keys()) == before
+        assert read_all(store, "f/keep") == b"old"
+
+    def test_streamed_put_of_20_mib_stores_every_byte(self, store: BlobStore) -> None:
+        info = store.put("big/blob", ChunkedBody(pattern_chunks(20)))
+        assert info.size == 20 * MiB
+        assert store.stat("big/blob").size == 20 * MiB
+        # Across the 8 MiB multipart boundary and into the last chunk.
+        expected = b"".join(pattern_chunks(20))
+        assert (
+            read_all(store, "big/blob", offset=8 * MiB - 10, length=20)
+            == expected[8 * MiB - 10 : 8 * MiB + 10]
+        )
+        assert read_all(store, "big/blob", offset=19 * MiB + 5) == expected[19 * MiB + 5 :]
+
+    @pytest.mark.parametrize("key", ["../x", "a/../../x", "/etc/passwd", "", "a//b", "a/./b"])
+    def test_keys_that_are_not_plain_relative_paths_are_rejected(
+        self, store: BlobStore, key: str
+    ) -> None:
+        with pytest.raises(ValueError, match="blob key"):
+            store.put(key, io.BytesIO(b"x"))
+        with pytest.raises(ValueError, match="blob key"):
+            store.stat(key)
+
+    def test_check_passes_on_a_working_store(self, store: BlobStore) -> None:
+        store.check()
+
+
+def test_fs_failing_put_leaves_no_temp_file_on_disk(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    store.put("f/keep", io.BytesIO(b"old"))
+    with pytest.raises(ClientGoneError):
+        store.put("f/keep", ChunkedBody(failing_chunks(2, ClientGoneError())))
+    # keys() hides temp files by design, so look at the directory itself.
+    assert [p.name for p in (tmp_path / "f").iterdir()] == ["keep"]
+
+
+def test_s3_failing_multipart_put_aborts_its_upload(s3_server: S3Server) -> None:
+    bucket = f"pichr-test-{uuid.uuid4().hex[:16]}"
+    store = S3BlobStore(s3_server.endpoint, bucket, s3_server.access_key, s3_server.secret_key)
+    with pytest.raises(ClientGoneError):
+        store.put("m/blob", ChunkedBody(failing_chunks(10, ClientGoneError())))
+    # keys() cannot see an unfinished multipart upload; its parts would still cost storage.
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{s3_server.endpoint}",
+        aws_access_key_id=s3_server.access_key,
+        aws_secret_access_key=s3_server.secret_key,
+        region_name="us-east-1",
+    )
+    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_s3_outage_is_reported_fast_and_the_same_store_recovers() -> None:
+    # Its own server: stopping the shared one would break every other S3 test on failure.
+    with run_s3_server() as server:
+        store = s3_store(server)
+        store.put("o/blob", io.BytesIO(b"before"))
+        server.stop()
+        started = time.monotonic()
+        for probe in (store.check, lambda: store.stat("o/blob"), lambda: store.read("o/blob")):
+            with pytest.raises(BlobStoreUnavailableError):
+                probe()
+        with pytest.raises(BlobStoreUnavailableError):
+            store.put("o/blob", io.BytesIO(b"during"))
+        assert time.monotonic() - started < 5
+        server.start()
+        # The restarted moto is empty: check() (the readiness probe) recreates the bucket.
+        store.check()
+        store.put("o/blob", io.BytesIO(b"after"))
+        assert read_all(store, "o/blob") == b"after"
+
+
+def make_store(data_dir: Path, endpoint: str | None) -> BlobStore:
+    return make_blob_store(
+        data_dir=data_dir,
+        s3_endpoint=endpoint,
+        s3_bucket="b",
+        s3_access_key="k",
+        s3_secret_key="s",
+        s3_region="us-east-1",
+        s3_secure=False,
+    )
+
+
+def test_factory_picks_s3_for_an_endpoint_and_the_filesystem_otherwise(tmp_path: Path) -> None:
+    fs = make_store(tmp_path, None)
+    assert isinstance(fs, FilesystemBlobStore)
+    fs.put("a/b", io.BytesIO(b"x"))
+    assert (tmp_path / "blobs" / "a" / "b").read_bytes() == b"x"
+    assert isinstance(make_store(tmp_path, "minio:9000"), S3BlobStore)
+    with pytest.raises(ValueError, match="path"):
+        make_store(tmp_path, "http://minio:9000/bucket")
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        ("minio:9000", ("minio:9000", False)),
+        ("http://minio:9000", ("minio:9000", False)),
+        ("https://minio:9000/", ("minio:9000", True)),
+    ],
+)
+def test_endpoint_scheme_decides_tls(endpoint: str, expected: tuple[str, bool]) -> None:
+    assert parse_endpoint(endpoint, default_secure=False) == expected
