@@ -11,8 +11,9 @@ from application.principal import Principal
 Row = dict[str, Any]
 
 
-def visible(row: Row | None, who: Principal, *, safe_mode_off: bool, threshold: float,
-            file_id: str) -> Row:  # fmt: skip
+def visible(
+    row: Row | None, who: Principal, *, safe_mode_off: bool, threshold: float, file_id: str
+) -> Row:
     """The row when the caller may see it; 404/410/403 otherwise (private existence never leaks)."""
     if row is None:
         raise ApiError(404, "No such file.", id=file_id)

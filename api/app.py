@@ -9,7 +9,9 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ControllerRouterHandler
 
+from api.bench import constant
 from api.deps import provide_principal, provide_services
 from api.errors import HANDLERS
 from api.files import FileController
@@ -31,17 +33,29 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             yield
 
     api = Router(path="/api/v1", route_handlers=[UploadController, FileController])
+    handlers: list[ControllerRouterHandler] = [
+        api,
+        serve_image,
+        health,
+        ready,
+        *([constant] if settings.bench_routes else []),
+    ]
     return Litestar(
-        route_handlers=[api, serve_image, health, ready],
-        dependencies={"who": Provide(provide_principal), "services": Provide(provide_services)},
+        route_handlers=handlers,
+        dependencies={
+            "who": Provide(provide_principal),
+            "services": Provide(provide_services, sync_to_thread=False),
+        },
         exception_handlers=HANDLERS,
         lifespan=[lifespan],
         middleware=[request_id_middleware],
         openapi_config=OpenAPIConfig(
-            title="Pichr API", version="1.0.0", path="/api/v1/schema",
+            title="Pichr API",
+            version="1.0.0",
+            path="/api/v1/schema",
             description="Self-hosted, event-sourced image hosting (Pichr v1 API).",
             render_plugins=[ScalarRenderPlugin()],
-        ),  # fmt: skip
+        ),
         request_max_body_size=1024 * 1024,
         debug=False,
     )

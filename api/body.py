@@ -24,7 +24,7 @@ class ThreadBodyReader:
         except StopAsyncIteration:
             return b""
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1, /) -> bytes:
         while self._offset >= len(self._chunk):
             if self._done:
                 return b""

@@ -38,13 +38,24 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     UnsupportedMediaError: (415, "Unsupported Media Type"),
 }
 NAMES = {
-    400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
-    404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 410: "Gone",
-    413: "Payload Too Large", 415: "Unsupported Media Type", 416: "Range Not Satisfiable",
-    429: "Too Many Requests", 451: "Unavailable For Legal Reasons", 500: "Internal Server Error",
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
+    429: "Too Many Requests",
+    451: "Unavailable For Legal Reasons",
+    500: "Internal Server Error",
     503: "Service Unavailable",
-}  # fmt: skip
+}
 _AT = re.compile(r"at `\$\.?([^`]*)`")
+_UNKNOWN = re.compile(r"unknown field `([^`]*)`")
 
 
 class ApiError(HTTPException):
@@ -54,8 +65,12 @@ class ApiError(HTTPException):
         super().__init__(status_code=status, detail=message, extra=details)
 
 
-def error_response(status: int, message: str, details: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:  # fmt: skip
+def error_response(
+    status: int,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
     body = {"error": NAMES.get(status, "Error"), "message": message, "details": details or {}}
     return Response(body, status_code=status, headers=headers)
 
@@ -78,8 +93,9 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
 
 def handle_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.warning("dependency unavailable: %s", exc)
-    return error_response(503, "A backing service is unavailable; retry shortly.",
-                          headers={"Retry-After": "1"})  # fmt: skip
+    return error_response(
+        503, "A backing service is unavailable; retry shortly.", headers={"Retry-After": "1"}
+    )
 
 
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -91,9 +107,16 @@ def _fields(extra: Any) -> list[dict[str, str]]:
     fields = []
     for item in extra if isinstance(extra, list) else []:
         message = str(item.get("message", ""))
-        key = item.get("key") or (_AT.search(message).group(1) if _AT.search(message) else "")
-        fields.append({"field": str(key or "body"), "source": str(item.get("source", "body")),
-                       "message": message})  # fmt: skip
+        found = _AT.search(message) or _UNKNOWN.search(message)
+        key = item.get("key") if item.get("key") not in (None, "data") else None
+        key = key or (found.group(1) if found else "")
+        fields.append(
+            {
+                "field": str(key or "body"),
+                "source": str(item.get("source", "body")),
+                "message": message,
+            }
+        )
     return fields
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
-import uuid
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -47,11 +48,13 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Reuse a sane incoming X-Request-ID or make one; echo it; log one access line."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        rid = (
+            incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else os.urandom(12).hex()
+        )
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 0
@@ -67,8 +70,12 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             if access.isEnabledFor(logging.INFO):
-                fields = {"method": scope["method"], "path": scope["path"], "status": status,
-                          "ms": round((time.perf_counter() - started) * 1000, 2)}  # fmt: skip
+                fields = {
+                    "method": scope.get("method", ""),
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                }
                 access.info("request", extra={"fields": fields})
             request_id.reset(token)
 

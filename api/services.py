@@ -17,10 +17,12 @@ from application.app import PichrApplication
 from application.blob_factory import make_blob_store
 from application.blobs import BlobStore
 from application.database import eventsourcing_env
+from application.expiry import ExpirySweeper
 from application.files import FileCommands
 from application.settings import Settings
 from application.tally import ViewCounter
 from application.uploads import Uploads
+from projections.cache import ReadCache
 from projections.queries import ReadModels
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
@@ -54,32 +56,51 @@ class Services:
 def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> Services:
     app = PichrApplication(env=eventsourcing_env(database_url, settings.db_pool_size))
     blobs = make_blob_store(
-        data_dir=settings.data_dir, s3_endpoint=settings.s3_endpoint or None,
-        s3_bucket=settings.s3_bucket, s3_access_key=settings.s3_access_key,
-        s3_secret_key=settings.s3_secret_key, s3_region=settings.s3_region,
+        data_dir=settings.data_dir,
+        s3_endpoint=settings.s3_endpoint or None,
+        s3_bucket=settings.s3_bucket,
+        s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key,
+        s3_region=settings.s3_region,
         s3_secure=settings.s3_secure,
-    )  # fmt: skip
-    reads = ReadModels(pool)
+    )
+    cache = ReadCache(pool)
+    reads = ReadModels(pool, cache)
+    auth = Authenticator(reads)
     return Services(
-        settings=settings, app=app, blobs=blobs, uploads=Uploads(app, blobs),
-        files=FileCommands(app), reads=reads, auth=Authenticator(reads),
-        waiter=PositionWaiter(database_url), counter=ViewCounter(app),
+        settings=settings,
+        app=app,
+        blobs=blobs,
+        uploads=Uploads(app, blobs),
+        files=FileCommands(app),
+        reads=reads,
+        auth=auth,
+        waiter=PositionWaiter(database_url, [cache, auth]),
+        counter=ViewCounter(app),
         urls=Urls(settings.base_url, settings.cdn_url),
-    )  # fmt: skip
+    )
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, database_url: str, with_projections: bool
-                  ) -> AsyncIterator[Services]:  # fmt: skip
+async def running(
+    settings: Settings, database_url: str, with_projections: bool
+) -> AsyncIterator[Services]:
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        database_url, min_size=2, max_size=settings.db_pool_size, open=False, timeout=5
+        database_url,
+        min_size=2,
+        max_size=settings.db_pool_size,
+        open=False,
+        timeout=5,
+        kwargs={"autocommit": True},  # reads only: no COMMIT round trip per query
     )
     await pool.open(wait=False)
     services = build(settings, database_url, pool)
+    sweeper = ExpirySweeper(database_url, services.app)
     if with_projections:
         services.runners = [ProjectionRunner(database_url, p) for p in all_projections()]
         for runner in services.runners:
             runner.start_thread()
+        sweeper.start_thread()
     await services.waiter.start()
     flusher = asyncio.create_task(_flush_forever(services))
     try:
@@ -92,6 +113,7 @@ async def running(settings: Settings, database_url: str, with_projections: bool
         await services.waiter.stop()
         for runner in services.runners:
             runner.stop()
+        sweeper.stopping.set()
         await pool.close()
         services.app.close()
 

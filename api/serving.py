@@ -20,7 +20,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def content_disposition(filename: str) -> str:
-    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", filename) or "image"
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename) or "image"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
@@ -49,19 +49,34 @@ def hotlink_allowed(row: dict[str, Any], referer: str | None, own_host: str) -> 
 
 @get("/i/{file_id:str}", summary="The image bytes", tags=["serving"], include_in_schema=True)
 async def serve_image(
-    request: Request[Any, Any, Any], file_id: str, who: Principal, services: Services,
+    request: Request[Any, Any, Any],
+    file_id: str,
+    who: Principal,
+    services: Services,
     safe_mode: Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)] = None,
-) -> Response[bytes] | Stream:  # fmt: skip
-    row = visible(await services.reads.file(file_id), who, file_id=file_id,
-                  safe_mode_off=safe_mode_off(safe_mode), threshold=services.nsfw_threshold)  # fmt: skip
+) -> Response[bytes] | Stream:
+    row = visible(
+        await services.reads.file(file_id),
+        who,
+        file_id=file_id,
+        safe_mode_off=safe_mode_off(safe_mode),
+        threshold=services.nsfw_threshold,
+    )
     own_host = urlsplit(services.settings.base_url).hostname or ""
     if not hotlink_allowed(row, request.headers.get("referer"), own_host):
         raise ApiError(403, "Hotlinking this image is not allowed.", policy=row["hotlink_policy"])
     etag = f'"{row["sha256"]}"'
-    cache = "private, max-age=0, must-revalidate" if row["visibility"] == "private" else (
-        "public, max-age=86400")  # fmt: skip
-    headers = {"ETag": etag, "Cache-Control": cache, "Accept-Ranges": "bytes",
-               "X-Content-Type-Options": "nosniff"}  # fmt: skip
+    cache = (
+        "private, max-age=0, must-revalidate"
+        if row["visibility"] == "private"
+        else ("public, max-age=86400")
+    )
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache,
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+    }
     if etag in (request.headers.get("if-none-match") or ""):
         return Response(b"", status_code=304, headers=headers)
     size = int(row["bytes"])

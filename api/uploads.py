@@ -26,37 +26,60 @@ class UploadController(Controller):
         if not who.is_anonymous:
             require(who, "upload")
         if data.bytes > services.settings.max_upload_bytes:
-            raise ApiError(413, "The file exceeds the size limit.", limit=services.settings
-                           .max_upload_bytes, declared=data.bytes)  # fmt: skip
+            raise ApiError(
+                413,
+                "The file exceeds the size limit.",
+                limit=services.settings.max_upload_bytes,
+                declared=data.bytes,
+            )
         req = UploadRequest(
-            filename=data.filename, mime=data.mime, bytes=data.bytes, sha256=data.sha256,
-            title=data.title, description=data.description, visibility=data.visibility,
-            tags=tuple(data.tags), expires_in=data.expiresIn,
-        )  # fmt: skip
+            filename=data.filename,
+            mime=data.mime,
+            bytes=data.bytes,
+            sha256=data.sha256,
+            title=data.title,
+            description=data.description,
+            visibility=data.visibility,
+            tags=tuple(data.tags),
+            expires_in=data.expiresIn,
+        )
         made = await to_thread.run_sync(services.uploads.presign, who, req)
         await services.caught_up(made.position)
         url = f"{services.settings.base_url}/api/v1/upload/direct/{made.file_id}"
         if made.upload_token:
             url += f"?token={made.upload_token}"
         return PresignOut(
-            uploadId=made.upload_id, uploadUrl=url, fileId=made.file_id, r2Key=made.blob_key,
+            uploadId=made.upload_id,
+            uploadUrl=url,
+            fileId=made.file_id,
+            r2Key=made.blob_key,
             message="File record created. PUT the bytes to uploadUrl, then call finalize.",
             deleteToken=made.delete_token,
-        )  # fmt: skip
+        )
 
     @put("/direct/{file_id:str}", request_max_body_size=None, summary="Upload the bytes")
-    async def direct(self, request: Request[Any, Any, Any], file_id: str, who: Principal,
-                     services: Services, token: str | None = None) -> DirectOut:  # fmt: skip
+    async def direct(
+        self,
+        request: Request[Any, Any, Any],
+        file_id: str,
+        who: Principal,
+        services: Services,
+        token: str | None = None,
+    ) -> DirectOut:
         if not who.is_anonymous:
             require(who, "upload")
         reader = ThreadBodyReader(request.stream())
         file = await to_thread.run_sync(services.uploads.store, who, file_id, token, reader)
-        return DirectOut(fileId=file_id, url=services.urls.image(file_id),
-                         mime=file.stored["mime"], bytes=file.stored["size"], status="ready")  # fmt: skip
+        return DirectOut(
+            fileId=file_id,
+            url=services.urls.image(file_id),
+            mime=file.stored["mime"],
+            bytes=file.stored["size"],
+            status="ready",
+        )
 
     @post("/finalize", status_code=200, summary="Verify the upload and publish the file")
-    async def finalize(self, data: FinalizeIn, who: Principal, services: Services
-                       ) -> FinalizeOut:  # fmt: skip
+    async def finalize(self, data: FinalizeIn, who: Principal, services: Services) -> FinalizeOut:
         if not who.is_anonymous:
             require(who, "upload")
         position = await to_thread.run_sync(

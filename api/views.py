@@ -38,33 +38,63 @@ def age_restricted(row: Row, threshold: float) -> bool:
 
 def file_out(row: Row, urls: Urls, threshold: float) -> FileOut:
     return FileOut(
-        id=row["id"], url=urls.image(row["id"]), cdnUrl=urls.cdn_url(row),
-        thumbnailUrl=urls.thumbnail(row["id"]), title=row["title"],
-        description=row["description"], mime=row["mime"], bytes=row["bytes"],
-        width=row["width"], height=row["height"], visibility=row["visibility"],
-        viewCount=row["view_count"], downloadCount=row["download_count"],
-        nsfwScore=row["nsfw_score"], ageRestricted=age_restricted(row, threshold),
-        tags=row["tags"], hotlinkPolicy=row["hotlink_policy"],
-        hotlinkWhitelist=row["hotlink_whitelist"], sha256=row["sha256"], phash=row["phash"],
-        status=row["status"], createdAt=rfc3339(row["created_at"]) or "",
-        updatedAt=rfc3339(row["updated_at"]) or "", expiresAt=rfc3339(row["expires_at"]),
-    )  # fmt: skip
+        id=row["id"],
+        url=urls.image(row["id"]),
+        cdnUrl=urls.cdn_url(row),
+        thumbnailUrl=urls.thumbnail(row["id"]),
+        title=row["title"],
+        description=row["description"],
+        mime=row["mime"],
+        bytes=row["bytes"],
+        width=row["width"],
+        height=row["height"],
+        visibility=row["visibility"],
+        viewCount=row["view_count"],
+        downloadCount=row["download_count"],
+        nsfwScore=row["nsfw_score"],
+        ageRestricted=age_restricted(row, threshold),
+        tags=row["tags"],
+        hotlinkPolicy=row["hotlink_policy"],
+        hotlinkWhitelist=row["hotlink_whitelist"],
+        sha256=row["sha256"],
+        phash=row["phash"],
+        status=row["status"],
+        createdAt=rfc3339(row["created_at"]) or "",
+        updatedAt=rfc3339(row["updated_at"]) or "",
+        expiresAt=rfc3339(row["expires_at"]),
+    )
 
 
 def file_item(row: Row, urls: Urls) -> FileItem:
     return FileItem(
-        id=row["id"], url=urls.image(row["id"]), thumbnailUrl=urls.thumbnail(row["id"]),
-        title=row["title"], mime=row["mime"], bytes=row["bytes"], width=row["width"],
-        height=row["height"], visibility=row["visibility"], viewCount=row["view_count"],
+        id=row["id"],
+        url=urls.image(row["id"]),
+        thumbnailUrl=urls.thumbnail(row["id"]),
+        title=row["title"],
+        mime=row["mime"],
+        bytes=row["bytes"],
+        width=row["width"],
+        height=row["height"],
+        visibility=row["visibility"],
+        viewCount=row["view_count"],
         createdAt=rfc3339(row["created_at"]) or "",
-    )  # fmt: skip
+    )
 
 
 def finalize_out(row: Row, urls: Urls, threshold: float) -> FinalizeOut:
     return FinalizeOut(
-        fileId=row["id"], url=urls.image(row["id"]), cdnUrl=urls.cdn_url(row), mime=row["mime"],
-        bytes=row["bytes"], width=row["width"], height=row["height"],
-        nsfwScore=row["nsfw_score"], ageRestricted=age_restricted(row, threshold),
-        visibility=row["visibility"], expiresAt=rfc3339(row["expires_at"]), phash=row["phash"],
-        duplicates=[], status=row["status"],
-    )  # fmt: skip
+        fileId=row["id"],
+        url=urls.image(row["id"]),
+        cdnUrl=urls.cdn_url(row),
+        mime=row["mime"],
+        bytes=row["bytes"],
+        width=row["width"],
+        height=row["height"],
+        nsfwScore=row["nsfw_score"],
+        ageRestricted=age_restricted(row, threshold),
+        visibility=row["visibility"],
+        expiresAt=rfc3339(row["expires_at"]),
+        phash=row["phash"],
+        duplicates=[],
+        status=row["status"],
+    )

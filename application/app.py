@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, InternalError
 
 from domain import ids
 from domain.errors import ConflictError, NotFoundError
@@ -17,6 +18,7 @@ from domain.errors import ConflictError, NotFoundError
 A = TypeVar("A", bound=Aggregate)
 EVENTS_TABLE = "pichr_events"
 RETRIES = 3
+DDL_RETRIES = 5
 
 
 class PichrApplication(Application[UUID]):
@@ -28,9 +30,21 @@ class PichrApplication(Application[UUID]):
         super().__init__(env)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
+    def construct_recorder(self) -> ApplicationRecorder:
+        # eventsourcing runs CREATE OR REPLACE FUNCTION on every start, and processes starting
+        # together fail with "tuple concurrently updated"; the DDL is idempotent, so run it again.
+        for attempt in range(DDL_RETRIES):
+            try:
+                return super().construct_recorder()
+            except InternalError as exc:
+                if "concurrently" not in str(exc) or attempt == DDL_RETRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def load(self, kind: type[A], prefix: str, public_id: str) -> A:
         try:
-            aggregate = self.repository.get(ids.to_uuid(prefix, public_id))
+            aggregate: Aggregate = self.repository.get(ids.to_uuid(prefix, public_id))
         except (ids.InvalidIdError, AggregateNotFoundError):
             raise NotFoundError(f"No such {prefix.rstrip('_')}.", id=public_id) from None
         if not isinstance(aggregate, kind):

@@ -15,6 +15,7 @@ from application.blobs import (
     BlobInfo,
     BlobNotFoundError,
     BlobStoreUnavailableError,
+    Readable,
     TrackedBody,
     check_key,
     check_range,
@@ -33,7 +34,7 @@ class FilesystemBlobStore:
     def __init__(self, root: Path) -> None:
         self._root = Path(os.path.abspath(root))
 
-    def put(self, key: str, body: BinaryIO, length: int | None = None) -> BlobInfo:
+    def put(self, key: str, body: Readable, length: int | None = None) -> BlobInfo:
         path = self._path(key)
         tracked = TrackedBody(body, length)
         tmp: str | None = None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from application.blobs import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
     BlobNotFoundError,
     BlobStoreUnavailableError,
+    Readable,
     TrackedBody,
     check_key,
     check_range,
@@ -29,7 +30,7 @@ class InMemoryBlobStore:
         # Lets unit tests exercise the "store is down" paths without a real outage.
         self.unavailable = False
 
-    def put(self, key: str, body: BinaryIO, length: int | None = None) -> BlobInfo:
+    def put(self, key: str, body: Readable, length: int | None = None) -> BlobInfo:
         check_key(key)
         self._check_up()
         tracked = TrackedBody(body, length)

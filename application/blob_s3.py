@@ -17,6 +17,7 @@ from application.blobs import (
     BlobInfo,
     BlobNotFoundError,
     BlobStoreUnavailableError,
+    Readable,
     TrackedBody,
     check_key,
     check_range,
@@ -59,22 +60,22 @@ class S3BlobStore:
         self._bucket_ready = False
         self._bucket_lock = threading.Lock()
 
-    def put(self, key: str, body: BinaryIO, length: int | None = None) -> BlobInfo:
+    def put(self, key: str, body: Readable, length: int | None = None) -> BlobInfo:
         check_key(key)
         self._ensure_bucket()
         tracked = TrackedBody(body, length)
         # Unknown length: minio holds three part-sized buffers at once (it appends a look-ahead
         # byte and slices it off again), so it gets the smallest part S3 allows. Known length:
         # one part in flight plus the one being read.
-        exact = length is not None and length > 0
+        size = length or -1  # a declared 0 reads to the end too, so TrackedBody sees extra bytes
         try:
             with self._errors(key):
                 result = self._client.put_object(
                     self._bucket,
                     key,
                     cast("BinaryIO", tracked),  # minio only ever calls read(n)
-                    length if exact and length is not None else -1,
-                    part_size=PART_SIZE if exact else MIN_PART_SIZE,
+                    size,
+                    part_size=PART_SIZE if size > 0 else MIN_PART_SIZE,
                     # Parallel parts would each hold a part in memory; one at a time stays flat.
                     num_parallel_uploads=1,
                 )

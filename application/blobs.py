@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -24,6 +24,12 @@ class BodyLengthError(ValueError):
     """An upload body was shorter or longer than the length the caller declared."""
 
 
+class Readable(Protocol):
+    """An upload body: anything with read(n) -> bytes (a file, a request stream, a guard)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class BlobInfo:
     key: str
@@ -32,7 +38,7 @@ class BlobInfo:
 
 
 class BlobStore(Protocol):
-    def put(self, key: str, body: BinaryIO, length: int | None = None) -> BlobInfo:
+    def put(self, key: str, body: Readable, length: int | None = None) -> BlobInfo:
         """Stream `body` to `key`; on any error nothing new is left under the key.
 
         `length`, when given, is the body's exact size: a body that turns out shorter or longer
@@ -88,7 +94,7 @@ class TrackedBody:
     failed" (map it to BlobStoreUnavailableError), and both can be OSError.
     """
 
-    def __init__(self, body: BinaryIO, expected: int | None = None) -> None:
+    def __init__(self, body: Readable, expected: int | None = None) -> None:
         self._body = body
         self._expected = expected
         self._eof = False
@@ -98,15 +104,22 @@ class TrackedBody:
     def read(self, n: int = -1) -> bytes:
         """Exactly n bytes, fewer only at the end: a reader that concatenates per read(),
         as minio does, would otherwise copy quadratically on small chunks."""
+        if n == 0:
+            return b""  # an empty read is not the end of the body
         first = self._read_once(n)
         if n < 0 or not first or len(first) >= n:
             return first
-        # BytesIO hands its buffer out without a copy; a list + join would hold the part twice.
+        # One buffer of the final size, handed out by getvalue() without a copy: a list + join
+        # would hold the part twice, and a growing buffer reallocates (copies) as it grows.
         buf = io.BytesIO()
+        buf.seek(n - 1)
+        buf.write(b"\0")
+        buf.seek(0)
         buf.write(first)
         del first
         while buf.tell() < n and (chunk := self._read_once(n - buf.tell())):
             buf.write(chunk)
+        buf.truncate(buf.tell())
         return buf.getvalue()
 
     def _read_once(self, n: int) -> bytes:

@@ -22,7 +22,9 @@ def resolve_database_url(database_url: str, data_dir: Path) -> str:
 
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    server = pgserver.get_server(  # type: ignore[attr-defined]
+        pgdata, cleanup_mode=None
+    )
     log.info("embedded PostgreSQL at %s", pgdata)
     return str(server.get_uri())
 

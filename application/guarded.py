@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from typing import IO
+from typing import Protocol
 
 from application.imaging import normalize_mime, sniff_mime
 from domain.errors import DomainError
 
 SNIFF_BYTES = 32
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class TooLargeError(DomainError):
@@ -22,7 +26,7 @@ class SniffFailedError(DomainError):
 class GuardedReader:
     """Wraps the request body: enforces the size limit and the type as the bytes arrive."""
 
-    def __init__(self, body: IO[bytes], *, limit: int, declared_mime: str) -> None:
+    def __init__(self, body: Readable, *, limit: int, declared_mime: str) -> None:
         self._body = body
         self._limit = limit
         self._declared = normalize_mime(declared_mime)
@@ -31,7 +35,7 @@ class GuardedReader:
         self.size = 0
         self.mime: str | None = None
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int = -1, /) -> bytes:
         chunk = self._body.read(size)
         if not chunk:
             if self.mime is None and self.size:

@@ -52,9 +52,14 @@ class Identity:
         expires_at = (self.app.clock() + timedelta(days=days)).isoformat() if days else None
         key_id = ids.to_public(ids.KEY, ids.new_uuid())
         key = ApiKey(
-            key_id=key_id, actor=actor, account_id=account_id, name=name, scopes=scopes,
-            digest=key_digest(plaintext), expires_at=expires_at,
-        )  # fmt: skip
+            key_id=key_id,
+            actor=actor,
+            account_id=account_id,
+            name=name,
+            scopes=scopes,
+            digest=key_digest(plaintext),
+            expires_at=expires_at,
+        )
         position = self.app.commit(key)
         return IssuedKey(key_id, account_id, plaintext, scopes, name, expires_at, position)
 

@@ -8,7 +8,10 @@ from pathlib import Path
 
 # name -> (default, help). The README's configuration table is generated from this.
 DOCUMENTED: dict[str, tuple[str, str]] = {
-    "PICHR_DATABASE_URL": ("", "PostgreSQL URL for events and read models; empty: embedded pgserver"),
+    "PICHR_DATABASE_URL": (
+        "",
+        "PostgreSQL URL for events and read models; empty: embedded pgserver",
+    ),
     "PICHR_DATA_DIR": ("./var", "Embedded PostgreSQL and filesystem blobs live here"),
     "PICHR_HOST": ("127.0.0.1", "Listen address of `pichr serve` / `pichr api`"),
     "PICHR_PORT": ("8787", "Listen port"),
@@ -27,6 +30,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "PICHR_TALLY_FLUSH_SECONDS": ("1.0", "How often served view/download counts are recorded"),
     "PICHR_MAX_UPLOAD_BYTES": ("524288000", "Largest upload accepted on any plan (bytes)"),
     "PICHR_LOG_LEVEL": ("INFO", "Log level (JSON logs on stderr)"),
+    "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
 
@@ -55,6 +59,7 @@ class Settings:
     tally_flush_seconds: float = 1.0
     max_upload_bytes: int = 500 * 1024 * 1024
     log_level: str = "INFO"
+    bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

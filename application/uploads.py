@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import IO
 
 from application.app import PichrApplication
 from application.blobs import BlobNotFoundError, BlobStore
-from application.guarded import GuardedReader
+from application.guarded import GuardedReader, Readable
 from application.imaging import UnsupportedMediaError, normalize_mime
 from application.principal import Principal
 from application.verify import verify_stored
@@ -63,18 +62,27 @@ class Uploads:
         upload_token = ids.random_token() if who.is_anonymous else None
         delete_token = ids.random_token() if who.is_anonymous else None
         file = File(
-            file_id=file_id, actor=who.actor, owner_id=who.account_id, upload_id=upload_id,
-            filename=req.filename, mime=normalize_mime(req.mime), declared_bytes=req.bytes,
-            sha256=req.sha256.lower() if req.sha256 else None, title=req.title,
-            description=req.description, visibility=req.visibility, tags=list(req.tags),
-            expires_in=req.expires_in, blob_key=key,
+            file_id=file_id,
+            actor=who.actor,
+            owner_id=who.account_id,
+            upload_id=upload_id,
+            filename=req.filename,
+            mime=normalize_mime(req.mime),
+            declared_bytes=req.bytes,
+            sha256=req.sha256.lower() if req.sha256 else None,
+            title=req.title,
+            description=req.description,
+            visibility=req.visibility,
+            tags=list(req.tags),
+            expires_in=req.expires_in,
+            blob_key=key,
             upload_token_digest=digest(upload_token) if upload_token else None,
             delete_token_digest=digest(delete_token) if delete_token else None,
-        )  # fmt: skip
+        )
         position = self.app.commit(file)
         return PresignedUpload(file_id, upload_id, key, upload_token, delete_token, position)
 
-    def store(self, who: Principal, file_id: str, token: str | None, body: IO[bytes]) -> File:
+    def store(self, who: Principal, file_id: str, token: str | None, body: Readable) -> File:
         """Stream the body to the blob store; nothing is kept when any check fails."""
         file = self._own(who, file_id, token)
         if file.status != "pending":
@@ -84,17 +92,21 @@ class Uploads:
         try:
             _check_complete(file, reader)
             file.record_stored(
-                actor=who.actor, size=reader.size, sha256=reader.sha256,
-                mime=reader.mime or file.declared_mime, etag=info.etag,
-            )  # fmt: skip
+                actor=who.actor,
+                size=reader.size,
+                sha256=reader.sha256,
+                mime=reader.mime or file.declared_mime,
+                etag=info.etag,
+            )
             self.app.commit(file)
         except Exception:
             self.blobs.delete(file.blob_key)
             raise
         return file
 
-    def finalize(self, who: Principal, upload_id: str, file_id: str, key: str | None,
-                 etag: str | None) -> int:  # fmt: skip
+    def finalize(
+        self, who: Principal, upload_id: str, file_id: str, key: str | None, etag: str | None
+    ) -> int:
         file = self._own(who, file_id, None, upload_id=upload_id)
         if key is not None and key != file.blob_key:
             raise InvalidInputError("r2Key does not belong to this upload.", field="r2Key")
@@ -108,19 +120,25 @@ class Uploads:
             facts = verify_stored(self.blobs, file.blob_key, file.stored)
         except BlobNotFoundError:
             raise ConflictError("The stored object is missing; upload it again.") from None
-        except UnsupportedMediaError:
-            self.app.change(File, ids.FILE, file_id,
-                            lambda f: f.reject(actor=who.actor, reason=exc.message))  # fmt: skip
+        except UnsupportedMediaError as exc:
+            reason = exc.message
+            self.app.change(
+                File, ids.FILE, file_id, lambda f: f.reject(actor=who.actor, reason=reason)
+            )
             self.blobs.delete(file.blob_key)
             raise
         return self.app.change(
-            File, ids.FILE, file_id,
-            lambda f: f.finalize(actor=who.actor, width=facts.width, height=facts.height,
-                                 now=self.app.clock()),
-        )  # fmt: skip
+            File,
+            ids.FILE,
+            file_id,
+            lambda f: f.finalize(
+                actor=who.actor, width=facts.width, height=facts.height, now=self.app.clock()
+            ),
+        )
 
-    def _own(self, who: Principal, file_id: str, token: str | None, upload_id: str | None = None
-             ) -> File:  # fmt: skip
+    def _own(
+        self, who: Principal, file_id: str, token: str | None, upload_id: str | None = None
+    ) -> File:
         """The file, when the caller is its uploader; 404 to everyone else."""
         file = self.app.load(File, ids.FILE, file_id)
         file.ensure_live()
@@ -140,8 +158,10 @@ class Uploads:
 def _check_complete(file: File, reader: GuardedReader) -> None:
     if reader.size != file.declared_bytes:
         raise InvalidInputError(
-            "The body is shorter than declared.", field="bytes",
-            declared=file.declared_bytes, received=reader.size,
-        )  # fmt: skip
+            "The body is shorter than declared.",
+            field="bytes",
+            declared=file.declared_bytes,
+            received=reader.size,
+        )
     if file.declared_sha256 and reader.sha256 != file.declared_sha256:
         raise InvalidInputError("The body does not match the declared sha256.", field="sha256")

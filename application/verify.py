@@ -22,4 +22,4 @@ def verify_stored(blobs: BlobStore, key: str, stored: dict[str, Any]) -> ImageFa
         if digest.hexdigest() != stored["sha256"]:
             raise ConflictError("The stored object changed since it was uploaded.")
         spool.seek(0)
-        return inspect_image(spool, stored["mime"])  # type: ignore[arg-type]
+        return inspect_image(spool, stored["mime"])

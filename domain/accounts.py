@@ -19,9 +19,6 @@ class Account(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = "pichr.account.Created.v1"
 
-    class Snapshot(Aggregate.Snapshot):
-        TOPIC = "pichr.account.Snapshot.v1"
-
     @event("AccountCreated", topic="pichr.account.AccountCreated.v1")
     def __init__(self, *, account_id: str, actor: str, email: str, plan: str) -> None:
         self.account_id = account_id
@@ -47,9 +44,6 @@ class ApiKey(Aggregate):
 
     class Created(Aggregate.Created):
         TOPIC = "pichr.key.Created.v1"
-
-    class Snapshot(Aggregate.Snapshot):
-        TOPIC = "pichr.key.Snapshot.v1"
 
     @event("ApiKeyCreated", topic="pichr.key.ApiKeyCreated.v1")
     def __init__(

@@ -22,9 +22,6 @@ class File(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = "pichr.file.Created.v1"
 
-    class Snapshot(Aggregate.Snapshot):
-        TOPIC = "pichr.file.Snapshot.v1"
-
     @event("UploadRequested", topic="pichr.file.UploadRequested.v1")
     def __init__(
         self,
@@ -169,5 +166,11 @@ def _check_changes(changes: dict[str, Any]) -> None:
         raise InvalidInputError("Unknown fields.", fields=sorted(unknown))
     if "visibility" in changes and changes["visibility"] not in VISIBILITIES:
         raise InvalidInputError("Unknown visibility.", field="visibility")
+    hours = changes.get("expiresIn")
+    # 0 or less would record an expiresAt of None (a crash on apply) or one in the past.
+    if hours is not None and (type(hours) is not int or hours < 1):
+        raise InvalidInputError("expiresIn must be whole hours >= 1.", field="expiresIn")
     if changes.get("hotlinkPolicy") == "whitelist" and not changes.get("hotlinkWhitelist"):
-        raise InvalidInputError("A whitelist policy needs hotlinkWhitelist.", field="hotlinkWhitelist")
+        raise InvalidInputError(
+            "A whitelist policy needs hotlinkWhitelist.", field="hotlinkWhitelist"
+        )

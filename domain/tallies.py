@@ -16,9 +16,6 @@ class ViewTally(Aggregate):
     class Created(Aggregate.Created):
         TOPIC = "pichr.tally.Created.v1"
 
-    class Snapshot(Aggregate.Snapshot):
-        TOPIC = "pichr.tally.Snapshot.v1"
-
     @event("ViewsTallied", topic="pichr.tally.ViewsTallied.v1")
     def __init__(self, *, views: dict[str, int], downloads: dict[str, int]) -> None:
         self.views = views

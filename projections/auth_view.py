@@ -12,7 +12,7 @@ from projections.events import LoggedEvent
 
 class AuthProjection:
     name = "auth"
-    tables = ("accounts", "api_keys")
+    tables: tuple[str, ...] = ("accounts", "api_keys")
 
     def create_sql(self, suffix: str) -> list[str]:
         return [
@@ -24,8 +24,7 @@ class AuthProjection:
             " revoked_at timestamptz)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS api_keys{suffix}_digest ON api_keys{suffix}"
             " (digest)",
-            f"CREATE INDEX IF NOT EXISTS api_keys{suffix}_account ON api_keys{suffix}"
-            " (account_id)",
+            f"CREATE INDEX IF NOT EXISTS api_keys{suffix}_account ON api_keys{suffix} (account_id)",
         ]
 
     def checksum_sql(self, suffix: str) -> list[str]:
@@ -52,9 +51,16 @@ class AuthProjection:
                 cur.execute(
                     f"INSERT INTO api_keys{suffix} VALUES (%s, %s, %s, %s, %s, %s, %s, NULL)"
                     " ON CONFLICT (id) DO NOTHING",
-                    (d["key_id"], d["digest"], d["account_id"], d["name"], d["scopes"],
-                     e.timestamp, d["expires_at"]),
-                )  # fmt: skip
+                    (
+                        d["key_id"],
+                        d["digest"],
+                        d["account_id"],
+                        d["name"],
+                        d["scopes"],
+                        e.timestamp,
+                        d["expires_at"],
+                    ),
+                )
             elif e.topic == "pichr.key.ApiKeyRevoked.v1":
                 cur.execute(
                     f"UPDATE api_keys{suffix} SET revoked_at = %s WHERE id = %s",

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
 
 from application.app import PichrApplication
 from application.database import eventsourcing_env
 from projections.registry import all_projections
-from projections.runner import ensure_schema
+from projections.replay import rebuild
+from projections.runner import ensure_schema, ensure_tracking, schema_hash
+
+log = logging.getLogger("pichr.projections")
 
 
 def ensure_all(database_url: str) -> None:
     PichrApplication(env=eventsourcing_env(database_url, 1)).close()
-    with psycopg.connect(database_url) as conn:
-        for projection in all_projections():
-            ensure_schema(conn, projection)
+    for projection in all_projections():
+        with psycopg.connect(database_url) as conn:
+            built_with = ensure_tracking(conn, projection.name, schema_hash(projection))
+            if built_with == schema_hash(projection):
+                ensure_schema(conn, projection)
+                continue
+        # The read model's shape changed: rebuild it from the log, then switch.
+        log.warning("projection %s changed shape; rebuilding it from the log", projection.name)
+        rebuild(database_url, projection)

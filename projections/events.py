@@ -39,6 +39,4 @@ class LoggedEvent:
 
 def read_after(cur: Cursor[Any], position: int, limit: int) -> list[LoggedEvent]:
     cur.execute(SELECT_AFTER, (position, limit), prepare=True)
-    return [
-        LoggedEvent(row[0], row[1], row[2], row[3], _decode(row[4])) for row in cur.fetchall()
-    ]
+    return [LoggedEvent(row[0], row[1], row[2], row[3], _decode(row[4])) for row in cur.fetchall()]

@@ -11,31 +11,71 @@ from domain import ids
 from projections.events import LoggedEvent
 
 COLUMNS = (
-    "id", "owner_id", "upload_id", "status", "filename", "mime", "bytes", "sha256", "width",
-    "height", "title", "description", "visibility", "tags", "hotlink_policy", "hotlink_whitelist",
-    "blob_key", "etag", "nsfw_score", "phash", "view_count", "download_count", "created_at",
-    "finalized_at", "expires_at", "deleted_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "owner_id",
+    "upload_id",
+    "status",
+    "filename",
+    "mime",
+    "bytes",
+    "sha256",
+    "width",
+    "height",
+    "title",
+    "description",
+    "visibility",
+    "tags",
+    "hotlink_policy",
+    "hotlink_whitelist",
+    "blob_key",
+    "etag",
+    "nsfw_score",
+    "phash",
+    "view_count",
+    "download_count",
+    "created_at",
+    "finalized_at",
+    "expires_at",
+    "deleted_at",
+    "updated_at",
+    "position",
+)
 _CHANGE_COLUMNS = {
-    "title": "title", "description": "description", "visibility": "visibility", "tags": "tags",
-    "hotlinkPolicy": "hotlink_policy", "hotlinkWhitelist": "hotlink_whitelist",
+    "title": "title",
+    "description": "description",
+    "visibility": "visibility",
+    "tags": "tags",
+    "hotlinkPolicy": "hotlink_policy",
+    "hotlinkWhitelist": "hotlink_whitelist",
     "expiresAt": "expires_at",
-}  # fmt: skip
+}
 Row = dict[str, Any]
 P = "pichr.file."
 
 
-def _requested(row: Row | None, e: LoggedEvent) -> Row:
+def _requested(e: LoggedEvent) -> Row:
     d = e.data
     return dict.fromkeys(COLUMNS) | {
-        "id": d["file_id"], "owner_id": d["owner_id"], "upload_id": d["upload_id"],
-        "status": "pending", "filename": d["filename"], "mime": d["mime"],
-        "bytes": d["declared_bytes"], "sha256": d["sha256"], "title": d["title"],
-        "description": d["description"], "visibility": d["visibility"], "tags": d["tags"],
-        "hotlink_policy": "allow", "hotlink_whitelist": [], "blob_key": d["blob_key"],
-        "view_count": 0, "download_count": 0, "created_at": e.timestamp,
+        "id": d["file_id"],
+        "owner_id": d["owner_id"],
+        "upload_id": d["upload_id"],
+        "status": "pending",
+        "filename": d["filename"],
+        "mime": d["mime"],
+        "bytes": d["declared_bytes"],
+        "sha256": d["sha256"],
+        "title": d["title"],
+        "description": d["description"],
+        "visibility": d["visibility"],
+        "tags": d["tags"],
+        "hotlink_policy": "allow",
+        "hotlink_whitelist": [],
+        "blob_key": d["blob_key"],
+        "view_count": 0,
+        "download_count": 0,
+        "created_at": e.timestamp,
         "updated_at": e.timestamp,
-    }  # fmt: skip
+    }
 
 
 def _stored(row: Row, e: LoggedEvent) -> None:
@@ -80,7 +120,7 @@ TALLIED = "pichr.tally.ViewsTallied.v1"
 
 class FileListingProjection:
     name = "file_listing"
-    tables = ("file_listing",)
+    tables: tuple[str, ...] = ("file_listing",)
 
     def create_sql(self, suffix: str) -> list[str]:
         t = f"file_listing{suffix}"
@@ -93,7 +133,9 @@ class FileListingProjection:
             " nsfw_score double precision, phash text, view_count bigint NOT NULL,"
             " download_count bigint NOT NULL, created_at timestamptz NOT NULL,"
             " finalized_at timestamptz, expires_at timestamptz, deleted_at timestamptz,"
-            " updated_at timestamptz NOT NULL)",
+            " updated_at timestamptz NOT NULL, position bigint NOT NULL)",
+            # `position`: the log position that last changed the row; API caches follow it.
+            f"CREATE INDEX IF NOT EXISTS {t}_position ON {t} (position)",
             f"CREATE INDEX IF NOT EXISTS {t}_owner_created ON {t} (owner_id, created_at, id)",
             f"CREATE INDEX IF NOT EXISTS {t}_owner_views ON {t} (owner_id, view_count, id)",
             f"CREATE INDEX IF NOT EXISTS {t}_owner_size ON {t} (owner_id, bytes, id)",
@@ -113,16 +155,18 @@ class FileListingProjection:
                 continue
             fold = FOLDS.get(e.topic)
             if e.topic == REQUESTED:
-                rows[e.data["file_id"]] = _requested(None, e)
+                row = rows[e.data["file_id"]] = _requested(e)
             elif fold is None:
                 continue
             else:
-                row = rows.get(ids.to_public(ids.FILE, e.originator_id))
-                if row is None:
+                found = rows.get(ids.to_public(ids.FILE, e.originator_id))
+                if found is None:
                     continue
+                row = found
                 fold(row, e)
                 row["updated_at"] = e.timestamp
-            changed.add(ids.to_public(ids.FILE, e.originator_id))
+            row["position"] = e.position
+            changed.add(row["id"])
         _upsert(cur, table, [rows[i] for i in sorted(changed) if i in rows])
 
     def _load(self, cur: Cursor[Any], table: str, events: list[LoggedEvent]) -> dict[str, Row]:
@@ -134,18 +178,20 @@ class FileListingProjection:
                 wanted.add(ids.to_public(ids.FILE, e.originator_id))
         if not wanted:
             return {}
-        cur.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM {table} WHERE id = ANY(%s)", (list(wanted),)
-        )
+        cur.execute(f"SELECT {', '.join(COLUMNS)} FROM {table} WHERE id = ANY(%s)", (list(wanted),))
         return {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in cur.fetchall()}
 
 
 def _tally(rows: dict[str, Row], changed: set[str], e: LoggedEvent) -> None:
-    for column, counts in (("view_count", e.data["views"]), ("download_count", e.data["downloads"])):
+    for column, counts in (
+        ("view_count", e.data["views"]),
+        ("download_count", e.data["downloads"]),
+    ):
         for file_id, count in counts.items():
             row = rows.get(file_id)
             if row is not None:
                 row[column] += count
+                row["position"] = e.position
                 changed.add(file_id)
 
 

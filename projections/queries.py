@@ -8,6 +8,7 @@ from typing import Any
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from projections.cache import Page, ReadCache
 from projections.file_listing import COLUMNS
 
 FILE_BY_ID = f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE id = %s"
@@ -27,16 +28,30 @@ class ListQuery:
 
 
 class ReadModels:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Any], cache: ReadCache | None = None) -> None:
         self.pool = pool
+        self.cache = cache
 
     async def file(self, file_id: str) -> dict[str, Any] | None:
+        if self.cache is None:
+            return await self._file(file_id)
+        return await self.cache.row(file_id, lambda: self._file(file_id))
+
+    async def files(self, q: ListQuery) -> Page:
+        if self.cache is None:
+            rows, total = await self._files(q)
+            return Page(rows, total, None)
+        key = (q.owner_id, q.limit, q.offset, q.sort, q.order, q.visibility, q.exclude_nsfw)
+        return await self.cache.page(key, lambda: self._files(q))
+
+    async def _file(self, file_id: str) -> dict[str, Any] | None:
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(FILE_BY_ID, (file_id,), prepare=True)
-            return await cur.fetchone()
+            row: dict[str, Any] | None = await cur.fetchone()
+            return row
 
-    async def files(self, q: ListQuery) -> tuple[list[dict[str, Any]], int]:
+    async def _files(self, q: ListQuery) -> tuple[list[dict[str, Any]], int]:
         where = ["owner_id = %s", "status = 'ready'", "(expires_at IS NULL OR expires_at > now())"]
         args: list[Any] = [q.owner_id]
         if q.visibility:
@@ -54,12 +69,12 @@ class ReadModels:
         )
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(sql, (*args, q.limit, q.offset), prepare=True)  # type: ignore[arg-type]
+            await cur.execute(sql, (*args, q.limit, q.offset), prepare=True)
             rows = await cur.fetchall()
             if rows:
                 return rows, int(rows[0]["total"])
             cur2 = await conn.execute(
-                f"SELECT count(*) FROM file_listing WHERE {' AND '.join(where)}",  # type: ignore[arg-type]
+                f"SELECT count(*) FROM file_listing WHERE {' AND '.join(where)}",
                 args,
             )
             found = await cur2.fetchone()
@@ -74,7 +89,8 @@ class ReadModels:
                 (digest,),
                 prepare=True,
             )
-            return await cur.fetchone()
+            row: dict[str, Any] | None = await cur.fetchone()
+            return row
 
     async def ping(self) -> None:
         async with self.pool.connection() as conn:

@@ -9,24 +9,35 @@ import psycopg
 from psycopg import Connection
 
 from projections.base import Projection
-from projections.runner import catch_up, ensure_schema, process_batch
+from projections.runner import (
+    catch_up,
+    ensure_schema,
+    ensure_tracking,
+    process_batch,
+    schema_hash,
+)
 
 NEXT = "__next"
 REPLAY_BATCH = 5000
 
 
 def checksums(conn: Connection[Any], projection: Projection, suffix: str = "") -> list[str]:
-    return [str(conn.execute(sql).fetchone()[0]) for sql in projection.checksum_sql(suffix)]  # type: ignore[arg-type,index]
+    sums = []
+    for sql in projection.checksum_sql(suffix):
+        row = conn.execute(sql).fetchone()
+        sums.append(str(row[0]) if row else "")
+    return sums
 
 
-def rebuild(database_url: str, projection: Projection,
-            progress: Callable[[int], None] | None = None) -> int:  # fmt: skip
+def rebuild(
+    database_url: str, projection: Projection, progress: Callable[[int], None] | None = None
+) -> int:
     """Fold the whole log into fresh tables while the live ones keep serving; then switch.
 
     Returns the number of events folded.
     """
     with psycopg.connect(database_url) as conn:
-        ensure_schema(conn, projection)
+        ensure_tracking(conn, projection.name, schema_hash(projection))
         _drop(conn, projection, NEXT)
         ensure_schema(conn, projection, NEXT)
         total = 0
@@ -51,14 +62,14 @@ def _switch(conn: Connection[Any], projection: Projection) -> int:
         last = catch_up(conn, projection, REPLAY_BATCH, NEXT)
         indexes = _index_names(conn, projection)
         for table in projection.tables:
-            conn.execute(f"DROP TABLE IF EXISTS {table}")  # type: ignore[arg-type]
-            conn.execute(f"ALTER TABLE {table}{NEXT} RENAME TO {table}")  # type: ignore[arg-type]
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(f"ALTER TABLE {table}{NEXT} RENAME TO {table}")
         for index in indexes:
-            conn.execute(f"ALTER INDEX {index} RENAME TO {index.replace(NEXT, '')}")  # type: ignore[arg-type]
+            conn.execute(f"ALTER INDEX {index} RENAME TO {index.replace(NEXT, '')}")
         conn.execute(
-            "UPDATE projection_tracking SET position = (SELECT position FROM projection_tracking"
-            " WHERE name = %s) WHERE name = %s",
-            (projection.name + NEXT, projection.name),
+            "UPDATE projection_tracking SET schema = %s, position = (SELECT position"
+            " FROM projection_tracking WHERE name = %s) WHERE name = %s",
+            (schema_hash(projection), projection.name + NEXT, projection.name),
         )
         conn.execute("DELETE FROM projection_tracking WHERE name = %s", (projection.name + NEXT,))
     return last
@@ -75,5 +86,5 @@ def _index_names(conn: Connection[Any], projection: Projection) -> list[str]:
 def _drop(conn: Connection[Any], projection: Projection, suffix: str) -> None:
     with conn.transaction():
         for table in projection.tables:
-            conn.execute(f"DROP TABLE IF EXISTS {table}{suffix}")  # type: ignore[arg-type]
+            conn.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
         conn.execute("DELETE FROM projection_tracking WHERE name = %s", (projection.name + suffix,))

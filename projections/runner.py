@@ -7,6 +7,7 @@ the same projection never apply an event twice.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -22,19 +23,36 @@ from projections.events import read_after
 log = logging.getLogger("pichr.projections")
 
 
-def ensure_schema(conn: Connection[Any], projection: Projection, suffix: str = "") -> None:
+def schema_hash(projection: Projection) -> str:
+    """Changes whenever the projection's DDL changes: its tables must then be rebuilt."""
+    return hashlib.sha256("\n".join(projection.create_sql("")).encode()).hexdigest()[:16]
+
+
+def ensure_tracking(conn: Connection[Any], name: str, schema: str) -> str:
+    """Create the tracking row when missing; the schema hash the tables were built with."""
     with conn.transaction():
-        conn.execute(TRACKING_DDL)
-        for ddl in projection.create_sql(suffix):
-            conn.execute(ddl)  # type: ignore[arg-type]
+        for ddl in TRACKING_DDL:
+            conn.execute(ddl)
         conn.execute(
-            "INSERT INTO projection_tracking (name) VALUES (%s) ON CONFLICT DO NOTHING",
-            (projection.name + suffix,),
+            "INSERT INTO projection_tracking (name, schema) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (name, schema),
         )
+        row = conn.execute(
+            "SELECT schema FROM projection_tracking WHERE name = %s", (name,)
+        ).fetchone()
+    return str(row[0]) if row else schema
 
 
-def process_batch(conn: Connection[Any], projection: Projection, batch: int, suffix: str = ""
-                  ) -> tuple[int, int]:  # fmt: skip
+def ensure_schema(conn: Connection[Any], projection: Projection, suffix: str = "") -> None:
+    ensure_tracking(conn, projection.name + suffix, schema_hash(projection))
+    with conn.transaction():
+        for ddl in projection.create_sql(suffix):
+            conn.execute(ddl)
+
+
+def process_batch(
+    conn: Connection[Any], projection: Projection, batch: int, suffix: str = ""
+) -> tuple[int, int]:
     """Apply the next batch in one transaction; (events applied, new position)."""
     tracking = projection.name + suffix
     with conn.transaction(), conn.cursor() as cur:
@@ -55,8 +73,9 @@ def process_batch(conn: Connection[Any], projection: Projection, batch: int, suf
     return len(events), position
 
 
-def catch_up(conn: Connection[Any], projection: Projection, batch: int = 1000, suffix: str = ""
-             ) -> int:  # fmt: skip
+def catch_up(
+    conn: Connection[Any], projection: Projection, batch: int = 1000, suffix: str = ""
+) -> int:
     total = 0
     while True:
         count, _ = process_batch(conn, projection, batch, suffix)
@@ -85,9 +104,10 @@ class ProjectionRunner:
                 delay = min(delay * 2, 5.0)
 
     def _follow(self) -> None:
-        with psycopg.connect(self.database_url, autocommit=True) as listener, psycopg.connect(
-            self.database_url
-        ) as conn:
+        with (
+            psycopg.connect(self.database_url, autocommit=True) as listener,
+            psycopg.connect(self.database_url) as conn,
+        ):
             ensure_schema(conn, self.projection)
             listener.execute(f"LISTEN {EVENTS_TABLE}")
             while not self.stopping.is_set():

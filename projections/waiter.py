@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 import psycopg
 
@@ -17,9 +19,20 @@ from projections.base import CHANNEL
 log = logging.getLogger("pichr.waiter")
 
 
+class Follower(Protocol):
+    """A process-local copy of some read model that must follow the projections exactly."""
+
+    async def advance(self, name: str, position: int) -> None: ...
+
+    async def reset(self, positions: dict[str, int]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class PositionWaiter:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, followers: Sequence[Follower] = ()) -> None:
         self.database_url = database_url
+        self.followers = list(followers)  # told of every new position before waiters are
         self.positions: dict[str, int] = {}
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
@@ -45,6 +58,8 @@ class PositionWaiter:
 
     async def _set(self, name: str, position: int) -> None:
         if position > self.positions.get(name, 0):
+            for follower in self.followers:
+                await follower.advance(name, position)
             self.positions[name] = position
             async with self._changed:
                 self._changed.notify_all()
@@ -70,11 +85,16 @@ class PositionWaiter:
                 ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     cur = await conn.execute("SELECT name, position FROM projection_tracking")
-                    for name, position in await cur.fetchall():
-                        await self._set(name, int(position))
+                    current = {name: int(position) for name, position in await cur.fetchall()}
+                    for follower in self.followers:
+                        await follower.reset(current)
+                    for name, position in current.items():
+                        await self._set(name, position)
                     async for note in conn.notifies():
-                        name, _, position = note.payload.rpartition(":")
-                        await self._set(name, int(position))
+                        tracking, _, reached = note.payload.rpartition(":")
+                        await self._set(tracking, int(reached))
             except (psycopg.Error, OSError) as exc:
+                for follower in self.followers:
+                    follower.stop()  # notifications may be missed until reconnected
                 log.warning("position listener: %s; reconnecting", exc)
                 await asyncio.sleep(1.0)

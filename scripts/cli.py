@@ -14,11 +14,17 @@ configuration: PICHR_* environment variables (see the README)"""
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pichr", description=__doc__, epilog=EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="pichr",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, text in (("serve", "API + projection runners in one process (embedded default)"),
-                       ("api", "the API alone (PICHR_API_WORKERS processes)")):  # fmt: skip
+    for name, text in (
+        ("serve", "API + projection runners in one process (embedded default)"),
+        ("api", "the API alone (PICHR_API_WORKERS processes)"),
+    ):
         s = sub.add_parser(name, help=text, description=text)
         s.add_argument("--host", help="listen address (PICHR_HOST, default 127.0.0.1)")
         s.add_argument("--port", type=int, help="listen port (PICHR_PORT, default 8787)")

@@ -65,8 +65,14 @@ def _set_plan(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, A
 def _create_key(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
     key = identity.create_key(OPERATOR.actor, args.account, args.name, scopes, args.expires_in_days)
-    payload = {"id": key.key_id, "accountId": key.account_id, "apiKey": key.plaintext,
-               "name": key.name, "scopes": key.scopes, "expiresAt": key.expires_at}  # fmt: skip
+    payload = {
+        "id": key.key_id,
+        "accountId": key.account_id,
+        "apiKey": key.plaintext,
+        "name": key.name,
+        "scopes": key.scopes,
+        "expiresAt": key.expires_at,
+    }
     return payload, key.position
 
 
@@ -76,7 +82,8 @@ def _revoke_key(identity: Identity, args: argparse.Namespace) -> tuple[dict[str,
 
 def add_identity(sub: Any) -> None:
     accounts = sub.add_parser("accounts", help="create accounts, change plans").add_subparsers(
-        dest="action_name", required=True)  # fmt: skip
+        dest="action_name", required=True
+    )
     c = accounts.add_parser("create", help="create an account; prints its id")
     c.add_argument("--email", required=True)
     c.add_argument("--plan", default="free", help="free | pro | enterprise (default free)")
@@ -86,10 +93,13 @@ def add_identity(sub: Any) -> None:
     s.add_argument("plan")
     s.set_defaults(run=_identity_command, action=_set_plan)
     keys = sub.add_parser("keys", help="create and revoke API keys").add_subparsers(
-        dest="action_name", required=True)  # fmt: skip
+        dest="action_name", required=True
+    )
     k = keys.add_parser("create", help="create a key; prints the plaintext once as apiKey")
     k.add_argument("--account", required=True, help="account id (usr_...)")
-    k.add_argument("--scopes", default="read,upload,write", help="comma list of read,upload,write,admin")
+    k.add_argument(
+        "--scopes", default="read,upload,write", help="comma list of read,upload,write,admin"
+    )
     k.add_argument("--name", default="default")
     k.add_argument("--expires-in-days", type=int, default=None)
     k.set_defaults(run=_identity_command, action=_create_key)

@@ -10,7 +10,9 @@ import threading
 
 from api.asgi import EMBED_PROJECTIONS
 from api.logs import configure
-from application.database import resolve_database_url
+from application.app import PichrApplication
+from application.database import eventsourcing_env, resolve_database_url
+from application.expiry import ExpirySweeper
 from application.settings import Settings
 from projections.bootstrap import ensure_all
 from projections.registry import all_projections
@@ -25,8 +27,9 @@ def _prepare(args: argparse.Namespace) -> Settings:
     url = resolve_database_url(settings.database_url, settings.data_dir)
     ensure_all(url)
     # Worker processes read the same settings from the environment.
-    os.environ.update(PICHR_DATABASE_URL=url, PICHR_HOST=settings.host,
-                      PICHR_PORT=str(settings.port))  # fmt: skip
+    os.environ.update(
+        PICHR_DATABASE_URL=url, PICHR_HOST=settings.host, PICHR_PORT=str(settings.port)
+    )
     return settings
 
 
@@ -36,9 +39,15 @@ def _granian(settings: Settings, workers: int) -> None:
 
     log.info("listening on http://%s:%s", settings.host, settings.port)
     Server(
-        "api.asgi:app", address=settings.host, port=settings.port, interface=Interfaces.ASGI,
-        workers=workers, factory=True, log_access=False, backlog=2048,
-    ).serve()  # fmt: skip
+        "api.asgi:app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        log_access=False,
+        backlog=2048,
+    ).serve()
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -60,6 +69,9 @@ def projections(args: argparse.Namespace) -> int:
     url = os.environ["PICHR_DATABASE_URL"]
     runners = [ProjectionRunner(url, p) for p in all_projections()]
     threads = [r.start_thread() for r in runners]
+    app = PichrApplication(env=eventsourcing_env(url, 2))
+    sweeper = ExpirySweeper(url, app)
+    threads.append(sweeper.start_thread())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -68,6 +80,7 @@ def projections(args: argparse.Namespace) -> int:
     stop.wait()
     for r in runners:
         r.stop()
+    sweeper.stopping.set()
     for t in threads:
         t.join(timeout=5)
     return 0

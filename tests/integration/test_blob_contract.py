@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import io
 import time
+import urllib.request
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 
 from application.blob_factory import make_blob_store, parse_endpoint
 from application.blob_fs import FilesystemBlobStore
 from application.blob_memory import InMemoryBlobStore
 from application.blob_s3 import S3BlobStore
-from application.blobs import BlobNotFoundError, BlobStore, BlobStoreUnavailableError
+from application.blobs import (
+    BlobNotFoundError,
+    BlobStore,
+    BlobStoreUnavailableError,
+    BodyLengthError,
+)
 from tests.s3server import S3Server, run_s3_server
 
 if TYPE_CHECKING:
@@ -86,6 +93,8 @@ class TestBlobStoreContract:
     def test_put_then_stat_and_read_return_the_same_bytes(self, store: BlobStore) -> None:
         key = "uploads/2025-11-13/file_abc/image.jpg"
         info = store.put(key, io.BytesIO(b"hello blob"), length=10)
+        assert store.put("empty", io.BytesIO(b""), length=0).size == 0
+        assert read_all(store, "empty") == b""
         assert (info.key, info.size) == (key, 10)
         assert info.etag
         assert store.stat(key) == info
@@ -159,9 +168,24 @@ class TestBlobStoreContract:
         assert sorted(store.keys()) == before
         assert read_all(store, "f/keep") == b"old"
 
+    @pytest.mark.parametrize("declared_mib", [0, 2, 9, 11], ids=lambda m: f"declared-{m}MiB")
+    def test_body_not_matching_its_declared_length_is_refused(
+        self, store: BlobStore, declared_mib: int
+    ) -> None:
+        # The body is 10 MiB: shorter and longer declarations, single-part and multipart.
+        store.put("l/keep", io.BytesIO(b"old"))
+        for key in ("l/new", "l/keep"):
+            with pytest.raises(BodyLengthError):
+                store.put(key, ChunkedBody(pattern_chunks(10)), length=declared_mib * MiB)
+        assert sorted(store.keys()) == ["l/keep"]
+        assert read_all(store, "l/keep") == b"old"
+
     def test_streamed_put_of_20_mib_stores_every_byte(self, store: BlobStore) -> None:
         info = store.put("big/blob", ChunkedBody(pattern_chunks(20)))
         assert info.size == 20 * MiB
+        exact = store.put("big/exact", ChunkedBody(pattern_chunks(20)), length=20 * MiB)
+        assert exact.size == 20 * MiB
+        assert read_all(store, "big/exact") == read_all(store, "big/blob")
         assert store.stat("big/blob").size == 20 * MiB
         # Across the 8 MiB multipart boundary and into the last chunk.
         expected = b"".join(pattern_chunks(20))
@@ -207,6 +231,18 @@ def test_s3_failing_multipart_put_aborts_its_upload(s3_server: S3Server) -> None
         region_name="us-east-1",
     )
     assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_s3_presigned_put_url_uploads_without_our_credentials(s3_server: S3Server) -> None:
+    store = s3_store(s3_server)
+    store.check()
+    url = store.presigned_put_url("p/direct", timedelta(minutes=5))
+    # An explicit type: urllib's default (form-urlencoded) makes moto parse and drop the body.
+    headers = {"Content-Type": "application/octet-stream"}
+    request = urllib.request.Request(url, data=b"direct bytes", method="PUT", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert read_all(store, "p/direct") == b"direct bytes"
 
 
 def test_s3_outage_is_reported_fast_and_the_same_store_recovers() -> None:

@@ -46,15 +46,17 @@ def reset_peak_rss() -> int:
     return status_kib("VmHWM")
 
 
-def same_chunk_repeated(count: int) -> Iterator[bytes]:
-    chunk = b"\xa5" * MiB  # one buffer reused: the generator itself allocates nothing
-    for _ in range(count):
-        yield chunk
+def fresh_chunks(count: int, size: int = 256 * 1024) -> Iterator[bytes]:
+    # A new object per chunk, as a network stream delivers them (a reused buffer would hide
+    # copies that hold chunks); each is freed once consumed, so the generator holds none.
+    for i in range(count):
+        yield bytes([i % 256]) * size
 
 
+@pytest.mark.parametrize("length_known", [False, True], ids=["unknown-length", "known-length"])
 @pytest.mark.parametrize("adapter", ["fs", "s3"])
 def test_200_mib_put_keeps_peak_memory_flat(
-    adapter: str, tmp_path: Path, request: pytest.FixtureRequest
+    adapter: str, length_known: bool, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     store: BlobStore
     if adapter == "fs":
@@ -67,7 +69,8 @@ def test_200_mib_put_keeps_peak_memory_flat(
     store.put("warmup", io.BytesIO(b"x"))
 
     baseline_kib = reset_peak_rss()
-    info = store.put("big/blob", ChunkedBody(same_chunk_repeated(BODY_MIB)))
+    body = ChunkedBody(fresh_chunks(BODY_MIB * 4))
+    info = store.put("big/blob", body, length=BODY_MIB * MiB if length_known else None)
     growth_mib = (status_kib("VmHWM") - baseline_kib) / 1024
 
     assert info.size == BODY_MIB * MiB

@@ -1,0 +1,106 @@
+"""Builders shared by the command-side and projection tests: apps, images, uploads, read models."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from PIL import Image
+
+from application.app import EVENTS_TABLE, PichrApplication
+from application.database import eventsourcing_env
+from application.principal import Principal
+from application.uploads import UploadRequest, Uploads
+from domain import ids
+from projections.file_listing import COLUMNS
+from projections.registry import all_projections
+from projections.replay import checksums
+from projections.runner import catch_up
+
+MEMORY_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+SCOPES = frozenset({"read", "upload", "write"})
+
+
+def make_app(database_url: str | None = None, pool_size: int = 2) -> PichrApplication:
+    """The command side on PostgreSQL, or on the in-memory event store when no URL is given."""
+    if database_url is None:
+        return PichrApplication(env=dict(MEMORY_ENV))
+    return PichrApplication(env=eventsourcing_env(database_url, pool_size))
+
+
+def owner(account_id: str | None = None) -> Principal:
+    """A caller with an account and a key (ids are random unless given)."""
+    account = account_id or ids.to_public(ids.ACCOUNT, ids.new_uuid())
+    key = ids.to_public(ids.KEY, ids.new_uuid())
+    return Principal(account_id=account, key_id=key, scopes=SCOPES, plan="free")
+
+
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (40, 30), seed: int = 0) -> bytes:
+    """A real, decodable image made with Pillow; `seed` varies the colour (and so the bytes)."""
+    colour = (seed * 37 % 256, seed * 91 % 256, 200)
+    img = Image.new("RGB", size, colour)
+    buf = io.BytesIO()
+    if fmt == "GIF":
+        img = img.convert("P")
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class Uploaded:
+    file_id: str
+    upload_id: str
+    blob_key: str
+    position: int
+
+
+def upload(
+    uploads: Uploads, who: Principal, data: bytes, mime: str = "image/jpeg", **fields: Any
+) -> Uploaded:
+    """presign -> store -> finalize, as the API's three calls do."""
+    req = UploadRequest(filename="photo.jpg", mime=mime, bytes=len(data), **fields)
+    presigned = uploads.presign(who, req)
+    uploads.store(who, presigned.file_id, presigned.upload_token, io.BytesIO(data))
+    position = uploads.finalize(who, presigned.upload_id, presigned.file_id, None, None)
+    return Uploaded(presigned.file_id, presigned.upload_id, presigned.blob_key, position)
+
+
+def catch_up_all(database_url: str, batch: int = 1000) -> None:
+    with psycopg.connect(database_url) as conn:
+        for projection in all_projections():
+            catch_up(conn, projection, batch)
+
+
+def file_row(database_url: str, file_id: str) -> dict[str, Any] | None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE id = %s", (file_id,)
+        ).fetchone()
+    return dict(zip(COLUMNS, row, strict=True)) if row else None
+
+
+def max_notification_id(database_url: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}")
+        found = row.fetchone()
+    return int(found[0]) if found else 0
+
+
+def positions(database_url: str) -> dict[str, int]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT name, position FROM projection_tracking").fetchall()
+    return {name: int(position) for name, position in rows}
+
+
+def live_checksums(database_url: str) -> dict[str, list[str]]:
+    """Every projection's checksums, read outside any long transaction (rebuilds drop tables)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return {p.name: checksums(conn, p) for p in all_projections()}
+
+
+def all_rows(database_url: str) -> list[dict[str, Any]]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM file_listing ORDER BY id").fetchall()
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]

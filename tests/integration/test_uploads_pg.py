@@ -1,0 +1,107 @@
+"""Uploads on the real PostgreSQL and filesystem blob store, read back from the file listing."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from application.app import PichrApplication
+from application.blob_fs import FilesystemBlobStore
+from application.guarded import SniffFailedError, TooLargeError
+from application.uploads import UploadRequest, Uploads
+from domain import ids
+from domain.errors import InvalidInputError
+from domain.files import File
+from projections.bootstrap import ensure_all
+from tests.integration.helpers import (
+    all_rows,
+    catch_up_all,
+    file_row,
+    image_bytes,
+    make_app,
+    owner,
+    upload,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[PichrApplication]:
+    ensure_all(database_url)
+    application = make_app(database_url)
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def blobs(tmp_path: Path) -> FilesystemBlobStore:
+    return FilesystemBlobStore(tmp_path / "blobs")
+
+
+def test_uploaded_jpeg_is_listed_ready_with_dimensions_and_sha256(
+    database_url: str, app: PichrApplication, blobs: FilesystemBlobStore
+) -> None:
+    data = image_bytes("JPEG", (320, 200), seed=1)
+    who = owner()
+    sha = hashlib.sha256(data).hexdigest()
+    done = upload(Uploads(app, blobs), who, data, sha256=sha.upper(), title="beach")
+    catch_up_all(database_url)
+    row = file_row(database_url, done.file_id)
+    assert row is not None
+    assert (row["status"], row["width"], row["height"]) == ("ready", 320, 200)
+    assert (row["sha256"], row["bytes"], row["mime"]) == (sha, len(data), "image/jpeg")
+    assert (row["owner_id"], row["title"], row["blob_key"]) == (
+        who.account_id,
+        "beach",
+        done.blob_key,
+    )
+    assert row["finalized_at"] is not None
+    assert b"".join(blobs.read(done.blob_key)) == data
+
+
+def test_reloaded_application_sees_the_same_file(
+    database_url: str, app: PichrApplication, blobs: FilesystemBlobStore
+) -> None:
+    done = upload(Uploads(app, blobs), owner(), image_bytes("PNG", (9, 4)), mime="image/png")
+    other = make_app(database_url)
+    try:
+        file = other.load(File, ids.FILE, done.file_id)
+    finally:
+        other.close()
+    assert (file.status, file.stored["mime"]) == ("ready", "image/png")
+
+
+DATA = image_bytes("JPEG", (64, 64), seed=7)
+BAD_BODIES = {
+    "sha256 mismatch": (DATA, hashlib.sha256(b"other").hexdigest(), InvalidInputError),
+    "longer than declared": (DATA + b"\0" * 300_000, None, TooLargeError),
+    "not an image": ((b"<html>" * 1000)[: len(DATA)], None, SniffFailedError),
+    "png declared as jpeg": (image_bytes("PNG", (64, 64))[: len(DATA)].ljust(len(DATA), b"\0"),
+                             None, SniffFailedError),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_BODIES))
+def test_refused_body_leaves_no_blob_and_the_file_pending(
+    database_url: str, app: PichrApplication, blobs: FilesystemBlobStore, case: str
+) -> None:
+    body, sha256, error = BAD_BODIES[case]
+    uploads = Uploads(app, blobs)
+    who = owner()
+    presigned = uploads.presign(who, UploadRequest("a.jpg", "image/jpeg", len(DATA), sha256=sha256))
+    with pytest.raises(error):
+        uploads.store(who, presigned.file_id, None, io.BytesIO(body))
+    assert list(blobs.keys("")) == []
+    assert app.load(File, ids.FILE, presigned.file_id).status == "pending"
+    catch_up_all(database_url)
+    [row] = all_rows(database_url)
+    assert (row["id"], row["status"], row["etag"]) == (presigned.file_id, "pending", None)
+    # The same upload still accepts the right bytes afterwards.
+    if sha256 is None:
+        uploads.store(who, presigned.file_id, None, io.BytesIO(DATA))
+        assert list(blobs.keys("")) == [presigned.blob_key]
