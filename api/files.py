@@ -18,7 +18,9 @@ from api.services import Services
 from api.serving import content_disposition
 from api.views import file_item, file_out
 from application.principal import Principal
-from projections.queries import ListQuery
+from projections.cache import Page
+from projections.cursor import encode_cursor
+from projections.queries import SORTS, ListQuery
 
 encode = msgspec.json.Encoder().encode
 ENCODED = "_encoded_file_out"
@@ -40,6 +42,7 @@ class FileController(Controller):
         order: Literal["asc", "desc"] = "desc",
         visibility: Literal["public", "unlisted", "private"] | None = None,
         exclude_nsfw: Annotated[bool, Parameter(query="excludeNsfw")] = True,
+        cursor: Annotated[str | None, Parameter(max_length=512)] = None,
     ) -> Response[FileList]:
         require(who, "read")
         q = ListQuery(
@@ -51,14 +54,12 @@ class FileController(Controller):
             visibility,
             exclude_nsfw,
             services.nsfw_threshold,
+            cursor,
         )
         page = await services.reads.files(q)
         body = page.memo.get("json")
         if body is None:
-            items = [file_item(r, services.urls) for r in page.rows]
-            more = offset + len(items) < page.total
-            block = Pagination(total=page.total, limit=limit, offset=offset, hasMore=more)
-            body = page.memo["json"] = encode(FileList(files=items, pagination=block))
+            body = page.memo["json"] = encode(_page_out(page, q, services))
         return Response(cast("FileList", body), media_type=MediaType.JSON)  # pre-encoded
 
     @get("/{file_id:str}", summary="File metadata")
@@ -137,6 +138,16 @@ class FileController(Controller):
             "ETag": f'"{row["sha256"]}"',
         }
         return Stream(chunks, media_type=row["mime"], headers=headers)
+
+
+def _page_out(page: Page, q: ListQuery, services: Services) -> FileList:
+    rows, more = page.rows[: q.limit], len(page.rows) > q.limit
+    after = encode_cursor(q.sort, q.order, rows[-1], SORTS[q.sort]) if more and rows else None
+    offset = 0 if q.cursor else q.offset
+    block = Pagination(
+        total=page.total, limit=q.limit, offset=offset, hasMore=more, nextCursor=after
+    )
+    return FileList(files=[file_item(r, services.urls) for r in rows], pagination=block)
 
 
 def _fields(data: PatchIn) -> dict[str, Any]:

@@ -127,6 +127,7 @@ class Pagination(Struct):
     limit: int
     offset: int
     hasMore: bool  # noqa: N815
+    nextCursor: str | None = None  # noqa: N815  (pass as `cursor` for the next page)
 
 
 class FileList(Struct):

@@ -9,6 +9,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from projections.cache import Page, ReadCache
+from projections.cursor import decode_cursor
 from projections.file_listing import COLUMNS
 
 FILE_BY_ID = f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE id = %s"
@@ -25,6 +26,7 @@ class ListQuery:
     visibility: str | None = None
     exclude_nsfw: bool = True
     nsfw_threshold: float = 0.8
+    cursor: str | None = None
 
 
 class ReadModels:
@@ -38,10 +40,20 @@ class ReadModels:
         return await self.cache.row(file_id, lambda: self._file(file_id))
 
     async def files(self, q: ListQuery) -> Page:
+        """A page of at most `limit + 1` rows: the extra one only says that more follow."""
         if self.cache is None:
             rows, total = await self._files(q)
             return Page(rows, total, None)
-        key = (q.owner_id, q.limit, q.offset, q.sort, q.order, q.visibility, q.exclude_nsfw)
+        key = (
+            q.owner_id,
+            q.limit,
+            q.offset,
+            q.sort,
+            q.order,
+            q.visibility,
+            q.exclude_nsfw,
+            q.cursor,
+        )
         return await self.cache.page(key, lambda: self._files(q))
 
     async def _file(self, file_id: str) -> dict[str, Any] | None:
@@ -62,23 +74,27 @@ class ReadModels:
             args.append(q.nsfw_threshold)
         column = SORTS[q.sort]
         direction = "DESC" if q.order == "desc" else "ASC"
+        page_where, page_args, offset = list(where), list(args), q.offset
+        if q.cursor is not None:
+            value, last_id = decode_cursor(q.cursor, q.sort, q.order)
+            page_where.append(f"({column}, id) {'<' if direction == 'DESC' else '>'} (%s, %s)")
+            page_args += [value, last_id]
+            offset = 0
         sql = (
-            f"SELECT {', '.join(COLUMNS)}, count(*) OVER () AS total FROM file_listing"
-            f" WHERE {' AND '.join(where)} ORDER BY {column} {direction}, id {direction}"
-            " LIMIT %s OFFSET %s"
+            f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE {' AND '.join(page_where)}"
+            f" ORDER BY {column} {direction}, id {direction} LIMIT %s OFFSET %s"
         )
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(sql, (*args, q.limit, q.offset), prepare=True)
-            rows = await cur.fetchall()
-            if rows:
-                return rows, int(rows[0]["total"])
-            cur2 = await conn.execute(
-                f"SELECT count(*) FROM file_listing WHERE {' AND '.join(where)}",
-                args,
+            await cur.execute(sql, (*page_args, q.limit + 1, offset), prepare=True)
+            rows = await cur.fetchall()  # one more than asked: tells whether more follow
+            if rows and q.cursor is None and len(rows) <= q.limit:
+                return rows, q.offset + len(rows)  # the last page: no count needed
+            counted = await conn.execute(
+                f"SELECT count(*) FROM file_listing WHERE {' AND '.join(where)}", args, prepare=True
             )
-            found = await cur2.fetchone()
-            return [], int(found[0]) if found else 0
+            found = await counted.fetchone()
+            return rows, int(found[0]) if found else 0
 
     async def key_by_digest(self, digest: str) -> dict[str, Any] | None:
         async with self.pool.connection() as conn:
