@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
@@ -18,13 +19,15 @@ def resolve_database_url(database_url: str, data_dir: Path) -> str:
     """
     if database_url:
         return database_url
-    import pgserver  # noqa: PLC0415  (only the embedded default needs it)
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        warnings.simplefilter("ignore")
+        import pgserver  # noqa: PLC0415  (only the embedded default needs it)
 
-    pgdata = (data_dir / "pg").resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(  # type: ignore[attr-defined]
-        pgdata, cleanup_mode=None
-    )
+        pgdata = (data_dir / "pg").resolve()
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            pgdata, cleanup_mode=None
+        )
     log.info("embedded PostgreSQL at %s", pgdata)
     return str(server.get_uri())
 

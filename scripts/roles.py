@@ -19,6 +19,18 @@ from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 
 log = logging.getLogger("pichr")
+# The server's own lines as JSON too, through the same formatter as ours.
+GRANIAN_LOGS = {
+    "formatters": {"generic": {"()": "api.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "formatter": "generic",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {"_granian": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
 
 
 def _prepare(args: argparse.Namespace) -> Settings:
@@ -47,6 +59,7 @@ def _granian(settings: Settings, workers: int) -> None:
         factory=True,
         log_access=False,
         backlog=2048,
+        log_dictconfig=GRANIAN_LOGS,
     ).serve()
 
 

@@ -158,7 +158,6 @@ def test_projection_process_killed_mid_stream_restarts_to_a_read_model_equal_to_
     finally:
         process.kill()
     at_kill = positions(database_url)["file_listing"]
-    print("AT_KILL", at_kill, last)
     assert 0 < at_kill < last, "the kill must land while the projection is catching up"
     process = start_projections(database_url, tmp_path)
     try:

@@ -1,0 +1,194 @@
+"""Read models rebuilt from the event log equal the live ones, even while events keep coming."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from application.app import PichrApplication
+from application.blob_fs import FilesystemBlobStore
+from application.blob_memory import InMemoryBlobStore
+from application.files import FileCommands
+from application.identity import Identity
+from application.imaging import UnsupportedMediaError
+from application.tally import ViewCounter
+from application.uploads import UploadRequest, Uploads
+from projections.bootstrap import ensure_all
+from projections.registry import all_projections
+from projections.replay import rebuild
+from projections.runner import ProjectionRunner
+from tests.integration.helpers import (
+    all_rows,
+    catch_up_all,
+    file_row,
+    image_bytes,
+    live_checksums,
+    make_app,
+    max_notification_id,
+    owner,
+    positions,
+    upload,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[PichrApplication]:
+    ensure_all(database_url)
+    application = make_app(database_url)
+    yield application
+    application.close()
+
+
+def mixed_history(app: PichrApplication, blobs: FilesystemBlobStore) -> dict[str, str]:
+    """Uploads of every type, patches, deletes, an expiry, a rejection, tallies, accounts, keys."""
+    identity = Identity(app)
+    account, _ = identity.create_account("operator", "a@example.com", "free")
+    identity.set_plan("operator", account.account_id, "pro")
+    for n in range(3):
+        key = identity.create_key("operator", account.account_id, f"k{n}", ["read", "upload"], n)
+    identity.revoke_key("operator", key.key_id)
+    uploads, files, who = Uploads(app, blobs), FileCommands(app), owner(account.account_id)
+    made = {}
+    for n, (fmt, mime) in enumerate([("JPEG", "image/jpeg"), ("PNG", "image/png"),
+                                     ("GIF", "image/gif"), ("WEBP", "image/webp")] * 2):  # fmt: skip
+        data = image_bytes(fmt, (10 + n, 20 + n), seed=n)
+        made[f"{fmt}{n}"] = upload(uploads, who, data, mime=mime, expires_in=n or None).file_id
+    ids = list(made.values())
+    files.update(who, ids[0], {"title": "t", "tags": ["a", "b"], "visibility": "unlisted"})
+    files.update(who, ids[1], {"hotlinkPolicy": "whitelist", "hotlinkWhitelist": ["x.org"]})
+    files.update(who, ids[2], {"expiresIn": 48, "description": "d"})
+    files.delete(who, ids[3], None)
+    uploads.presign(who, UploadRequest("pending.jpg", "image/jpeg", 10))
+    broken = image_bytes("JPEG", (128, 128), seed=99)
+    broken = broken[:100] + bytes(len(broken) - 100)
+    p = uploads.presign(who, UploadRequest("broken.jpg", "image/jpeg", len(broken)))
+    uploads.store(who, p.file_id, None, io.BytesIO(broken))
+    with pytest.raises(UnsupportedMediaError):
+        uploads.finalize(who, p.upload_id, p.file_id, None, None)
+    counter = ViewCounter(app)
+    for n, file_id in enumerate(ids):
+        for _ in range(n + 1):
+            counter.view(file_id)
+        counter.download(file_id)
+    counter.view("file_notafile")  # a tally may name a file the read model does not know
+    counter.flush()
+    counter.view(ids[0])
+    counter.flush()
+    real = app.clock
+    app.clock = lambda: real() + timedelta(hours=1, minutes=1)
+    files.expire(ids[1])
+    app.clock = real
+    return made
+
+
+def test_rebuild_of_every_projection_equals_the_live_read_model(
+    database_url: str, app: PichrApplication, tmp_path: Path
+) -> None:
+    made = mixed_history(app, FilesystemBlobStore(tmp_path / "blobs"))
+    catch_up_all(database_url, batch=3)  # small live batches, one big rebuild batch
+    live = live_checksums(database_url)
+    statuses = {row["id"]: row["status"] for row in all_rows(database_url)}
+    assert sorted(statuses.values()) == sorted(
+        ["ready"] * 6 + ["deleted", "expired", "pending", "rejected"]
+    )
+    first = file_row(database_url, made["JPEG0"])
+    assert first is not None
+    assert (first["view_count"], first["download_count"], first["title"]) == (2, 1, "t")
+    for projection in all_projections():
+        assert rebuild(database_url, projection) == max_notification_id(database_url)
+    assert live_checksums(database_url) == live
+    assert set(positions(database_url).values()) == {max_notification_id(database_url)}
+
+
+def test_rebuild_repairs_a_damaged_read_model(
+    database_url: str, app: PichrApplication, tmp_path: Path
+) -> None:
+    mixed_history(app, FilesystemBlobStore(tmp_path / "blobs"))
+    catch_up_all(database_url)
+    live = live_checksums(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM file_listing WHERE status = 'ready'")
+        conn.execute("UPDATE accounts SET plan = 'free'")
+    assert live_checksums(database_url) != live
+    for projection in all_projections():
+        rebuild(database_url, projection)
+    assert live_checksums(database_url) == live
+
+
+def keep_writing(database_url: str, stop: threading.Event, written: dict[str, str],
+                 errors: list[BaseException]) -> None:  # fmt: skip
+    app = make_app(database_url)
+    try:
+        uploads, files, who = Uploads(app, InMemoryBlobStore()), FileCommands(app), owner()
+        counter = ViewCounter(app)
+        n = 0
+        while not stop.is_set():
+            file_id = uploads.presign(who, UploadRequest("a.jpg", "image/jpeg", 10)).file_id
+            files.update(who, file_id, {"title": f"n{n}"})
+            written[file_id] = f"n{n}"
+            counter.view(file_id)
+            if n % 10 == 0:
+                counter.flush()
+            n += 1
+        counter.flush()
+    except BaseException as exc:  # reported by the test thread
+        errors.append(exc)
+    finally:
+        app.close()
+
+
+def seed_bulk(database_url: str, files: int) -> dict[str, str]:
+    from tests.integration.test_projection_correctness import new_file  # noqa: PLC0415
+
+    app = make_app(database_url)
+    titles: dict[str, str] = {}
+    try:
+        for _ in range(files // 100):
+            app.commit(*[new_file(titles, app.clock()) for _ in range(100)])
+    finally:
+        app.close()
+    return titles
+
+
+def test_rebuild_while_writers_and_runners_keep_going_ends_equal_to_a_quiet_rebuild(
+    database_url: str,
+) -> None:
+    ensure_all(database_url)
+    written = seed_bulk(database_url, 1500)  # enough history that the rebuild takes a while
+    runners = [ProjectionRunner(database_url, p, batch=100) for p in all_projections()]
+    followers = [r.start_thread() for r in runners]
+    stop, errors = threading.Event(), []
+    writer = threading.Thread(target=keep_writing, args=(database_url, stop, written, errors))
+    writer.start()
+    try:
+        time.sleep(0.3)
+        for projection in all_projections():
+            rebuild(database_url, projection)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+    assert errors == []
+    last = max_notification_id(database_url)
+    deadline = time.monotonic() + 30
+    while set(positions(database_url).values()) != {last} and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for runner in runners:
+        runner.stop()
+    for follower in followers:
+        follower.join(timeout=10)
+    assert set(positions(database_url).values()) == {last}
+    assert {row["id"]: row["title"] for row in all_rows(database_url)} == written
+    live = live_checksums(database_url)
+    for projection in all_projections():
+        rebuild(database_url, projection)
+    assert live_checksums(database_url) == live
