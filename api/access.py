@@ -12,9 +12,18 @@ Row = dict[str, Any]
 
 
 def visible(
-    row: Row | None, who: Principal, *, safe_mode_off: bool, threshold: float, file_id: str
+    row: Row | None,
+    who: Principal,
+    *,
+    safe_mode_off: bool,
+    threshold: float,
+    file_id: str,
+    serving_bytes: bool = False,
 ) -> Row:
-    """The row when the caller may see it; 404/410/403 otherwise (private existence never leaks)."""
+    """The row when the caller may see it; 404/410/403 otherwise (private existence never leaks).
+
+    Bytes are served only once finalized: before that even the owner gets 404 for them.
+    """
     if row is None:
         raise ApiError(404, "No such file.", id=file_id)
     owner = row["owner_id"] is not None and row["owner_id"] == who.account_id
@@ -25,7 +34,7 @@ def visible(
         raise ApiError(410, "The file was deleted or has expired.", id=file_id)
     if status != "ready" and not owner:
         raise ApiError(404, "No such file.", id=file_id)
-    if status == "rejected":
+    if status == "rejected" or (serving_bytes and status != "ready"):
         raise ApiError(404, "No such file.", id=file_id)
     score = row["nsfw_score"]
     restricted = score is not None and score >= threshold

@@ -129,6 +129,7 @@ class FileController(Controller):
             file_id=file_id,
             safe_mode_off=safe_mode_off(safe_mode),
             threshold=services.nsfw_threshold,
+            serving_bytes=True,
         )
         chunks = await to_thread.run_sync(services.blobs.read, row["blob_key"])
         services.counter.download(file_id)

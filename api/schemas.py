@@ -44,6 +44,8 @@ class DirectOut(Struct):
     mime: str
     bytes: int
     status: str
+    r2Key: str  # noqa: N815  (the object this PUT wrote; finalize accepts it or presign's)
+    etag: str
 
 
 class FinalizeIn(Struct):

@@ -61,6 +61,7 @@ async def serve_image(
         file_id=file_id,
         safe_mode_off=safe_mode_off(safe_mode),
         threshold=services.nsfw_threshold,
+        serving_bytes=True,
     )
     own_host = urlsplit(services.settings.base_url).hostname or ""
     if not hotlink_allowed(row, request.headers.get("referer"), own_host):

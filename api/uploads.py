@@ -76,6 +76,8 @@ class UploadController(Controller):
             mime=file.stored["mime"],
             bytes=file.stored["size"],
             status="ready",
+            r2Key=file.stored_key,
+            etag=file.stored["etag"],
         )
 
     @post("/finalize", status_code=200, summary="Verify the upload and publish the file")

@@ -88,11 +88,16 @@ class Uploads:
         if file.status != "pending":
             raise ConflictError("The file's bytes were already uploaded.", status=file.status)
         reader = GuardedReader(body, limit=file.declared_bytes, declared_mime=file.declared_mime)
-        info = self.blobs.put(file.blob_key, reader, length=None)
+        # Each attempt writes its own object, so two racing PUTs never touch each other's bytes;
+        # the one whose event commits wins and the other removes only its own object.
+        folder, _, name = file.blob_key.rpartition("/")
+        key = f"{folder}/{ids.random_token(10)}/{name}"
+        info = self.blobs.put(key, reader, length=None)
         try:
             _check_complete(file, reader)
             file.record_stored(
                 actor=who.actor,
+                key=key,
                 size=reader.size,
                 sha256=reader.sha256,
                 mime=reader.mime or file.declared_mime,
@@ -100,7 +105,7 @@ class Uploads:
             )
             self.app.commit(file)
         except Exception:
-            self.blobs.delete(file.blob_key)
+            self.blobs.delete(key)
             raise
         return file
 
@@ -108,7 +113,7 @@ class Uploads:
         self, who: Principal, upload_id: str, file_id: str, key: str | None, etag: str | None
     ) -> int:
         file = self._own(who, file_id, None, upload_id=upload_id)
-        if key is not None and key != file.blob_key:
+        if key is not None and key not in (file.blob_key, file.stored_key):
             raise InvalidInputError("r2Key does not belong to this upload.", field="r2Key")
         if file.status == "ready":
             return 0
@@ -117,7 +122,7 @@ class Uploads:
         if etag is not None and etag.strip('"') != file.stored["etag"]:
             raise ConflictError("r2Etag does not match the stored object.", field="r2Etag")
         try:
-            facts = verify_stored(self.blobs, file.blob_key, file.stored)
+            facts = verify_stored(self.blobs, file.stored_key, file.stored)
         except BlobNotFoundError:
             raise ConflictError("The stored object is missing; upload it again.") from None
         except UnsupportedMediaError as exc:
@@ -125,7 +130,7 @@ class Uploads:
             self.app.change(
                 File, ids.FILE, file_id, lambda f: f.reject(actor=who.actor, reason=reason)
             )
-            self.blobs.delete(file.blob_key)
+            self.blobs.delete(file.stored_key)
             raise
         return self.app.change(
             File,

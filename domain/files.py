@@ -71,16 +71,25 @@ class File(Aggregate):
 
     # -- upload lifecycle -------------------------------------------------------------------
 
-    def record_stored(self, *, actor: str, size: int, sha256: str, mime: str, etag: str) -> None:
+    def record_stored(
+        self, *, actor: str, key: str, size: int, sha256: str, mime: str, etag: str
+    ) -> None:
+        """`key`: where this PUT put the bytes (each attempt writes its own object)."""
         self.ensure_live()
         if self.status != "pending":
             raise ConflictError("The file's bytes were already uploaded.", status=self.status)
-        self._stored(actor=actor, size=size, sha256=sha256, mime=mime, etag=etag)
+        self._stored(actor=actor, key=key, size=size, sha256=sha256, mime=mime, etag=etag)
 
     @event("UploadStored", topic="pichr.file.UploadStored.v1")
-    def _stored(self, *, actor: str, size: int, sha256: str, mime: str, etag: str) -> None:
-        self.stored = {"size": size, "sha256": sha256, "mime": mime, "etag": etag}
+    def _stored(
+        self, *, actor: str, key: str, size: int, sha256: str, mime: str, etag: str
+    ) -> None:
+        self.stored = {"key": key, "size": size, "sha256": sha256, "mime": mime, "etag": etag}
         self.status = "uploaded"
+
+    @property
+    def stored_key(self) -> str:
+        return str(self.stored.get("key", self.blob_key))
 
     def finalize(self, *, actor: str, width: int, height: int, now: datetime) -> bool:
         """Record the verified upload; False when it was already finalized (idempotent)."""

@@ -81,6 +81,7 @@ def _requested(e: LoggedEvent) -> Row:
 def _stored(row: Row, e: LoggedEvent) -> None:
     d = e.data
     row.update(status="uploaded", bytes=d["size"], sha256=d["sha256"], mime=d["mime"])
+    row["blob_key"] = d["key"]
     row["etag"] = d["etag"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -75,8 +76,7 @@ def _real_vs_constant(server: Server, headers: dict[str, str], file_id: str,
         run(real, True, min(args.duration, 3.0))  # warm-up: pools filled, code paths hot
         run(constant, False, min(args.duration, 3.0))
         medians = interleaved(args.rounds, {
-            "constant": lambda c=constant: run(c, False),
-            "real": lambda r=real: run(r, True),
+            "constant": partial(run, constant, False), "real": partial(run, real, True),
         })  # fmt: skip
         _report(label, medians["real"], medians["constant"], TARGETS[label])
 
@@ -93,8 +93,8 @@ def _granian_vs_uvicorn(server: Server, env: dict[str, str], args: argparse.Name
         for base in servers.values():
             wrk(f"{base}/bench/constant/{size}", duration=min(args.duration, 3.0))
         medians = interleaved(args.rounds, {
-            name: lambda b=base: wrk(f"{b}/bench/constant/{size}", duration=args.duration,
-                                     connections=args.connections)
+            name: partial(wrk, f"{base}/bench/constant/{size}", duration=args.duration,
+                          connections=args.connections)
             for name, base in servers.items()
         })  # fmt: skip
     ratio = medians["uvicorn"] / medians["granian"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -14,6 +15,8 @@ from application.database import eventsourcing_env
 from application.principal import Principal
 from application.uploads import UploadRequest, Uploads
 from domain import ids
+from domain.files import File
+from domain.tallies import ViewTally
 from projections.file_listing import COLUMNS
 from projections.registry import all_projections
 from projections.replay import checksums
@@ -30,7 +33,7 @@ def make_app(database_url: str | None = None, pool_size: int = 2) -> PichrApplic
     return PichrApplication(env=eventsourcing_env(database_url, pool_size))
 
 
-def owner(account_id: str | None = None) -> Principal:
+def new_owner(account_id: str | None = None) -> Principal:
     """A caller with an account and a key (ids are random unless given)."""
     account = account_id or ids.to_public(ids.ACCOUNT, ids.new_uuid())
     key = ids.to_public(ids.KEY, ids.new_uuid())
@@ -52,7 +55,7 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (40, 30), seed: int =
 class Uploaded:
     file_id: str
     upload_id: str
-    blob_key: str
+    blob_key: str  # where the bytes are: the object the PUT wrote
     position: int
 
 
@@ -62,9 +65,9 @@ def upload(
     """presign -> store -> finalize, as the API's three calls do."""
     req = UploadRequest(filename="photo.jpg", mime=mime, bytes=len(data), **fields)
     presigned = uploads.presign(who, req)
-    uploads.store(who, presigned.file_id, presigned.upload_token, io.BytesIO(data))
+    file = uploads.store(who, presigned.file_id, presigned.upload_token, io.BytesIO(data))
     position = uploads.finalize(who, presigned.upload_id, presigned.file_id, None, None)
-    return Uploaded(presigned.file_id, presigned.upload_id, presigned.blob_key, position)
+    return Uploaded(presigned.file_id, presigned.upload_id, file.stored_key, position)
 
 
 def catch_up_all(database_url: str, batch: int = 1000) -> None:
@@ -104,3 +107,60 @@ def all_rows(database_url: str) -> list[dict[str, Any]]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM file_listing ORDER BY id").fetchall()
     return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+
+
+def new_file(now: datetime, updates: int = 3) -> File:
+    """A File as presign makes it, then `updates` title changes (the last title is f"{id}-last")."""
+    file_id = ids.to_public(ids.FILE, ids.new_uuid())
+    file = File(
+        file_id=file_id,
+        actor="key_a",
+        owner_id="usr_a",
+        upload_id="upl_a",
+        filename="a.jpg",
+        mime="image/jpeg",
+        declared_bytes=10,
+        sha256=None,
+        title=None,
+        description=None,
+        visibility="public",
+        tags=[],
+        expires_in=None,
+        blob_key=f"uploads/{file_id}/a.jpg",
+        upload_token_digest=None,
+        delete_token_digest=None,
+    )
+    for n in range(updates):
+        last = n == updates - 1
+        title = f"{file_id}-last" if last else f"{file_id}-{n}"
+        file.update_metadata(actor="key_a", changes={"title": title}, now=now)
+    return file
+
+
+@dataclass
+class BulkHistory:
+    """What bulk writes recorded: each file's last title and its tallied views."""
+
+    titles: dict[str, str] = field(default_factory=dict)
+    views: dict[str, int] = field(default_factory=dict)
+
+    def write(self, app: PichrApplication, files: int, updates: int = 3) -> None:
+        """Many aggregates per save (the fast write path), each save with a view tally.
+
+        Tallies are not idempotent (counts add up), so a projection that folded an event twice
+        shows it in view_count.
+        """
+        batch = [new_file(app.clock(), updates) for _ in range(files)]
+        seen = list(self.titles)[-files:]
+        tally = ViewTally(views=dict.fromkeys(seen, 1), downloads={})
+        app.commit(*batch, tally)
+        for file in batch:
+            self.titles[file.file_id] = str(file.title)
+            self.views[file.file_id] = 0
+        for file_id in seen:
+            self.views[file_id] += 1
+
+    def check(self, database_url: str) -> None:
+        rows = all_rows(database_url)
+        assert {row["id"]: row["title"] for row in rows} == self.titles
+        assert {row["id"]: row["view_count"] for row in rows} == self.views

@@ -78,13 +78,6 @@ class PichrServer:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        import traceback  # DEBUG
-
-        with open("/tmp/pichr-stop-debug.log", "a") as dbg:  # DEBUG
-            dbg.write(
-                f"stop {self.port} {time.time()} rc={proc and proc.poll()}\n"
-                + "".join(traceback.format_stack())
-            )  # DEBUG
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)  # our own process group: granian and its worker
             try:

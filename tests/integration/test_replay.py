@@ -18,6 +18,7 @@ from application.blob_memory import InMemoryBlobStore
 from application.files import FileCommands
 from application.identity import Identity
 from application.imaging import UnsupportedMediaError
+from application.principal import Principal
 from application.tally import ViewCounter
 from application.uploads import UploadRequest, Uploads
 from projections.bootstrap import ensure_all
@@ -25,6 +26,7 @@ from projections.registry import all_projections
 from projections.replay import rebuild
 from projections.runner import ProjectionRunner
 from tests.integration.helpers import (
+    BulkHistory,
     all_rows,
     catch_up_all,
     file_row,
@@ -32,7 +34,7 @@ from tests.integration.helpers import (
     live_checksums,
     make_app,
     max_notification_id,
-    owner,
+    new_owner,
     positions,
     upload,
 )
@@ -48,18 +50,38 @@ def app(database_url: str) -> Iterator[PichrApplication]:
     application.close()
 
 
-def mixed_history(app: PichrApplication, blobs: FilesystemBlobStore) -> dict[str, str]:
-    """Uploads of every type, patches, deletes, an expiry, a rejection, tallies, accounts, keys."""
+def account_history(app: PichrApplication) -> str:
+    """An account whose plan changed, with three keys, one of them revoked."""
     identity = Identity(app)
     account, _ = identity.create_account("operator", "a@example.com", "free")
     identity.set_plan("operator", account.account_id, "pro")
     for n in range(3):
         key = identity.create_key("operator", account.account_id, f"k{n}", ["read", "upload"], n)
     identity.revoke_key("operator", key.key_id)
-    uploads, files, who = Uploads(app, blobs), FileCommands(app), owner(account.account_id)
+    return account.account_id
+
+
+def rejected_upload(uploads: Uploads, who: Principal) -> None:
+    broken = image_bytes("JPEG", (128, 128), seed=99)
+    broken = broken[:100] + bytes(len(broken) - 100)  # JPEG magic, undecodable body
+    p = uploads.presign(who, UploadRequest("broken.jpg", "image/jpeg", len(broken)))
+    uploads.store(who, p.file_id, None, io.BytesIO(broken))
+    with pytest.raises(UnsupportedMediaError):
+        uploads.finalize(who, p.upload_id, p.file_id, None, None)
+
+
+def mixed_history(app: PichrApplication, blobs: FilesystemBlobStore) -> dict[str, str]:
+    """Uploads of every type, patches, deletes, an expiry, a rejection, tallies, accounts, keys."""
+    who = new_owner(account_history(app))
+    uploads, files = Uploads(app, blobs), FileCommands(app)
     made = {}
-    for n, (fmt, mime) in enumerate([("JPEG", "image/jpeg"), ("PNG", "image/png"),
-                                     ("GIF", "image/gif"), ("WEBP", "image/webp")] * 2):  # fmt: skip
+    kinds = [
+        ("JPEG", "image/jpeg"),
+        ("PNG", "image/png"),
+        ("GIF", "image/gif"),
+        ("WEBP", "image/webp"),
+    ]
+    for n, (fmt, mime) in enumerate(kinds * 2):
         data = image_bytes(fmt, (10 + n, 20 + n), seed=n)
         made[f"{fmt}{n}"] = upload(uploads, who, data, mime=mime, expires_in=n or None).file_id
     ids = list(made.values())
@@ -68,12 +90,7 @@ def mixed_history(app: PichrApplication, blobs: FilesystemBlobStore) -> dict[str
     files.update(who, ids[2], {"expiresIn": 48, "description": "d"})
     files.delete(who, ids[3], None)
     uploads.presign(who, UploadRequest("pending.jpg", "image/jpeg", 10))
-    broken = image_bytes("JPEG", (128, 128), seed=99)
-    broken = broken[:100] + bytes(len(broken) - 100)
-    p = uploads.presign(who, UploadRequest("broken.jpg", "image/jpeg", len(broken)))
-    uploads.store(who, p.file_id, None, io.BytesIO(broken))
-    with pytest.raises(UnsupportedMediaError):
-        uploads.finalize(who, p.upload_id, p.file_id, None, None)
+    rejected_upload(uploads, who)
     counter = ViewCounter(app)
     for n, file_id in enumerate(ids):
         for _ in range(n + 1):
@@ -124,55 +141,46 @@ def test_rebuild_repairs_a_damaged_read_model(
     assert live_checksums(database_url) == live
 
 
-def keep_writing(database_url: str, stop: threading.Event, written: dict[str, str],
-                 errors: list[BaseException]) -> None:  # fmt: skip
+def keep_writing(
+    database_url: str, stop: threading.Event, history: BulkHistory, errors: list[BaseException]
+) -> None:
+    """Bulk saves with tallies, and single files through the upload and PATCH commands."""
     app = make_app(database_url)
     try:
-        uploads, files, who = Uploads(app, InMemoryBlobStore()), FileCommands(app), owner()
-        counter = ViewCounter(app)
+        uploads, files, who = Uploads(app, InMemoryBlobStore()), FileCommands(app), new_owner()
         n = 0
         while not stop.is_set():
+            history.write(app, 20, updates=1)
             file_id = uploads.presign(who, UploadRequest("a.jpg", "image/jpeg", 10)).file_id
             files.update(who, file_id, {"title": f"n{n}"})
-            written[file_id] = f"n{n}"
-            counter.view(file_id)
-            if n % 10 == 0:
-                counter.flush()
+            history.titles[file_id], history.views[file_id] = f"n{n}", 0
             n += 1
-        counter.flush()
     except BaseException as exc:  # reported by the test thread
         errors.append(exc)
     finally:
         app.close()
 
 
-def seed_bulk(database_url: str, files: int) -> dict[str, str]:
-    from tests.integration.test_projection_correctness import new_file  # noqa: PLC0415
-
-    app = make_app(database_url)
-    titles: dict[str, str] = {}
-    try:
-        for _ in range(files // 100):
-            app.commit(*[new_file(titles, app.clock()) for _ in range(100)])
-    finally:
-        app.close()
-    return titles
-
-
 def test_rebuild_while_writers_and_runners_keep_going_ends_equal_to_a_quiet_rebuild(
     database_url: str,
 ) -> None:
     ensure_all(database_url)
-    written = seed_bulk(database_url, 1500)  # enough history that the rebuild takes a while
+    history = BulkHistory()
+    seeder = make_app(database_url)
+    for _ in range(15):  # enough history that the rebuild takes a while
+        history.write(seeder, 100)
+    seeder.close()
     runners = [ProjectionRunner(database_url, p, batch=100) for p in all_projections()]
     followers = [r.start_thread() for r in runners]
-    stop, errors = threading.Event(), []
-    writer = threading.Thread(target=keep_writing, args=(database_url, stop, written, errors))
+    stop, errors = threading.Event(), list[BaseException]()
+    writer = threading.Thread(target=keep_writing, args=(database_url, stop, history, errors))
     writer.start()
     try:
         time.sleep(0.3)
         for projection in all_projections():
+            before = max_notification_id(database_url)
             rebuild(database_url, projection)
+            assert max_notification_id(database_url) > before, "no write overlapped the rebuild"
         time.sleep(0.3)
     finally:
         stop.set()
@@ -187,7 +195,7 @@ def test_rebuild_while_writers_and_runners_keep_going_ends_equal_to_a_quiet_rebu
     for follower in followers:
         follower.join(timeout=10)
     assert set(positions(database_url).values()) == {last}
-    assert {row["id"]: row["title"] for row in all_rows(database_url)} == written
+    history.check(database_url)
     live = live_checksums(database_url)
     for projection in all_projections():
         rebuild(database_url, projection)

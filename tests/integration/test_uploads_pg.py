@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from application.blob_fs import FilesystemBlobStore
 from application.guarded import SniffFailedError, TooLargeError
 from application.uploads import UploadRequest, Uploads
 from domain import ids
-from domain.errors import InvalidInputError
+from domain.errors import ConflictError, InvalidInputError
 from domain.files import File
 from projections.bootstrap import ensure_all
 from tests.integration.helpers import (
@@ -23,7 +24,7 @@ from tests.integration.helpers import (
     file_row,
     image_bytes,
     make_app,
-    owner,
+    new_owner,
     upload,
 )
 
@@ -47,7 +48,7 @@ def test_uploaded_jpeg_is_listed_ready_with_dimensions_and_sha256(
     database_url: str, app: PichrApplication, blobs: FilesystemBlobStore
 ) -> None:
     data = image_bytes("JPEG", (320, 200), seed=1)
-    who = owner()
+    who = new_owner()
     sha = hashlib.sha256(data).hexdigest()
     done = upload(Uploads(app, blobs), who, data, sha256=sha.upper(), title="beach")
     catch_up_all(database_url)
@@ -67,7 +68,7 @@ def test_uploaded_jpeg_is_listed_ready_with_dimensions_and_sha256(
 def test_reloaded_application_sees_the_same_file(
     database_url: str, app: PichrApplication, blobs: FilesystemBlobStore
 ) -> None:
-    done = upload(Uploads(app, blobs), owner(), image_bytes("PNG", (9, 4)), mime="image/png")
+    done = upload(Uploads(app, blobs), new_owner(), image_bytes("PNG", (9, 4)), mime="image/png")
     other = make_app(database_url)
     try:
         file = other.load(File, ids.FILE, done.file_id)
@@ -80,28 +81,74 @@ DATA = image_bytes("JPEG", (64, 64), seed=7)
 BAD_BODIES = {
     "sha256 mismatch": (DATA, hashlib.sha256(b"other").hexdigest(), InvalidInputError),
     "longer than declared": (DATA + b"\0" * 300_000, None, TooLargeError),
+    "shorter than declared": (DATA[:-100], None, InvalidInputError),
     "not an image": ((b"<html>" * 1000)[: len(DATA)], None, SniffFailedError),
-    "png declared as jpeg": (image_bytes("PNG", (64, 64))[: len(DATA)].ljust(len(DATA), b"\0"),
-                             None, SniffFailedError),
-}  # fmt: skip
+    "png declared as jpeg": (
+        image_bytes("PNG", (64, 64))[: len(DATA)].ljust(len(DATA), b"\0"),
+        None,
+        SniffFailedError,
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(BAD_BODIES))
 def test_refused_body_leaves_no_blob_and_the_file_pending(
-    database_url: str, app: PichrApplication, blobs: FilesystemBlobStore, case: str
+    database_url: str, app: PichrApplication, blobs: FilesystemBlobStore, case: str, tmp_path: Path
 ) -> None:
     body, sha256, error = BAD_BODIES[case]
     uploads = Uploads(app, blobs)
-    who = owner()
+    who = new_owner()
     presigned = uploads.presign(who, UploadRequest("a.jpg", "image/jpeg", len(DATA), sha256=sha256))
     with pytest.raises(error):
         uploads.store(who, presigned.file_id, None, io.BytesIO(body))
     assert list(blobs.keys("")) == []
+    assert [f for f in (tmp_path / "blobs").rglob("*") if f.is_file()] == []  # no temp file either
     assert app.load(File, ids.FILE, presigned.file_id).status == "pending"
     catch_up_all(database_url)
     [row] = all_rows(database_url)
     assert (row["id"], row["status"], row["etag"]) == (presigned.file_id, "pending", None)
     # The same upload still accepts the right bytes afterwards.
     if sha256 is None:
-        uploads.store(who, presigned.file_id, None, io.BytesIO(DATA))
-        assert list(blobs.keys("")) == [presigned.blob_key]
+        file = uploads.store(who, presigned.file_id, None, io.BytesIO(DATA))
+        assert list(blobs.keys("")) == [file.stored_key]
+
+
+class BarrierBody:
+    """A request body that starts streaming only once every concurrent PUT has begun."""
+
+    def __init__(self, data: bytes, barrier: threading.Barrier) -> None:
+        self._data = io.BytesIO(data)
+        self._barrier: threading.Barrier | None = barrier
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._barrier is not None:
+            self._barrier.wait(timeout=30)
+            self._barrier = None
+        return self._data.read(size)
+
+
+def test_two_concurrent_puts_of_one_upload_leave_a_finalizable_file(
+    app: PichrApplication, blobs: FilesystemBlobStore
+) -> None:
+    uploads, who = Uploads(app, blobs), new_owner()
+    presigned = uploads.presign(who, UploadRequest("a.jpg", "image/jpeg", len(DATA)))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def put() -> None:
+        try:
+            uploads.store(who, presigned.file_id, None, BarrierBody(DATA, barrier))
+            outcomes.append("stored")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=put) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "stored"]
+    assert uploads.finalize(who, presigned.upload_id, presigned.file_id, None, None) > 0
+    stored = app.load(File, ids.FILE, presigned.file_id).stored_key
+    assert b"".join(blobs.read(stored)) == DATA
+    assert list(blobs.keys("")) == [stored]  # the losing attempt removed its own object

@@ -19,7 +19,7 @@ from application.uploads import UploadRequest, Uploads
 from domain import ids
 from domain.errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from domain.files import File
-from tests.integration.helpers import image_bytes, make_app, owner, upload
+from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 
 P = "pichr.file."
 
@@ -30,10 +30,10 @@ class World:
         self.blobs = InMemoryBlobStore()
         self.uploads = Uploads(self.app, self.blobs)
         self.files = FileCommands(self.app)
-        self.alice = owner()
+        self.alice = new_owner()
 
     def topics(self, after: int = 0) -> list[str]:
-        found = self.app.recorder.select_notifications(start=after + 1, limit=10_000)  # type: ignore[attr-defined]
+        found = self.app.recorder.select_notifications(start=after + 1, limit=10_000)
         return [n.topic for n in found]
 
     def file(self, file_id: str) -> File:
@@ -92,8 +92,8 @@ def test_finalize_before_the_bytes_arrive_is_a_conflict(w: World) -> None:
     assert w.topics() == [P + "UploadRequested.v1"]
 
 
-def presigned_store(w: World, data: bytes, body: bytes, **fields: object) -> str:
-    p = w.uploads.presign(w.alice, UploadRequest("a.jpg", "image/jpeg", len(data), **fields))  # type: ignore[arg-type]
+def presigned_store(w: World, data: bytes, body: bytes) -> str:
+    p = w.uploads.presign(w.alice, UploadRequest("a.jpg", "image/jpeg", len(data)))
     w.uploads.store(w.alice, p.file_id, None, io.BytesIO(body))
     return p.file_id
 
@@ -129,10 +129,11 @@ def test_sha256_mismatch_leaves_no_blob_and_the_upload_pending(w: World) -> None
 def test_storing_twice_is_a_conflict_and_keeps_the_first_bytes(w: World) -> None:
     data = image_bytes(seed=3)
     p = w.uploads.presign(w.alice, UploadRequest("a.jpg", "image/jpeg", len(data)))
-    w.uploads.store(w.alice, p.file_id, None, io.BytesIO(data))
+    first = w.uploads.store(w.alice, p.file_id, None, io.BytesIO(data))
     with pytest.raises(ConflictError):
         w.uploads.store(w.alice, p.file_id, None, io.BytesIO(data))
-    assert b"".join(w.blobs.read(p.blob_key)) == data
+    assert b"".join(w.blobs.read(first.stored_key)) == data
+    assert list(w.blobs.keys("")) == [first.stored_key]
 
 
 def test_undecodable_image_is_rejected_at_finalize_and_its_blob_deleted(w: World) -> None:
@@ -152,19 +153,20 @@ def test_undecodable_image_is_rejected_at_finalize_and_its_blob_deleted(w: World
 def test_finalize_checks_key_and_etag_of_the_stored_object(w: World) -> None:
     data = image_bytes(seed=5)
     p = w.uploads.presign(w.alice, UploadRequest("a.jpg", "image/jpeg", len(data)))
-    w.uploads.store(w.alice, p.file_id, None, io.BytesIO(data))
+    stored = w.uploads.store(w.alice, p.file_id, None, io.BytesIO(data)).stored_key
     with pytest.raises(InvalidInputError):
         w.uploads.finalize(w.alice, p.upload_id, p.file_id, "uploads/other/key.jpg", None)
     with pytest.raises(ConflictError):
         w.uploads.finalize(w.alice, p.upload_id, p.file_id, p.blob_key, '"not-the-etag"')
-    etag = w.blobs.stat(p.blob_key).etag
+    assert stored != p.blob_key  # presign's r2Key names the upload; each PUT writes its own object
+    etag = w.blobs.stat(stored).etag
     assert w.uploads.finalize(w.alice, p.upload_id, p.file_id, p.blob_key, f'"{etag}"') > 0
 
 
 def test_only_the_uploader_may_store_or_change_a_file(w: World) -> None:
     data = image_bytes(seed=6)
     p = w.uploads.presign(w.alice, UploadRequest("a.jpg", "image/jpeg", len(data)))
-    mallory = owner()
+    mallory = new_owner()
     with pytest.raises(NotFoundError):
         w.uploads.store(mallory, p.file_id, None, io.BytesIO(data))
     with pytest.raises(NotFoundError):

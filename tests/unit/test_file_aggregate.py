@@ -18,6 +18,7 @@ from domain.tallies import ViewTally
 
 NOW = datetime(2025, 11, 13, 10, 0, tzinfo=UTC)
 SHA = "ab" * 32
+KEY = "uploads/2026-01-01/file_x/attempt/a.jpg"
 
 
 def requested(**overrides: Any) -> File:
@@ -44,7 +45,7 @@ def requested(**overrides: Any) -> File:
 
 def stored(**overrides: Any) -> File:
     file = requested(**overrides)
-    file.record_stored(actor="key_a", size=10, sha256=SHA, mime="image/jpeg", etag="e1")
+    file.record_stored(actor="key_a", key=KEY, size=10, sha256=SHA, mime="image/jpeg", etag="e1")
     return file
 
 
@@ -61,9 +62,15 @@ def names(file: File) -> list[str]:
 def test_upload_lifecycle_goes_pending_uploaded_ready_with_one_event_each() -> None:
     file = requested()
     assert file.status == "pending"
-    file.record_stored(actor="key_a", size=10, sha256=SHA, mime="image/jpeg", etag="e1")
+    file.record_stored(actor="key_a", key=KEY, size=10, sha256=SHA, mime="image/jpeg", etag="e1")
     assert file.status == "uploaded"
-    assert file.stored == {"size": 10, "sha256": SHA, "mime": "image/jpeg", "etag": "e1"}
+    assert file.stored == {
+        "key": KEY,
+        "size": 10,
+        "sha256": SHA,
+        "mime": "image/jpeg",
+        "etag": "e1",
+    }
     assert file.finalize(actor="key_a", width=4, height=3, now=NOW) is True
     assert file.status == "ready"
     assert file.finalized_at is not None
@@ -96,7 +103,9 @@ def test_finalize_before_the_bytes_are_stored_is_a_conflict() -> None:
 def test_storing_twice_is_a_conflict() -> None:
     file = stored()
     with pytest.raises(ConflictError):
-        file.record_stored(actor="key_a", size=10, sha256=SHA, mime="image/jpeg", etag="e2")
+        file.record_stored(
+            actor="key_a", key=KEY, size=10, sha256=SHA, mime="image/jpeg", etag="e2"
+        )
     assert file.stored["etag"] == "e1"
 
 
@@ -186,7 +195,7 @@ def test_deleted_file_refuses_every_later_command() -> None:
     with pytest.raises(GoneError):
         file.finalize(actor="key_a", width=1, height=1, now=NOW)
     with pytest.raises(GoneError):
-        file.record_stored(actor="key_a", size=1, sha256=SHA, mime="image/jpeg", etag="e")
+        file.record_stored(actor="key_a", key=KEY, size=1, sha256=SHA, mime="image/jpeg", etag="e")
     assert file.expire(now=NOW + timedelta(days=9999)) is False
     assert names(file)[-1] == "FileDeleted"
 
@@ -195,7 +204,7 @@ def test_pending_upload_can_be_deleted_then_not_stored() -> None:
     file = requested()
     file.delete(actor="key_a")
     with pytest.raises(GoneError):
-        file.record_stored(actor="key_a", size=10, sha256=SHA, mime="image/jpeg", etag="e")
+        file.record_stored(actor="key_a", key=KEY, size=10, sha256=SHA, mime="image/jpeg", etag="e")
 
 
 def test_expire_happens_only_once_expires_at_has_passed() -> None:
