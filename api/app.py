@@ -11,15 +11,18 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import ControllerRouterHandler
 
+from api.admin import AdminController
 from api.bench import constant
 from api.deps import provide_principal, provide_services
 from api.errors import HANDLERS
 from api.files import FileController
+from api.gate import gate_middleware
 from api.health import health, ready
 from api.logs import configure, request_id_middleware
 from api.services import running
 from api.serving import serve_image
 from api.uploads import UploadController
+from api.usage import usage
 from application.settings import Settings
 
 
@@ -32,7 +35,9 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             app.state.services = services
             yield
 
-    api = Router(path="/api/v1", route_handlers=[UploadController, FileController])
+    api = Router(
+        path="/api/v1", route_handlers=[UploadController, FileController, AdminController, usage]
+    )
     handlers: list[ControllerRouterHandler] = [
         api,
         serve_image,
@@ -48,7 +53,7 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
         },
         exception_handlers=HANDLERS,
         lifespan=[lifespan],
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, gate_middleware],
         openapi_config=OpenAPIConfig(
             title="Pichr API",
             version="1.0.0",

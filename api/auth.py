@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from api.errors import ApiError
 from application.principal import NOBODY, Principal
+from application.tally import KeyUsageRecorder
 from projections.queries import ReadModels
 
 CACHE_SECONDS = 0.5  # while the position listener is down
@@ -28,8 +29,9 @@ class CachedKey:
 
 
 class Authenticator:
-    def __init__(self, reads: ReadModels) -> None:
+    def __init__(self, reads: ReadModels, usage: KeyUsageRecorder | None = None) -> None:
         self.reads = reads
+        self.usage = usage
         self._cache: dict[str, CachedKey] = {}
         self.live = False
 
@@ -62,13 +64,15 @@ class Authenticator:
             raise ApiError(401, "The API key is unknown or revoked.")
         if entry.expires_at is not None and entry.expires_at <= time.time():
             raise ApiError(401, "The API key has expired.")
+        if self.usage is not None and entry.principal.key_id:
+            self.usage.touch(entry.principal.key_id)
         return entry.principal
 
     async def _load(self, digest: str) -> CachedKey:
         record = await self.reads.key_by_digest(digest)
         ttl = LIVE_CACHE_SECONDS if self.live else CACHE_SECONDS
         principal = expires = None
-        if record is not None and record["revoked_at"] is None:
+        if record is not None and record["revoked_at"] is None and record["deleted_at"] is None:
             scopes = frozenset(record["scopes"])
             principal = Principal(record["account_id"], record["id"], scopes, record["plan"])
             expires = record["expires_at"].timestamp() if record["expires_at"] else None

@@ -23,4 +23,7 @@ def provide_services(state: State) -> Services:
 # Depending on `services` orders the two providers one after the other; independent async
 # providers would be resolved concurrently in a task group, which costs more than they do.
 async def provide_principal(request: Request[Any, Any, Any], services: Services) -> Principal:
+    gated: Principal | None = request.scope.get("state", {}).get("pichr.principal")
+    if gated is not None:  # resolved by the gate (api/gate.py) for every /api/v1 request
+        return gated
     return await services.auth.principal(request.headers.get("authorization"))

@@ -12,6 +12,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from api.auth import Authenticator
+from api.limiter import Limiter
 from api.views import Urls
 from application.app import PichrApplication
 from application.blob_factory import make_blob_store
@@ -19,8 +20,10 @@ from application.blobs import BlobStore
 from application.database import eventsourcing_env
 from application.expiry import ExpirySweeper
 from application.files import FileCommands
+from application.identity import Identity
+from application.plans import Plan, load_plans
 from application.settings import Settings
-from application.tally import ViewCounter
+from application.tally import KeyUsageRecorder, ViewCounter
 from application.uploads import Uploads
 from projections.cache import ReadCache
 from projections.queries import ReadModels
@@ -44,6 +47,10 @@ class Services:
     waiter: PositionWaiter
     counter: ViewCounter
     urls: Urls
+    identity: Identity
+    plans: dict[str, Plan]
+    limiter: Limiter | None  # None: limits switched off (PICHR_RATE_LIMITS=false)
+    trusted_proxies: frozenset[str] = frozenset()
     nsfw_threshold: float = NSFW_THRESHOLD
     runners: list[ProjectionRunner] = field(default_factory=list)
 
@@ -66,18 +73,25 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
     )
     cache = ReadCache(pool)
     reads = ReadModels(pool, cache)
-    auth = Authenticator(reads)
+    key_usage = KeyUsageRecorder(app)
+    auth = Authenticator(reads, key_usage)
+    plans = load_plans(settings.plans)
+    uploads = Uploads(app, blobs, plans, settings.anonymous_expiry_hours)
     return Services(
         settings=settings,
         app=app,
         blobs=blobs,
-        uploads=Uploads(app, blobs),
-        files=FileCommands(app),
+        uploads=uploads,
+        files=FileCommands(app, uploads.quotas),
         reads=reads,
         auth=auth,
         waiter=PositionWaiter(database_url, [cache, auth]),
         counter=ViewCounter(app),
         urls=Urls(settings.base_url, settings.cdn_url),
+        identity=Identity(app),
+        plans=plans,
+        limiter=Limiter(settings.redis_url) if settings.rate_limits else None,
+        trusted_proxies=frozenset(p.strip() for p in settings.trusted_proxies.split(",") if p),
     )
 
 
@@ -127,3 +141,6 @@ async def _flush_forever(services: Services) -> None:
 def _flush_quietly(services: Services) -> None:
     with contextlib.suppress(Exception):
         services.counter.flush()
+    if services.auth.usage is not None:
+        with contextlib.suppress(Exception):
+            services.auth.usage.flush()

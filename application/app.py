@@ -14,6 +14,7 @@ from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Inter
 
 from domain import ids
 from domain.errors import ConflictError, NotFoundError
+from domain.quota import StorageLedger
 
 A = TypeVar("A", bound=Aggregate)
 EVENTS_TABLE = "pichr_events"
@@ -25,6 +26,8 @@ class PichrApplication(Application[UUID]):
     """Commands load an aggregate, call one method and save; they return the log position."""
 
     name = "pichr"  # pinned: it names the events table and the notification channel
+    # Ledgers get an event per upload; a snapshot every 100 keeps loading them cheap.
+    snapshotting_intervals = {StorageLedger: 100}
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
@@ -60,12 +63,16 @@ class PichrApplication(Application[UUID]):
         return max((r.notification.id for r in recordings), default=0)
 
     def change(self, kind: type[A], prefix: str, public_id: str, apply: Callable[[A], Any]) -> int:
-        """Load, apply, save; on a concurrent write reload and apply again (no lost update)."""
+        """Load, apply, save; on a concurrent write reload and apply again (no lost update).
+
+        `apply` may return other aggregates it changed (e.g. a quota ledger): they are saved
+        in the same transaction.
+        """
         for attempt in range(RETRIES):
             aggregate = self.load(kind, prefix, public_id)
-            apply(aggregate)
+            others = apply(aggregate)
             try:
-                return self.commit(aggregate)
+                return self.commit(aggregate, *(others if isinstance(others, list) else ()))
             except ConflictError:
                 if attempt == RETRIES - 1:
                     raise

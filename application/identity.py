@@ -63,5 +63,8 @@ class Identity:
         position = self.app.commit(key)
         return IssuedKey(key_id, account_id, plaintext, scopes, name, expires_at, position)
 
+    def delete_account(self, actor: str, account_id: str) -> int:
+        return self.app.change(Account, ids.ACCOUNT, account_id, lambda a: a.delete(actor=actor))
+
     def revoke_key(self, actor: str, key_id: str) -> int:
         return self.app.change(ApiKey, ids.KEY, key_id, lambda k: k.revoke(actor=actor))

@@ -29,6 +29,12 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "PICHR_READ_WAIT_MS": ("3000", "How long a command waits for read models to catch up"),
     "PICHR_TALLY_FLUSH_SECONDS": ("1.0", "How often served view/download counts are recorded"),
     "PICHR_MAX_UPLOAD_BYTES": ("524288000", "Largest upload accepted on any plan (bytes)"),
+    "PICHR_PLANS": ("", 'JSON overrides of the plans, e.g. {"free": {"callsPerHour": 5000}}'),
+    "PICHR_ANONYMOUS_EXPIRY_HOURS": ("720", "Anonymous uploads expire after this many hours"),
+    "PICHR_RATE_LIMITS": ("true", "Enforce the plans' hourly call and upload limits"),
+    "PICHR_REDIS_URL": ("", "Shared rate-limit store for several API processes; empty: in-process"),
+    "PICHR_LIMITS_FAIL_CLOSED": ("false", "Refuse calls (503) when the limit store is down"),
+    "PICHR_TRUSTED_PROXIES": ("", "Comma list of proxy IPs whose X-Forwarded-For is believed"),
     "PICHR_LOG_LEVEL": ("INFO", "Log level (JSON logs on stderr)"),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
@@ -58,6 +64,12 @@ class Settings:
     read_wait_ms: int = 3000
     tally_flush_seconds: float = 1.0
     max_upload_bytes: int = 500 * 1024 * 1024
+    plans: str = ""
+    anonymous_expiry_hours: int = 720
+    rate_limits: bool = True
+    redis_url: str = ""
+    limits_fail_closed: bool = False
+    trusted_proxies: str = ""
     log_level: str = "INFO"
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
+from datetime import UTC, datetime
 
 from application.app import PichrApplication
+from domain.accounts import KeyUsage
 from domain.tallies import ViewTally
 
 log = logging.getLogger("pichr.tally")
@@ -41,4 +44,27 @@ class ViewCounter:
             with self._lock:
                 self._views.update(views)
                 self._downloads.update(downloads)
+            raise
+
+
+class KeyUsageRecorder:
+    """Remembers when each key was last used; records it as one event per flush."""
+
+    def __init__(self, app: PichrApplication) -> None:
+        self.app = app
+        self._used: dict[str, float] = {}
+
+    def touch(self, key_id: str) -> None:
+        self._used[key_id] = time.time()  # a dict store: safe enough without a lock (GIL)
+
+    def flush(self) -> int:
+        used, self._used = self._used, {}
+        if not used:
+            return 0
+        stamps = {k: datetime.fromtimestamp(t, UTC).isoformat() for k, t in used.items()}
+        try:
+            return self.app.commit(KeyUsage(used=stamps))
+        except Exception:
+            for key, when in used.items():
+                self._used.setdefault(key, when)
             raise

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import time
 from dataclasses import dataclass
 
 from application.app import PichrApplication
 from application.blobs import BlobNotFoundError, BlobStore
-from application.guarded import GuardedReader, Readable
+from application.guarded import GuardedReader, Readable, TooLargeError
 from application.imaging import UnsupportedMediaError, normalize_mime
+from application.plans import DEFAULT_PLANS, Plan
 from application.principal import Principal
+from application.quota import Quotas
 from application.verify import verify_stored
 from domain import ids
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
 from domain.files import VISIBILITIES, File
 
+PRESIGN_RETRIES = 30  # concurrent presigns of one account serialise on its ledger
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -47,13 +52,36 @@ def digest(secret: str) -> str:
 
 
 class Uploads:
-    def __init__(self, app: PichrApplication, blobs: BlobStore) -> None:
+    def __init__(
+        self,
+        app: PichrApplication,
+        blobs: BlobStore,
+        plans: dict[str, Plan] | None = None,
+        anonymous_expiry_hours: int = 720,
+    ) -> None:
         self.app = app
         self.blobs = blobs
+        self.plans = plans or DEFAULT_PLANS
+        self.quotas = Quotas(app, self.plans)
+        self.anonymous_expiry_hours = anonymous_expiry_hours
 
     def presign(self, who: Principal, req: UploadRequest) -> PresignedUpload:
         if req.visibility not in VISIBILITIES:
             raise InvalidInputError("Unknown visibility.", field="visibility")
+        check_size(self.plans.get(who.plan, self.plans["anonymous"]), req.bytes)
+        for attempt in range(PRESIGN_RETRIES):
+            try:
+                return self._presign(who, req)
+            except ConflictError:  # another presign of this account took the ledger's version
+                if attempt == PRESIGN_RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 (jitter)
+        raise AssertionError("unreachable")
+
+    def _presign(self, who: Principal, req: UploadRequest) -> PresignedUpload:
+        expires_in = req.expires_in
+        if who.is_anonymous:  # anonymous files always expire
+            expires_in = min(expires_in or self.anonymous_expiry_hours, self.anonymous_expiry_hours)
         file_id = ids.to_public(ids.FILE, ids.new_uuid())
         upload_id = ids.to_public(ids.UPLOAD, ids.new_uuid())
         day = self.app.clock().strftime("%Y-%m-%d")
@@ -74,12 +102,15 @@ class Uploads:
             description=req.description,
             visibility=req.visibility,
             tags=list(req.tags),
-            expires_in=req.expires_in,
+            expires_in=expires_in,
             blob_key=key,
             upload_token_digest=digest(upload_token) if upload_token else None,
             delete_token_digest=digest(delete_token) if delete_token else None,
         )
-        position = self.app.commit(file)
+        ledger = None
+        if who.account_id is not None:
+            ledger = self.quotas.reserve(who.actor, who.account_id, who.plan, file_id, req.bytes)
+        position = self.app.commit(file, *([ledger] if ledger else []))
         return PresignedUpload(file_id, upload_id, key, upload_token, delete_token, position)
 
     def store(self, who: Principal, file_id: str, token: str | None, body: Readable) -> File:
@@ -158,6 +189,15 @@ class Uploads:
         if not allowed:
             raise NotFoundError("No such file.", id=file_id)
         return file
+
+
+def check_size(plan: Plan, size: int) -> None:
+    if size > plan.max_file_bytes:
+        raise TooLargeError(
+            "The file exceeds the size limit of the plan.",
+            limit="maxFileBytes", maxFileBytes=plan.max_file_bytes, declaredBytes=size,
+            plan=plan.name,
+        )  # fmt: skip
 
 
 def _check_complete(file: File, reader: GuardedReader) -> None:

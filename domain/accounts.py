@@ -7,7 +7,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import ids
-from domain.errors import ConflictError, InvalidInputError
+from domain.errors import ConflictError, GoneError, InvalidInputError
 
 PLANS = ("free", "pro", "enterprise")
 SCOPES = ("read", "upload", "write", "admin")
@@ -24,6 +24,7 @@ class Account(Aggregate):
         self.account_id = account_id
         self.email = email
         self.plan = plan
+        self.deleted = False
 
     @staticmethod
     def create_id(account_id: str) -> UUID:
@@ -37,6 +38,16 @@ class Account(Aggregate):
     @event("PlanChanged", topic="pichr.account.PlanChanged.v1")
     def _plan_changed(self, *, actor: str, plan: str) -> None:
         self.plan = plan
+
+    def delete(self, *, actor: str) -> None:
+        """The account's keys stop working at once; its files stay until purged."""
+        if self.deleted:
+            raise GoneError("The account is already deleted.")
+        self._deleted(actor=actor)
+
+    @event("AccountDeleted", topic="pichr.account.AccountDeleted.v1")
+    def _deleted(self, *, actor: str) -> None:
+        self.deleted = True
 
 
 class ApiKey(Aggregate):
@@ -77,6 +88,19 @@ class ApiKey(Aggregate):
     @event("ApiKeyRevoked", topic="pichr.key.ApiKeyRevoked.v1")
     def _revoked(self, *, actor: str) -> None:
         self.revoked = True
+
+
+class KeyUsage(Aggregate):
+    """When keys were last used, recorded in batches (never a write per request)."""
+
+    TOPIC = "pichr.key.KeyUsage.v1"
+
+    class Created(Aggregate.Created):
+        TOPIC = "pichr.key.KeyUsageCreated.v1"
+
+    @event("KeysUsed", topic="pichr.key.KeysUsed.v1")
+    def __init__(self, *, used: dict[str, str]) -> None:
+        self.used = used
 
 
 def check_plan(plan: str) -> None:

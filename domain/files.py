@@ -64,6 +64,8 @@ class File(Aggregate):
         self.expires_at: datetime | None = None
         self.deleted = False
         self.expired = False
+        self.analysis: dict[str, Any] = {}
+        self.analysis_error: str | None = None
 
     @staticmethod
     def create_id(file_id: str) -> UUID:
@@ -118,6 +120,63 @@ class File(Aggregate):
     @event("UploadRejected", topic="pichr.file.UploadRejected.v1")
     def _rejected(self, *, actor: str, reason: str) -> None:
         self.status = "rejected"
+
+    # -- analysis (by the worker, after finalize) ---------------------------------------------
+
+    @property
+    def analyzed(self) -> bool:
+        return bool(self.analysis) or self.analysis_error is not None
+
+    def record_analysis(self, *, actor: str, result: dict[str, Any]) -> bool:
+        """Record the worker's results once; False when there is nothing to record (idempotent).
+
+        `result` holds ImageAnalyzed's fields (see `_analyzed`); a deleted file records nothing.
+        """
+        if self.deleted or self.expired or self.analyzed:
+            return False
+        if self.status != "ready":
+            raise ConflictError("Only a finalized file can be analyzed.", status=self.status)
+        self._analyzed(actor=actor, **result)
+        return True
+
+    @event("ImageAnalyzed", topic="pichr.file.ImageAnalyzed.v1")
+    def _analyzed(
+        self,
+        *,
+        actor: str,
+        width: int,
+        height: int,
+        frames: int,
+        phash: str,
+        nsfw_score: float,
+        model: str,
+        rendition_key: str,
+        rendition_size: int,
+        rendition_mime: str,
+        rendition_sha256: str,
+        thumbnail_key: str,
+        thumbnail_size: int,
+        thumbnail_sha256: str,
+    ) -> None:
+        self.analysis = {
+            "width": width,
+            "height": height,
+            "phash": phash,
+            "nsfw_score": nsfw_score,
+            "rendition_key": rendition_key,
+            "thumbnail_key": thumbnail_key,
+        }
+
+    def fail_analysis(self, *, actor: str, reason: str) -> bool:
+        """The bytes cannot be analyzed (a permanent failure); recorded once."""
+        if self.deleted or self.expired or self.analyzed or self.status != "ready":
+            return False
+        self._analysis_failed(actor=actor, reason=reason)
+        return True
+
+    @event("AnalysisFailed", topic="pichr.file.AnalysisFailed.v1")
+    def _analysis_failed(self, *, actor: str, reason: str) -> None:
+        self.analysis_error = reason
 
     # -- metadata ---------------------------------------------------------------------------
 

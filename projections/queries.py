@@ -100,13 +100,41 @@ class ReadModels:
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
-                "SELECT k.id, k.account_id, k.scopes, k.expires_at, k.revoked_at, a.plan"
-                " FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.digest = %s",
+                "SELECT k.id, k.account_id, k.scopes, k.expires_at, k.revoked_at, a.plan,"
+                " a.deleted_at FROM api_keys k JOIN accounts a ON a.id = k.account_id"
+                " WHERE k.digest = %s",
                 (digest,),
                 prepare=True,
             )
             row: dict[str, Any] | None = await cur.fetchone()
             return row
+
+    async def keys(self, account_id: str | None) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                "SELECT id, account_id, name, scopes, created_at, expires_at, revoked_at,"
+                " last_used_at FROM api_keys WHERE %s::text IS NULL OR account_id = %s"
+                " ORDER BY created_at, id",
+                (account_id, account_id),
+            )
+            rows: list[dict[str, Any]] = await cur.fetchall()
+            return rows
+
+    async def account(self, account_id: str) -> dict[str, Any] | None:
+        async with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute("SELECT * FROM accounts WHERE id = %s", (account_id,))
+            row: dict[str, Any] | None = await cur.fetchone()
+            return row
+
+    async def storage_used(self, account_id: str) -> tuple[int, int]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT storage_bytes, files FROM usage WHERE account_id = %s", (account_id,)
+            )
+            row = await cur.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def ping(self) -> None:
         async with self.pool.connection() as conn:

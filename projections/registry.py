@@ -5,7 +5,8 @@ from __future__ import annotations
 from projections.auth_view import AuthProjection
 from projections.base import Projection
 from projections.file_listing import FileListingProjection
+from projections.usage import UsageProjection
 
 
 def all_projections() -> list[Projection]:
-    return [FileListingProjection(), AuthProjection()]
+    return [FileListingProjection(), AuthProjection(), UsageProjection()]

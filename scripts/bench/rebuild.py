@@ -46,8 +46,8 @@ def _file(rng: random.Random, n: int) -> File:
              title=None, description=None, visibility="public", tags=[], expires_in=None,
              blob_key=f"uploads/2025-01-01/{file_id}/img-{n}.jpg", upload_token_digest=None,
              delete_token_digest=None)  # fmt: skip
-    f.record_stored(actor="key_bench", size=f.declared_bytes, sha256=f"{n:064x}",
-                    mime="image/jpeg", etag=f"{n:032x}")  # fmt: skip
+    f.record_stored(actor="key_bench", key=f.blob_key, size=f.declared_bytes,
+                    sha256=f"{n:064x}", mime="image/jpeg", etag=f"{n:032x}")  # fmt: skip
     f.finalize(actor="key_bench", width=1920, height=1080, now=NOW)
     f.update_metadata(actor="key_bench", changes={"title": f"photo {n}", "tags": ["a"]}, now=NOW)
     if rng.random() < 0.5:
@@ -124,7 +124,7 @@ class StockFileListing(Projection[StockListingView]):
     @process_event.register(EVENT["UploadStored"])
     def _(self, e: Any, tracking: Tracking) -> None:
         self._update(e, tracking, status="uploaded", bytes=e.size, sha256=e.sha256, mime=e.mime,
-                     etag=e.etag)  # fmt: skip
+                     blob_key=e.key, etag=e.etag)  # fmt: skip
 
     @process_event.register(EVENT["UploadFinalized"])
     def _(self, e: Any, tracking: Tracking) -> None:

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Generator, Iterator
 
 import pytest
 
-from tests.integration.server import Account, PichrServer, run_server
+from tests.integration.server import (
+    Account,
+    PichrServer,
+    ThrowawayPostgres,
+    run_server,
+    scratch_dir,
+)
 from tests.pg import fresh_database
-from tests.s3server import run_s3_server
+from tests.s3server import S3Server, run_s3_server
 
 
-@contextlib.contextmanager
-def scratch_dir(label: str) -> Iterator[Path]:
-    """A private temp dir: pytest's own basetemp may be pruned by another pytest run meanwhile."""
-    path = Path(tempfile.mkdtemp(prefix=f"pichr-{label}-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call" and report.failed:
+        for server in PichrServer.live:
+            report.sections.append((f"pichr serve :{server.port} stderr", server.stderr_tail()))
+    return report
 
 
 @contextlib.contextmanager
@@ -68,35 +72,6 @@ def fs_stranger(fs_server: PichrServer) -> Account:
     return fs_server.new_account()
 
 
-class ThrowawayPostgres:
-    """A PostgreSQL of our own (pgserver, on a unix socket) that a test may stop and start."""
-
-    def __init__(self, root: Path) -> None:
-        import pgserver  # noqa: PLC0415
-
-        self.server = pgserver.get_server(root / "pg", cleanup_mode=None)
-        self.pgdata = self.server.pgdata
-        self.socket_dir = self.server.get_postmaster_info().socket_dir
-        self.url = str(self.server.get_uri())
-
-    def _pg_ctl(self, *args: str) -> None:
-        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415
-
-        pg_ctl(list(args), pgdata=self.pgdata, user=self.server.system_user, timeout=60)
-
-    def stop(self) -> None:
-        self._pg_ctl("-w", "-m", "fast", "stop")
-
-    def start(self) -> None:
-        # The same socket directory as before, so the URL the server was given works again.
-        self._pg_ctl(
-            "-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.server.log), "start"
-        )
-
-    def running(self) -> bool:
-        return (self.pgdata / "postmaster.pid").exists()
-
-
 @pytest.fixture
 def throwaway_pg() -> Iterator[ThrowawayPostgres]:
     with scratch_dir("pg") as root:
@@ -106,3 +81,25 @@ def throwaway_pg() -> Iterator[ThrowawayPostgres]:
         finally:
             if pg.running():
                 pg.stop()
+
+
+@pytest.fixture
+def moto() -> Iterator[S3Server]:
+    with run_s3_server() as s3:
+        yield s3
+
+
+@pytest.fixture
+def pg_served(throwaway_pg: ThrowawayPostgres) -> Iterator[PichrServer]:
+    """A server on a PostgreSQL of its own, which the test may stop and start."""
+    with scratch_dir("pg-outage") as data_dir, run_server(throwaway_pg.url, data_dir) as served:
+        yield served
+
+
+@pytest.fixture
+def s3_served(pg_admin_url: str, moto: S3Server) -> Iterator[PichrServer]:
+    """A server on an S3 server of its own, which the test may stop and start."""
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(fresh_database(pg_admin_url))
+        data_dir = stack.enter_context(scratch_dir("s3-outage"))
+        yield stack.enter_context(run_server(url, data_dir, moto))

@@ -10,15 +10,17 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import httpx
 from PIL import Image
@@ -41,6 +43,8 @@ class Account:
 
 
 class PichrServer:
+    live: ClassVar[set[PichrServer]] = set()  # running servers, whose logs a failing test shows
+
     def __init__(self, env: dict[str, str], data_dir: Path, port: int) -> None:
         self.env = env
         self.data_dir = data_dir
@@ -63,6 +67,7 @@ class PichrServer:
             stderr=self._log,
             start_new_session=True,
         )
+        PichrServer.live.add(self)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -78,6 +83,7 @@ class PichrServer:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
+        PichrServer.live.discard(self)
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)  # our own process group: granian and its worker
             try:
@@ -147,6 +153,45 @@ def run_server(
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def scratch_dir(label: str) -> Iterator[Path]:
+    """A private temp dir: pytest's own basetemp may be pruned by another pytest run meanwhile."""
+    path = Path(tempfile.mkdtemp(prefix=f"pichr-{label}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL of our own (pgserver, on a unix socket) that a test may stop and start."""
+
+    def __init__(self, root: Path) -> None:
+        import pgserver  # noqa: PLC0415
+
+        self.server = pgserver.get_server(root / "pg", cleanup_mode=None)
+        self.pgdata = self.server.pgdata
+        self.socket_dir = self.server.get_postmaster_info().socket_dir
+        self.url = str(self.server.get_uri())
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415
+
+        pg_ctl(list(args), pgdata=self.pgdata, user=self.server.system_user, timeout=60)
+
+    def stop(self) -> None:
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def start(self) -> None:
+        # The same socket directory as before, so the URL the server was given works again.
+        self._pg_ctl(
+            "-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.server.log), "start"
+        )
+
+    def running(self) -> bool:
+        return (self.pgdata / "postmaster.pid").exists()
 
 
 def image(fmt: str = "PNG", size: tuple[int, int] = (40, 30), seed: int = 0) -> bytes:

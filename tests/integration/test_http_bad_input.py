@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,14 +31,17 @@ def client(fs_server: PichrServer) -> Iterator[httpx.Client]:
         yield c
 
 
+def stored_files(server: PichrServer, made: Upload) -> list[Path]:
+    """Every file (blob or temp file) under the upload's folder in the blob store."""
+    folder = (server.blob_root / made.presign["r2Key"]).parent
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
 def assert_nothing_kept(
     server: PichrServer, client: httpx.Client, who: Account, made: Upload
 ) -> None:
-    """No blob (nor temp file) under the upload's key, and finalize still has nothing to publish."""
-    blob = server.blob_root / made.presign["r2Key"]
-    assert not blob.exists()
-    leftovers = [p for p in blob.parent.rglob("*") if p.is_file()] if blob.parent.exists() else []
-    assert leftovers == []
+    """No blob nor temp file is left, and finalize still has nothing to publish."""
+    assert stored_files(server, made) == []
     assert_error(finalize(client, who, made), 409)
 
 
@@ -102,8 +106,9 @@ def test_truncated_jpeg_is_refused_at_finalize_and_removed(
     whole = image("JPEG", size=(256, 256), seed=3)
     made = presign(client, fs_owner, whole[: len(whole) // 2], mime="image/jpeg")
     assert put_bytes(client, fs_owner, made).status_code == 200  # the first bytes sniff fine
+    assert len(stored_files(fs_server, made)) == 1
     assert_error(finalize(client, fs_owner, made), 415)
-    assert not (fs_server.blob_root / made.presign["r2Key"]).exists()
+    assert stored_files(fs_server, made) == []
     assert_error(client.get(f"/api/v1/files/{made.file_id}", headers=fs_owner.headers), 404)
 
 

@@ -1,0 +1,146 @@
+"""Operator routes under /admin (admin scope): accounts and API keys, like the CLI."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from anyio import to_thread
+from litestar import Controller, delete, get, patch, post
+from litestar.params import Parameter
+from msgspec import Meta, Struct
+
+from api.auth import require
+from api.services import Services
+from api.views import rfc3339
+from application.principal import Principal
+
+Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+PlanName = Annotated[str, Meta(min_length=1, max_length=40)]
+
+
+class AccountIn(Struct):
+    email: Email
+    plan: PlanName = "free"
+
+
+class PlanIn(Struct):
+    plan: PlanName
+
+
+class AccountOut(Struct):
+    id: str
+    email: str
+    plan: str
+
+
+class KeyIn(Struct):
+    accountId: str  # noqa: N815
+    scopes: Annotated[list[str], Meta(min_length=1, max_length=4)]
+    name: Annotated[str, Meta(min_length=1, max_length=100)] = "default"
+    expiresInDays: Annotated[int, Meta(ge=1, le=3650)] | None = None  # noqa: N815
+
+
+class KeyCreatedOut(Struct):
+    id: str
+    accountId: str  # noqa: N815
+    apiKey: str  # noqa: N815  (shown once; only its digest is stored)
+    name: str
+    scopes: list[str]
+    expiresAt: str | None  # noqa: N815
+
+
+class KeyOut(Struct):
+    id: str
+    accountId: str  # noqa: N815
+    name: str
+    scopes: list[str]
+    createdAt: str  # noqa: N815
+    expiresAt: str | None  # noqa: N815
+    revokedAt: str | None  # noqa: N815
+    lastUsedAt: str | None  # noqa: N815
+
+
+class Done(Struct):
+    message: str
+    id: str
+
+
+class AdminController(Controller):
+    path = "/admin"
+    tags = ["admin"]
+
+    @post("/accounts", summary="Create an account")
+    async def create_account(
+        self, data: AccountIn, who: Principal, services: Services
+    ) -> AccountOut:
+        require(who, "admin")
+        account, position = await to_thread.run_sync(
+            services.identity.create_account, who.actor, data.email, data.plan
+        )
+        await services.caught_up(position, "auth")
+        return AccountOut(account.account_id, account.email, account.plan)
+
+    @patch("/accounts/{account_id:str}", summary="Change an account's plan")
+    async def set_plan(
+        self, account_id: str, data: PlanIn, who: Principal, services: Services
+    ) -> AccountOut:
+        require(who, "admin")
+        position = await to_thread.run_sync(
+            services.identity.set_plan, who.actor, account_id, data.plan
+        )
+        await services.caught_up(position, "auth")
+        account = await services.reads.account(account_id)
+        return AccountOut(account_id, account["email"] if account else "", data.plan)
+
+    @delete("/accounts/{account_id:str}", status_code=200, summary="Delete an account")
+    async def delete_account(self, account_id: str, who: Principal, services: Services) -> Done:
+        require(who, "admin")
+        position = await to_thread.run_sync(services.identity.delete_account, who.actor, account_id)
+        await services.caught_up(position, "auth")
+        return Done("Account deleted; its keys no longer work.", account_id)
+
+    @post("/keys", summary="Create an API key (its plaintext is shown once)")
+    async def create_key(self, data: KeyIn, who: Principal, services: Services) -> KeyCreatedOut:
+        require(who, "admin")
+        key = await to_thread.run_sync(
+            services.identity.create_key,
+            who.actor,
+            data.accountId,
+            data.name,
+            data.scopes,
+            data.expiresInDays,
+        )
+        await services.caught_up(key.position, "auth")
+        return KeyCreatedOut(
+            key.key_id, key.account_id, key.plaintext, key.name, key.scopes, key.expires_at
+        )
+
+    @get("/keys", summary="List API keys (never their plaintext)")
+    async def list_keys(
+        self,
+        who: Principal,
+        services: Services,
+        account_id: Annotated[str | None, Parameter(query="accountId", max_length=64)] = None,
+    ) -> list[KeyOut]:
+        require(who, "admin")
+        return [_key_out(row) for row in await services.reads.keys(account_id)]
+
+    @delete("/keys/{key_id:str}", status_code=200, summary="Revoke an API key")
+    async def revoke_key(self, key_id: str, who: Principal, services: Services) -> Done:
+        require(who, "admin")
+        position = await to_thread.run_sync(services.identity.revoke_key, who.actor, key_id)
+        await services.caught_up(position, "auth")
+        return Done("Key revoked.", key_id)
+
+
+def _key_out(row: dict[str, Any]) -> KeyOut:
+    return KeyOut(
+        id=row["id"],
+        accountId=row["account_id"],
+        name=row["name"],
+        scopes=row["scopes"],
+        createdAt=rfc3339(row["created_at"]) or "",
+        expiresAt=rfc3339(row["expires_at"]),
+        revokedAt=rfc3339(row["revoked_at"]),
+        lastUsedAt=rfc3339(row["last_used_at"]),
+    )

@@ -1,0 +1,139 @@
+"""The gate every API request passes: who is calling, and whether their plan allows the call.
+
+An ASGI middleware, so a refusal costs no routing and every response of the API carries the
+caller's X-RateLimit-* headers. The principal it resolves is handed to the handlers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import Any
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import NAMES, ApiError
+from api.limiter import Window
+from api.services import Services
+from application.plans import Plan
+from application.principal import Principal
+
+log = logging.getLogger("pichr.limits")
+API = "/api/v1/"
+UNLIMITED = ("/api/v1/schema",)  # the API's own documentation
+UPLOAD_STARTS = {("POST", "/api/v1/upload/presign"), ("POST", "/api/v1/upload/multipart/init")}
+PRINCIPAL = "pichr.principal"
+CALLS = "pichr.calls"  # the caller's call window after this call, for /usage
+
+
+def client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str]) -> str:
+    """The peer, or with a trusted proxy in front the last address it did not add itself."""
+    peer = (scope.get("client") or ("unknown", 0))[0]
+    forwarded = headers.get(b"x-forwarded-for")
+    if peer not in trusted or not forwarded:
+        return str(peer)
+    for hop in reversed([h.strip() for h in forwarded.decode("latin-1").split(",")]):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break
+        if hop not in trusted:
+            return hop
+    return str(peer)
+
+
+def gate_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        exempt = not path.startswith(API) or path.startswith(UNLIMITED)
+        if scope["type"] != ScopeType.HTTP or exempt:
+            await app(scope, receive, send)
+            return
+        services: Services = scope["app"].state.services
+        headers = dict(scope["headers"])
+        try:
+            token = headers.get(b"authorization", b"").decode("latin-1") or None
+            who = await services.auth.principal(token)
+        except ApiError as exc:
+            await _refuse(send, exc.status_code, str(exc.detail), exc.extra, [])
+            return
+        scope.setdefault("state", {})[PRINCIPAL] = who
+        extra: list[tuple[bytes, bytes]] = []
+        refused = None
+        if services.limiter is not None:
+            refused = await _limit(services, scope, headers, who, path, extra)
+        if refused is not None:
+            await _refuse(send, *refused, extra)
+            return
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start" and extra:
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await app(scope, receive, send_with_limits)
+
+    return middleware
+
+
+async def _limit(
+    services: Services,
+    scope: Scope,
+    headers: dict[bytes, bytes],
+    who: Principal,
+    path: str,
+    extra: list[tuple[bytes, bytes]],
+) -> tuple[int, str, dict[str, Any]] | None:
+    """Count the call (and the upload); fill `extra` with headers; a refusal, or None."""
+    assert services.limiter is not None  # noqa: S101  (checked by the caller)
+    plan = services.plans.get(who.plan, services.plans["anonymous"])
+    caller = who.account_id or "ip:" + client_ip(scope, headers, services.trusted_proxies)
+    try:
+        calls = await services.limiter.hit("calls", caller, plan.calls_per_hour)
+        scope.setdefault("state", {})[CALLS] = calls
+        extra += calls.headers()
+        if not calls.allowed:
+            return _too_many(calls, plan, "callsPerHour", extra)
+        if (scope.get("method", ""), path) in UPLOAD_STARTS:
+            uploads = await services.limiter.hit("uploads", caller, plan.uploads_per_hour)
+            extra += uploads.headers("X-Upload-RateLimit")
+            if not uploads.allowed:
+                return _too_many(uploads, plan, "uploadsPerHour", extra)
+    except Exception as exc:  # the limit store is down: fail open unless told otherwise
+        if services.settings.limits_fail_closed:
+            return 503, "The rate-limit store is unavailable.", {"store": type(exc).__name__}
+        log.warning("rate-limit store unavailable, serving without limits: %s", exc)
+    return None
+
+
+def _too_many(
+    window: Window, plan: Plan, limit: str, extra: list[tuple[bytes, bytes]]
+) -> tuple[int, str, dict[str, Any]]:
+    extra.append((b"retry-after", str(window.retry_after).encode()))
+    details = {
+        "limit": limit,
+        "allowed": window.limit,
+        "used": window.limit - window.remaining,
+        "plan": plan.name,
+        "resetAt": window.reset,
+    }
+    return 429, "Rate limit exceeded.", details
+
+
+async def _refuse(
+    send: Send, status: int, message: str, details: Any, extra: list[tuple[bytes, bytes]]
+) -> None:
+    body = msgspec.json.encode(
+        {
+            "error": NAMES.get(status, "Error"),
+            "message": message,
+            "details": details if isinstance(details, dict) else {},
+        }
+    )
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    start: Any = {"type": "http.response.start", "status": status, "headers": [*head, *extra]}
+    await send(start)
+    end: Any = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)

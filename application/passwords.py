@@ -1,0 +1,112 @@
+"""Album passwords: argon2 hashes, a throttle on wrong guesses, and unlock tokens for browsers.
+
+Only the hash is ever recorded. Verification costs tens of milliseconds by design, so correct
+answers are remembered (keyed by the hash, so a new password forgets them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from collections import deque
+from typing import Protocol
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# OWASP's argon2id minimum (19 MiB, 2 passes): ~50 ms here, and memory-hard for guessers.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+MAX_REMEMBERED = 10_000
+GUESSES_PER_WINDOW = 5
+WINDOW_SECONDS = 60.0
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+class PasswordChecker:
+    """Verifies passwords against argon2 hashes, remembering the ones that matched."""
+
+    def __init__(self) -> None:
+        self._matched: set[bytes] = set()
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        key = hashlib.sha256(f"{password_hash}\0{password}".encode()).digest()
+        if key in self._matched:
+            return True
+        try:
+            _HASHER.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if len(self._matched) >= MAX_REMEMBERED:
+            self._matched.clear()
+        self._matched.add(key)
+        return True
+
+
+def unlock_token(password_hash: str, album_id: str, until: int) -> str:
+    """A browser's proof that it knew the password: keyed by the hash, so any process can check
+    it and changing the password revokes it."""
+    mac = hmac.new(password_hash.encode(), f"{album_id}:{until}".encode(), hashlib.sha256)
+    return f"{until}.{mac.hexdigest()}"
+
+
+def token_valid(password_hash: str, album_id: str, token: str, now: float) -> bool:
+    until, _, _ = token.partition(".")
+    if not until.isdigit() or int(until) < now:
+        return False
+    return hmac.compare_digest(token, unlock_token(password_hash, album_id, int(until)))
+
+
+class GuessLimiter(Protocol):
+    """Counts wrong guesses per key (album and client). A shared (Redis) one can replace it."""
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until the key may guess again; 0 when it may guess now."""
+        ...
+
+    def wrong_guess(self, key: str) -> None: ...
+
+
+class SlidingWindowLimiter:
+    """In-process: at most `limit` wrong guesses per key in any `window` seconds."""
+
+    def __init__(
+        self,
+        limit: int = GUESSES_PER_WINDOW,
+        window: float = WINDOW_SECONDS,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_keys = max_keys
+        self._guesses: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, key: str) -> float:
+        now = time.monotonic()
+        with self._lock:
+            guesses = self._guesses.get(key)
+            if guesses is None:
+                return 0.0
+            while guesses and guesses[0] <= now - self.window:
+                guesses.popleft()
+            if not guesses:
+                del self._guesses[key]
+                return 0.0
+            if len(guesses) < self.limit:
+                return 0.0
+            return guesses[-self.limit] + self.window - now
+
+    def wrong_guess(self, key: str) -> None:
+        with self._lock:
+            if key not in self._guesses and len(self._guesses) >= self.max_keys:
+                self._forget_idle(time.monotonic())
+            self._guesses.setdefault(key, deque()).append(time.monotonic())
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, g in self._guesses.items() if not g or g[-1] <= now - self.window]:
+            del self._guesses[key]

@@ -1,0 +1,38 @@
+"""What a task needs, built once per worker process: the command side, blobs, settings.
+
+The worker runtime installs it before any message runs; actors read it with `current()`.
+Tests build their own TaskContext and call the task functions directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from application.app import PichrApplication
+from application.blobs import BlobStore
+from application.settings import Settings
+
+
+@dataclass
+class TaskContext:
+    app: PichrApplication
+    blobs: BlobStore
+    settings: Settings
+    database_url: str
+    # Lazily built, process-wide helpers (e.g. the NSFW model), keyed by name.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+_current: TaskContext | None = None
+
+
+def install(context: TaskContext | None) -> None:
+    global _current  # noqa: PLW0603 (one context per process, set at start-up)
+    _current = context
+
+
+def current() -> TaskContext:
+    if _current is None:
+        raise RuntimeError("no TaskContext installed: start workers through workers.runtime")
+    return _current
