@@ -30,17 +30,35 @@ def visible(
     if row["visibility"] == "private" and not owner:
         raise ApiError(404, "No such file.", id=file_id)
     status = row["status"]
-    if status in ("deleted", "expired") or _expired(row):
+    if status in ("deleted", "expired", "abandoned") or _expired(row):
         raise ApiError(410, "The file was deleted or has expired.", id=file_id)
     if status != "ready" and not owner:
         raise ApiError(404, "No such file.", id=file_id)
     if status == "rejected" or (serving_bytes and status != "ready"):
         raise ApiError(404, "No such file.", id=file_id)
+    if status == "ready" and (row.get("analyzed_at") is None or row.get("analysis_error")):
+        _unanalyzed(row, file_id, owner=owner, serving_bytes=serving_bytes)
     score = row["nsfw_score"]
     restricted = score is not None and score >= threshold
     if restricted and not (safe_mode_off and not who.is_anonymous):
         raise ApiError(403, "Content restricted by safe mode.", id=file_id, ageRestricted=True)
     return row
+
+
+def _unanalyzed(row: Row, file_id: str, *, owner: bool, serving_bytes: bool) -> None:
+    """Before the worker's analysis the NSFW score is unknown and the only bytes are the
+    original (never served): the owner sees the record, nobody gets bytes."""
+    if not owner:
+        raise ApiError(404, "No such file.", id=file_id)
+    if not serving_bytes:
+        return
+    if row.get("analysis_error"):
+        raise ApiError(404, "The image could not be processed.", id=file_id, fileStatus="failed")
+    error = ApiError(
+        404, "The image is still being processed.", id=file_id, fileStatus="processing"
+    )
+    error.headers = {"Retry-After": "1"}
+    raise error
 
 
 def _expired(row: Row) -> bool:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from api.admin import AdminController
+from api.albums import AlbumController
 from api.bench import constant
 from api.deps import provide_principal, provide_services
 from api.errors import HANDLERS
@@ -19,11 +23,14 @@ from api.files import FileController
 from api.gate import gate_middleware
 from api.health import health, ready
 from api.logs import configure, request_id_middleware
+from api.pages import album_page, album_page_unlock, file_page
 from api.services import running
-from api.serving import serve_image
+from api.serving import serve_image, serve_thumbnail
 from api.uploads import UploadController
 from api.usage import usage
 from application.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"  # album and file pages (api/pages.py)
 
 
 def create_app(settings: Settings, database_url: str, *, with_projections: bool) -> Litestar:
@@ -36,11 +43,16 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             yield
 
     api = Router(
-        path="/api/v1", route_handlers=[UploadController, FileController, AdminController, usage]
+        path="/api/v1",
+        route_handlers=[UploadController, FileController, AdminController, AlbumController, usage],
     )
     handlers: list[ControllerRouterHandler] = [
         api,
         serve_image,
+        serve_thumbnail,
+        album_page,
+        album_page_unlock,
+        file_page,
         health,
         ready,
         *([constant] if settings.bench_routes else []),
@@ -61,6 +73,7 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             description="Self-hosted, event-sourced image hosting (Pichr v1 API).",
             render_plugins=[ScalarRenderPlugin()],
         ),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         request_max_body_size=1024 * 1024,
         debug=False,
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 
 from litestar import Litestar
 
@@ -10,10 +13,19 @@ from api.app import create_app
 from application.database import resolve_database_url
 from application.settings import Settings
 
+PR_SET_PDEATHSIG = 1
 EMBED_PROJECTIONS = "PICHR_EMBED_PROJECTIONS"  # set by `pichr serve`, not by `pichr api`
 
 
+def _die_with_parent() -> None:
+    """A server worker must not outlive its server process (it would keep its connections)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def app() -> Litestar:
+    _die_with_parent()
     settings = Settings.from_env()
     database_url = resolve_database_url(settings.database_url, settings.data_dir)
     with_projections = os.environ.get(EMBED_PROJECTIONS) == "1"

@@ -7,6 +7,7 @@ second on every process.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from dataclasses import dataclass
@@ -33,18 +34,30 @@ class Authenticator:
         self.reads = reads
         self.usage = usage
         self._cache: dict[str, CachedKey] = {}
+        self._loading: dict[str, asyncio.Future[CachedKey]] = {}
         self.live = False
+        self.synced = 0
+        self.passes = 0  # bumped by every eviction: a lookup that saw it change is not cached
 
     async def advance(self, name: str, position: int) -> None:
-        if name == "auth":
-            self._cache.clear()
+        """Evict the keys whose key or account changed since the last pass."""
+        if name != "auth" or position <= self.synced:
+            return
+        changed = await self.reads.keys_changed_since(self.synced)
+        self.passes += 1
+        for digest in changed:
+            self._cache.pop(digest, None)
+        self.synced = max(self.synced, position)
 
     async def reset(self, positions: dict[str, int]) -> None:
         self._cache.clear()
+        self.passes += 1
+        self.synced = positions.get("auth", 0)
         self.live = True
 
     def stop(self) -> None:
         self.live = False
+        self.passes += 1
         self._cache.clear()
 
     async def principal(self, authorization: str | None) -> Principal:
@@ -59,7 +72,7 @@ class Authenticator:
         digest = hashlib.sha256(token.encode()).hexdigest()
         entry = self._cache.get(digest)
         if entry is None or entry.fresh_until <= time.monotonic():
-            entry = await self._load(digest)
+            entry = await self._load_once(digest)
         if entry.principal is None:
             raise ApiError(401, "The API key is unknown or revoked.")
         if entry.expires_at is not None and entry.expires_at <= time.time():
@@ -68,7 +81,27 @@ class Authenticator:
             self.usage.touch(entry.principal.key_id)
         return entry.principal
 
+    async def _load_once(self, digest: str) -> CachedKey:
+        """One lookup per digest at a time; concurrent callers share its answer."""
+        pending = self._loading.get(digest)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[CachedKey] = asyncio.get_running_loop().create_future()
+        self._loading[digest] = future
+        try:
+            entry = await self._load(digest)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
+            raise
+        else:
+            future.set_result(entry)
+            return entry
+        finally:
+            del self._loading[digest]
+
     async def _load(self, digest: str) -> CachedKey:
+        before = self.passes
         record = await self.reads.key_by_digest(digest)
         ttl = LIVE_CACHE_SECONDS if self.live else CACHE_SECONDS
         principal = expires = None
@@ -79,7 +112,8 @@ class Authenticator:
         entry = CachedKey(time.monotonic() + ttl, principal, expires)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = entry
+        if self.passes == before:
+            self._cache[digest] = entry
         return entry
 
 

@@ -131,14 +131,15 @@ class FileController(Controller):
             threshold=services.nsfw_threshold,
             serving_bytes=True,
         )
-        chunks = await to_thread.run_sync(services.blobs.read, row["blob_key"])
+        # The served rendition (metadata stripped), never the private original.
+        chunks = await to_thread.run_sync(services.blobs.read, row["rendition_key"])
         services.counter.download(file_id)
         headers = {
             "Content-Disposition": content_disposition(row["filename"]),
-            "Content-Length": str(row["bytes"]),
-            "ETag": f'"{row["sha256"]}"',
+            "Content-Length": str(row["rendition_bytes"]),
+            "ETag": f'"{row["rendition_sha256"]}"',
         }
-        return Stream(chunks, media_type=row["mime"], headers=headers)
+        return Stream(chunks, media_type=row["rendition_mime"], headers=headers)
 
 
 def _page_out(page: Page, q: ListQuery, services: Services) -> FileList:

@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from api.album_services import AlbumServices, build_album_services
 from api.auth import Authenticator
 from api.limiter import Limiter
 from api.views import Urls
@@ -25,11 +26,13 @@ from application.plans import Plan, load_plans
 from application.settings import Settings
 from application.tally import KeyUsageRecorder, ViewCounter
 from application.uploads import Uploads
+from projections.analysis_follower import AnalysisFollower
 from projections.cache import ReadCache
 from projections.queries import ReadModels
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from projections.waiter import PositionWaiter
+from workers.runtime import WorkerRuntime
 
 log = logging.getLogger("pichr.api")
 NSFW_THRESHOLD = 0.8
@@ -50,6 +53,8 @@ class Services:
     identity: Identity
     plans: dict[str, Plan]
     limiter: Limiter | None  # None: limits switched off (PICHR_RATE_LIMITS=false)
+    albums: AlbumServices
+    analyses: AnalysisFollower  # analysis results as they land: duplicates, finalize's wait
     trusted_proxies: frozenset[str] = frozenset()
     nsfw_threshold: float = NSFW_THRESHOLD
     runners: list[ProjectionRunner] = field(default_factory=list)
@@ -77,6 +82,9 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
     auth = Authenticator(reads, key_usage)
     plans = load_plans(settings.plans)
     uploads = Uploads(app, blobs, plans, settings.anonymous_expiry_hours)
+    web_base = settings.web_base or settings.base_url
+    albums = build_album_services(app, pool, settings.nsfw_threshold, web_base)
+    analyses = AnalysisFollower(pool)
     return Services(
         settings=settings,
         app=app,
@@ -85,13 +93,16 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
         files=FileCommands(app, uploads.quotas),
         reads=reads,
         auth=auth,
-        waiter=PositionWaiter(database_url, [cache, auth]),
+        waiter=PositionWaiter(database_url, [cache, auth, albums.cache, analyses]),
         counter=ViewCounter(app),
         urls=Urls(settings.base_url, settings.cdn_url),
         identity=Identity(app),
         plans=plans,
         limiter=Limiter(settings.redis_url) if settings.rate_limits else None,
         trusted_proxies=frozenset(p.strip() for p in settings.trusted_proxies.split(",") if p),
+        albums=albums,
+        analyses=analyses,
+        nsfw_threshold=settings.nsfw_threshold,
     )
 
 
@@ -110,7 +121,9 @@ async def running(
     await pool.open(wait=False)
     services = build(settings, database_url, pool)
     sweeper = ExpirySweeper(database_url, services.app)
-    if with_projections:
+    jobs = WorkerRuntime(settings, database_url, services.app, services.blobs)
+    if with_projections:  # `pichr serve`: the job dispatcher and worker threads run here too
+        await asyncio.to_thread(jobs.start)
         services.runners = [ProjectionRunner(database_url, p) for p in all_projections()]
         for runner in services.runners:
             runner.start_thread()
@@ -128,6 +141,7 @@ async def running(
         for runner in services.runners:
             runner.stop()
         sweeper.stopping.set()
+        await asyncio.to_thread(jobs.stop)
         await pool.close()
         services.app.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -47,13 +48,54 @@ def hotlink_allowed(row: dict[str, Any], referer: str | None, own_host: str) -> 
     return policy == "whitelist" and host in row["hotlink_whitelist"]
 
 
+@dataclass(frozen=True, slots=True)
+class Served:
+    """Which derived object a route serves, named by its file_listing columns."""
+
+    key: str
+    size: str
+    mime: str
+    sha256: str
+    counts_view: bool
+
+
+RENDITION = Served("rendition_key", "rendition_bytes", "rendition_mime", "rendition_sha256", True)
+THUMBNAIL = Served("thumbnail_key", "thumbnail_bytes", "", "thumbnail_sha256", False)
+THUMBNAIL_MIME = "image/webp"
+SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)]
+
+
 @get("/i/{file_id:str}", summary="The image bytes", tags=["serving"], include_in_schema=True)
 async def serve_image(
     request: Request[Any, Any, Any],
     file_id: str,
     who: Principal,
     services: Services,
-    safe_mode: Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)] = None,
+    safe_mode: SafeMode = None,
+) -> Response[bytes] | Stream:
+    """The served rendition: the upload with its metadata stripped (orientation applied)."""
+    return await _serve(request, file_id, who, services, safe_mode, RENDITION)
+
+
+@get("/t/{file_id:str}", summary="The thumbnail (WebP)", tags=["serving"], include_in_schema=True)
+async def serve_thumbnail(
+    request: Request[Any, Any, Any],
+    file_id: str,
+    who: Principal,
+    services: Services,
+    safe_mode: SafeMode = None,
+) -> Response[bytes] | Stream:
+    """A WebP at most 320 px on the long side; the same access and caching rules as /i."""
+    return await _serve(request, file_id, who, services, safe_mode, THUMBNAIL)
+
+
+async def _serve(
+    request: Request[Any, Any, Any],
+    file_id: str,
+    who: Principal,
+    services: Services,
+    safe_mode: str | None,
+    what: Served,
 ) -> Response[bytes] | Stream:
     row = visible(
         await services.reads.file(file_id),
@@ -66,7 +108,7 @@ async def serve_image(
     own_host = urlsplit(services.settings.base_url).hostname or ""
     if not hotlink_allowed(row, request.headers.get("referer"), own_host):
         raise ApiError(403, "Hotlinking this image is not allowed.", policy=row["hotlink_policy"])
-    etag = f'"{row["sha256"]}"'
+    etag = f'"{row[what.sha256]}"'
     cache = (
         "private, max-age=0, must-revalidate"
         if row["visibility"] == "private"
@@ -80,14 +122,15 @@ async def serve_image(
     }
     if etag in (request.headers.get("if-none-match") or ""):
         return Response(b"", status_code=304, headers=headers)
-    size = int(row["bytes"])
+    size = int(row[what.size])
     span = parse_range(request.headers.get("range"), size)
     start, end = span or (0, size - 1)
-    chunks = await to_thread.run_sync(services.blobs.read, row["blob_key"], start, end - start + 1)
-    if start == 0:
+    chunks = await to_thread.run_sync(services.blobs.read, row[what.key], start, end - start + 1)
+    if start == 0 and what.counts_view:
         services.counter.view(file_id)
     headers["Content-Length"] = str(end - start + 1)
+    mime = row[what.mime] if what.mime else THUMBNAIL_MIME
     if span is None:
-        return Stream(chunks, media_type=row["mime"], headers=headers)
+        return Stream(chunks, media_type=mime, headers=headers)
     headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return Stream(chunks, media_type=row["mime"], headers=headers, status_code=206)
+    return Stream(chunks, media_type=mime, headers=headers, status_code=206)

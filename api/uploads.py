@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from anyio import to_thread
-from litestar import Controller, Request, post, put
+from litestar import Controller, Request, Response, post, put
+from litestar.openapi.datastructures import ResponseSpec
 
+from api.analysis_wait import analyzed_row, duplicates
 from api.auth import require
 from api.body import ThreadBodyReader
 from api.errors import ApiError
 from api.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
 from api.services import Services
-from api.views import finalize_out
+from api.views import finalize_out, status
 from application.principal import Principal
 from application.uploads import UploadRequest
 
@@ -80,8 +82,20 @@ class UploadController(Controller):
             etag=file.stored["etag"],
         )
 
-    @post("/finalize", status_code=200, summary="Verify the upload and publish the file")
-    async def finalize(self, data: FinalizeIn, who: Principal, services: Services) -> FinalizeOut:
+    @post(
+        "/finalize",
+        status_code=200,
+        summary="Verify the upload and publish the file",
+        description=(
+            "200 with the full record once the image pipeline has run; 202 with"
+            ' `"status": "processing"` when it has not finished within PICHR_FINALIZE_WAIT_MS'
+            " (poll GET /files/{id}). Client-sent width, height, phash, nsfwScore are ignored."
+        ),
+        responses={202: ResponseSpec(FinalizeOut, description="Still processing")},
+    )
+    async def finalize(
+        self, data: FinalizeIn, who: Principal, services: Services
+    ) -> Response[FinalizeOut]:
         if not who.is_anonymous:
             require(who, "upload")
         position = await to_thread.run_sync(
@@ -89,7 +103,16 @@ class UploadController(Controller):
         )
         if not await services.caught_up(position):
             raise ApiError(503, "The file was finalized; its record is not readable yet.")
-        row = await services.reads.file(data.fileId)
+        wait = services.settings.finalize_wait_ms / 1000
+        row = await analyzed_row(services, data.fileId, wait)
         if row is None:
             raise ApiError(503, "The file was finalized; its record is not readable yet.")
-        return finalize_out(row, services.urls, services.nsfw_threshold)
+        if status(row) == "failed":
+            raise ApiError(
+                415,
+                "The image could not be processed.",
+                fileId=row["id"],
+                reason=row["analysis_error"],
+            )
+        body = finalize_out(row, services.urls, services.nsfw_threshold, duplicates(services, row))
+        return Response(body, status_code=202 if body.status == "processing" else 200)

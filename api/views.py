@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from api.schemas import FileItem, FileOut, FinalizeOut
+from api.schemas import Duplicate, FileItem, FileOut, FinalizeOut
 
 Row = dict[str, Any]
 
@@ -29,6 +29,16 @@ class Urls:
 
     def cdn_url(self, row: Row) -> str:
         return f"{self.cdn}/{row['blob_key']}" if self.cdn != self.base else self.image(row["id"])
+
+
+def status(row: Row) -> str:
+    """The lifecycle status, with "processing" until the worker's analysis is recorded and
+    "failed" when the bytes could not be analyzed."""
+    if row["status"] != "ready":
+        return str(row["status"])
+    if row.get("analysis_error"):
+        return "failed"
+    return "ready" if row.get("analyzed_at") is not None else "processing"
 
 
 def age_restricted(row: Row, threshold: float) -> bool:
@@ -58,7 +68,7 @@ def file_out(row: Row, urls: Urls, threshold: float) -> FileOut:
         hotlinkWhitelist=row["hotlink_whitelist"],
         sha256=row["sha256"],
         phash=row["phash"],
-        status=row["status"],
+        status=status(row),
         createdAt=rfc3339(row["created_at"]) or "",
         updatedAt=rfc3339(row["updated_at"]) or "",
         expiresAt=rfc3339(row["expires_at"]),
@@ -81,7 +91,9 @@ def file_item(row: Row, urls: Urls) -> FileItem:
     )
 
 
-def finalize_out(row: Row, urls: Urls, threshold: float) -> FinalizeOut:
+def finalize_out(
+    row: Row, urls: Urls, threshold: float, duplicates: list[Duplicate] | None = None
+) -> FinalizeOut:
     return FinalizeOut(
         fileId=row["id"],
         url=urls.image(row["id"]),
@@ -95,6 +107,6 @@ def finalize_out(row: Row, urls: Urls, threshold: float) -> FinalizeOut:
         visibility=row["visibility"],
         expiresAt=rfc3339(row["expires_at"]),
         phash=row["phash"],
-        duplicates=[],
-        status=row["status"],
+        duplicates=duplicates or [],
+        status=status(row),
     )

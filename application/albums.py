@@ -25,7 +25,7 @@ from domain.files import File
 T = TypeVar("T")
 # Many clients may add to one album at once; each conflict reloads and applies again.
 RETRIES = 200
-PASSWORD = "password"
+PASSWORD = "password"  # noqa: S105  (the field name, not a secret)
 COVER = "coverImageId"
 
 
@@ -131,7 +131,7 @@ class AlbumCommands:
 
     def _file(self, file_id: str) -> File | None:
         try:
-            found = self.app.repository.get(ids.to_uuid(ids.FILE, file_id))
+            found: object = self.app.repository.get(ids.to_uuid(ids.FILE, file_id))
         except (ids.InvalidIdError, AggregateNotFoundError):
             return None
         return found if isinstance(found, File) else None

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING, BinaryIO
 
+from application.blob_fs_io import (
+    HIDDEN_PREFIX,
+    NOT_FOUND,
+    copy_body,
+    mapped_errors,
+    write_atomically,
+)
+from application.blob_fs_multipart import FsMultipart
+from application.blob_multipart import BlobEntry, OpenMultipart, PartInfo
 from application.blobs import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
@@ -22,46 +30,27 @@ from application.blobs import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-_WRITE_CHUNK = 1024 * 1024
-# Temp files share the target's directory (so os.replace is atomic); keys() hides them.
-_TMP_PREFIX = ".pichr-tmp-"
-_NOT_FOUND = (errno.ENOENT, errno.ENOTDIR, errno.EISDIR)
+    from collections.abc import Iterator, Sequence
+    from datetime import timedelta
 
 
 class FilesystemBlobStore:
     def __init__(self, root: Path) -> None:
         self._root = Path(os.path.abspath(root))
+        self._multipart = FsMultipart(self._root, self._path)
 
     def put(self, key: str, body: Readable, length: int | None = None) -> BlobInfo:
         path = self._path(key)
         tracked = TrackedBody(body, length)
-        tmp: str | None = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
-            with os.fdopen(fd, "wb") as out:
-                while chunk := tracked.read(_WRITE_CHUNK):
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())  # the bytes must be durable before the name points at them
-            os.replace(tmp, path)
-            tmp = None
-            _fsync_dir(path.parent)
-            return _info(key, path.stat())
-        except OSError as exc:
-            if exc is tracked.error:
-                raise
-            raise BlobStoreUnavailableError(f"cannot write {key}: {exc}") from exc
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        fill = lambda out: copy_body(tracked, out, _ignore)  # noqa: E731
+        write_atomically(path.parent, fill, tracked, key, lambda: path.name)
+        return self._stat(key, path)
 
     def stat(self, key: str) -> BlobInfo:
-        path = self._path(key)
-        with _mapped_errors(key):
+        return self._stat(key, self._path(key))
+
+    def _stat(self, key: str, path: Path) -> BlobInfo:
+        with mapped_errors(key):
             st = path.stat()
         if not S_ISREG(st.st_mode):
             raise BlobNotFoundError(key)
@@ -76,14 +65,14 @@ class FilesystemBlobStore:
     ) -> Iterator[bytes]:
         check_range(offset, length, chunk_size)
         path = self._path(key)
-        with _mapped_errors(key):
+        with mapped_errors(key):
             # Opened eagerly so a missing key fails at the call, not on first iteration.
             handle = path.open("rb")
         return _stream(handle, key, offset, length, chunk_size)
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        with contextlib.suppress(BlobNotFoundError), _mapped_errors(key):
+        with contextlib.suppress(BlobNotFoundError), mapped_errors(key):
             path.unlink()
 
     def keys(self, prefix: str = "") -> Iterator[str]:
@@ -92,6 +81,39 @@ class FilesystemBlobStore:
         if not base.resolve().is_relative_to(self._root.resolve()):
             return iter(())
         return _walk(self._root, base, prefix)
+
+    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
+        for key in self.keys(prefix):
+            with contextlib.suppress(OSError):  # removed since it was listed
+                st = (self._root / key).stat()
+                yield BlobEntry(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def initiate_multipart(self, key: str) -> str:
+        return self._multipart.initiate(key)
+
+    def upload_part(
+        self, key: str, upload_id: str, number: int, body: Readable, length: int
+    ) -> PartInfo:
+        return self._multipart.upload_part(key, upload_id, number, body, length)
+
+    def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
+        return self._multipart.list_parts(key, upload_id)
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> BlobInfo:
+        return self._stat(key, self._multipart.complete(key, upload_id, parts))
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        self._multipart.abort(key, upload_id)
+
+    def multipart_uploads(self, prefix: str = "") -> Iterator[OpenMultipart]:
+        return self._multipart.uploads(prefix)
+
+    def presigned_part_url(
+        self, key: str, upload_id: str, number: int, expires: timedelta
+    ) -> str | None:
+        return None  # parts go through the API server
 
     def check(self) -> None:
         try:
@@ -104,8 +126,8 @@ class FilesystemBlobStore:
     def _path(self, key: str) -> Path:
         check_key(key)
         parts = key.split("/")
-        if any(p.startswith(_TMP_PREFIX) for p in parts):
-            raise ValueError(f"blob key uses the reserved temp prefix: {key!r}")
+        if any(p.startswith(HIDDEN_PREFIX) for p in parts):
+            raise ValueError(f"blob key uses the store's reserved prefix: {key!r}")
         path = self._root.joinpath(*parts)
         # A symlink inside the root must not lead outside it either.
         if not path.resolve().is_relative_to(self._root.resolve()):
@@ -113,20 +135,10 @@ class FilesystemBlobStore:
         return path
 
 
-@contextlib.contextmanager
-def _mapped_errors(key: str) -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno in _NOT_FOUND:
-            raise BlobNotFoundError(key) from exc
-        raise BlobStoreUnavailableError(f"{key}: {exc}") from exc
-
-
 def _stream(
     handle: BinaryIO, key: str, offset: int, length: int | None, chunk_size: int
 ) -> Iterator[bytes]:
-    with handle, _mapped_errors(key):
+    with handle, mapped_errors(key):
         handle.seek(offset)
         remaining = length
         while remaining is None or remaining > 0:
@@ -141,15 +153,16 @@ def _stream(
 
 def _walk(root: Path, base: Path, prefix: str) -> Iterator[str]:
     def raise_unless_missing(exc: OSError) -> None:
-        if exc.errno not in _NOT_FOUND:
+        if exc.errno not in NOT_FOUND:
             raise BlobStoreUnavailableError(f"listing {base}: {exc}") from exc
 
     for dirpath, dirnames, filenames in os.walk(base, onerror=raise_unless_missing):
-        dirnames.sort()
+        # The store's own names (temp files, multipart staging) are never keys.
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(HIDDEN_PREFIX))
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         for name in sorted(filenames):
             key = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if not name.startswith(_TMP_PREFIX) and key.startswith(prefix):
+            if not name.startswith(HIDDEN_PREFIX) and key.startswith(prefix):
                 yield key
 
 
@@ -159,10 +172,5 @@ def _info(key: str, st: os.stat_result) -> BlobInfo:
     return BlobInfo(key=key, size=st.st_size, etag=etag)
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Without this the rename itself may be lost on power failure.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _ignore(_: bytes) -> None:
+    return None

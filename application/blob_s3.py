@@ -12,6 +12,12 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error
 
+from application.blob_multipart import (
+    BlobEntry,
+    MultipartNotFoundError,
+    PartsMismatchError,
+)
+from application.blob_s3_multipart import S3MultipartMixin
 from application.blobs import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
@@ -33,9 +39,10 @@ if TYPE_CHECKING:
 PART_SIZE = 8 * 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum; 50 GB objects when the length is unknown
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket"})
+_PART_CODES = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
 
 
-class S3BlobStore:
+class S3BlobStore(S3MultipartMixin):
     def __init__(
         self,
         endpoint: str,
@@ -47,13 +54,14 @@ class S3BlobStore:
         secure: bool = False,
     ) -> None:
         # With the region given minio never asks the server for it: constructing is offline.
+        self._http = _http_client()
         self._client = Minio(
             endpoint,
             access_key=access_key,
             secret_key=secret_key,
             region=region,
             secure=secure,
-            http_client=_http_client(),
+            http_client=self._http,
         )
         self._bucket = bucket
         self._region = region
@@ -129,6 +137,12 @@ class S3BlobStore:
                 if obj.object_name is not None:
                     yield obj.object_name
 
+    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
+        with contextlib.suppress(BlobNotFoundError), self._errors(prefix):
+            for obj in self._client.list_objects(self._bucket, prefix=prefix, recursive=True):
+                if obj.object_name is not None and obj.last_modified is not None:
+                    yield BlobEntry(obj.object_name, obj.size or 0, obj.last_modified)
+
     def check(self) -> None:
         with self._errors(""):
             if not self._client.bucket_exists(self._bucket):
@@ -172,6 +186,10 @@ class S3BlobStore:
                 self._bucket_ready = False
             if exc.code in _NOT_FOUND_CODES:
                 raise BlobNotFoundError(key) from exc
+            if exc.code == "NoSuchUpload":
+                raise MultipartNotFoundError(key) from exc
+            if exc.code in _PART_CODES:
+                raise PartsMismatchError(f"{exc.code} on {key!r}: {exc.message}") from exc
             raise BlobStoreUnavailableError(f"S3 {exc.code} on {key!r}: {exc.message}") from exc
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
             raise BlobStoreUnavailableError(f"S3 unreachable on {key!r}: {exc}") from exc

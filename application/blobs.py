@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
+    from datetime import timedelta
+
+    from application.blob_multipart import BlobEntry, OpenMultipart, PartInfo
 
 DEFAULT_CHUNK_SIZE = 256 * 1024
 
@@ -71,6 +74,51 @@ class BlobStore(Protocol):
 
     def check(self) -> None:
         """Readiness probe: raise BlobStoreUnavailableError when the store cannot be used."""
+        ...
+
+    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
+        """Like keys(), with each blob's size and last-written time (for age-based sweeps)."""
+        ...
+
+    # -- multipart uploads (application/blob_multipart.py has the rules) ----------------------
+
+    def initiate_multipart(self, key: str) -> str:
+        """Open a multipart upload for `key`; the store's upload id."""
+        ...
+
+    def upload_part(
+        self, key: str, upload_id: str, number: int, body: Readable, length: int
+    ) -> PartInfo:
+        """Stream one part (exactly `length` bytes, else BodyLengthError); replaces a part of
+        the same number. On any error nothing new is kept; errors of `body.read` propagate
+        unchanged. MultipartNotFoundError when the upload is not open."""
+        ...
+
+    def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
+        """The parts stored so far, by number; MultipartNotFoundError when not open."""
+        ...
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> BlobInfo:
+        """Join the named (number, etag) parts into the blob under `key` and close the upload.
+
+        PartsMismatchError when the parts are not stored as named; MultipartNotFoundError
+        when the upload is not open (e.g. completed already)."""
+        ...
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Drop the upload and its parts; an upload that is not open is not an error."""
+        ...
+
+    def multipart_uploads(self, prefix: str = "") -> Iterator[OpenMultipart]:
+        """Every open multipart upload whose key starts with `prefix`."""
+        ...
+
+    def presigned_part_url(
+        self, key: str, upload_id: str, number: int, expires: timedelta
+    ) -> str | None:
+        """A URL a client PUTs the part to directly, or None when the store cannot presign."""
         ...
 
 

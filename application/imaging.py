@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import IO
 
@@ -14,7 +13,6 @@ MAX_PIXELS = 100_000_000  # decompression-bomb limit: far above any camera, far 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/heif": "image/heic"}
-_PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 _MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -58,24 +56,23 @@ def sniff_mime(head: bytes) -> str | None:
 
 
 def inspect_image(stream: IO[bytes], expected_mime: str) -> ImageFacts:
-    """Decode the image (inside the bomb limit) and report its type and dimensions."""
+    """Decode the image (inside the pixel and frame limits) and report its type and dimensions."""
+    # analysis_decode imports this module (for the error type): import it when first used.
+    from application.analysis_decode import mime_of, open_image  # noqa: PLC0415
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(stream) as img:
-                width, height = img.size
-                mime = _PIL_FORMATS.get(img.format or "", expected_mime)
-                if img.format == "JPEG":
-                    img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                img.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UnsupportedMediaError("The image is too large to decode.", reason=str(exc)) from exc
-    except Exception as exc:  # Pillow raises many types for corrupt data
-        if expected_mime in ("image/avif", "image/heic") and "cannot identify" in str(exc):
+        with open_image(stream) as img:
+            width, height = img.size
+            mime = mime_of(img)
+            if img.format == "JPEG":
+                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            img.load()
+    except UnsupportedMediaError as exc:
+        if expected_mime in ("image/avif", "image/heic") and not exc.details:
             raise UnsupportedMediaError(
-                "This server cannot decode this image type yet.", mime=expected_mime
+                "The bytes are not a decodable image of this type.", mime=expected_mime
             ) from exc
-        raise UnsupportedMediaError("The bytes are not a decodable image.") from exc
+        raise
     if mime != expected_mime:
         raise UnsupportedMediaError("The bytes do not match the declared type.", mime=mime)
     return ImageFacts(mime=mime, width=width, height=height)

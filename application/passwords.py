@@ -33,8 +33,12 @@ class PasswordChecker:
     def __init__(self) -> None:
         self._matched: set[bytes] = set()
 
+    def remembered(self, password_hash: str, password: str) -> bool:
+        """True when this password matched this hash before (no argon2 work)."""
+        return _key(password_hash, password) in self._matched
+
     def verify(self, password_hash: str, password: str) -> bool:
-        key = hashlib.sha256(f"{password_hash}\0{password}".encode()).digest()
+        key = _key(password_hash, password)
         if key in self._matched:
             return True
         try:
@@ -45,6 +49,10 @@ class PasswordChecker:
             self._matched.clear()
         self._matched.add(key)
         return True
+
+
+def _key(password_hash: str, password: str) -> bytes:
+    return hashlib.sha256(f"{password_hash}\0{password}".encode()).digest()
 
 
 def unlock_token(password_hash: str, album_id: str, until: int) -> str:
@@ -69,6 +77,10 @@ class GuessLimiter(Protocol):
         ...
 
     def wrong_guess(self, key: str) -> None: ...
+
+    def forgive(self, key: str) -> None:
+        """Take back the last guess counted for the key (it turned out right)."""
+        ...
 
 
 class SlidingWindowLimiter:
@@ -110,3 +122,9 @@ class SlidingWindowLimiter:
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, g in self._guesses.items() if not g or g[-1] <= now - self.window]:
             del self._guesses[key]
+
+    def forgive(self, key: str) -> None:
+        with self._lock:
+            guesses = self._guesses.get(key)
+            if guesses:
+                guesses.pop()

@@ -36,6 +36,31 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "PICHR_LIMITS_FAIL_CLOSED": ("false", "Refuse calls (503) when the limit store is down"),
     "PICHR_TRUSTED_PROXIES": ("", "Comma list of proxy IPs whose X-Forwarded-For is believed"),
     "PICHR_LOG_LEVEL": ("INFO", "Log level (JSON logs on stderr)"),
+    "PICHR_BROKER_URL": (
+        "",
+        "Job broker: amqp://... (RabbitMQ) or redis://...; empty: PostgreSQL (dramatiq-postgres)",
+    ),
+    "PICHR_WORKER_THREADS": ("2", "Job worker threads in `pichr serve` / `pichr worker`"),
+    "PICHR_JOB_MAX_RETRIES": (
+        "8",
+        "Retries of a failing job before it is dead (`pichr jobs failed`)",
+    ),
+    "PICHR_JOB_MIN_BACKOFF_MS": ("1000", "First retry delay of a failing job; doubles each time"),
+    "PICHR_JOB_RECOVERY_SECONDS": (
+        "30",
+        "A dead worker's claimed jobs return to the queue after this",
+    ),
+    "PICHR_FINALIZE_WAIT_MS": (
+        "5000",
+        "How long finalize waits for the analysis before answering 202",
+    ),
+    "PICHR_NSFW_THRESHOLD": ("0.8", "nsfwScore at or above which a file is ageRestricted"),
+    "PICHR_NSFW_MODEL": ("", "Path of another open_nsfw ONNX model; empty: the bundled one"),
+    "PICHR_NSFW_MODEL_SHA256": (
+        "",
+        "Expected sha256 of PICHR_NSFW_MODEL (checked at load when set)",
+    ),
+    "PICHR_PHASH_MAX_DISTANCE": ("8", "Largest perceptual-hash distance reported as a duplicate"),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -71,6 +96,16 @@ class Settings:
     limits_fail_closed: bool = False
     trusted_proxies: str = ""
     log_level: str = "INFO"
+    broker_url: str = ""
+    worker_threads: int = 2
+    job_max_retries: int = 8
+    job_min_backoff_ms: int = 1000
+    job_recovery_seconds: float = 30.0
+    finalize_wait_ms: int = 5000
+    nsfw_threshold: float = 0.8
+    nsfw_model: str = ""
+    nsfw_model_sha256: str = ""
+    phash_max_distance: int = 8
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

@@ -66,6 +66,7 @@ class File(Aggregate):
         self.expired = False
         self.analysis: dict[str, Any] = {}
         self.analysis_error: str | None = None
+        self.purged = False
 
     @staticmethod
     def create_id(file_id: str) -> UUID:
@@ -84,9 +85,16 @@ class File(Aggregate):
 
     @event("UploadStored", topic="pichr.file.UploadStored.v1")
     def _stored(
-        self, *, actor: str, key: str, size: int, sha256: str, mime: str, etag: str
+        self, *, actor: str, size: int, sha256: str, mime: str, etag: str, key: str = ""
     ) -> None:
-        self.stored = {"key": key, "size": size, "sha256": sha256, "mime": mime, "etag": etag}
+        # `key` came later to v1 (before any release): events without it stored at blob_key.
+        self.stored = {
+            "key": key or self.blob_key,
+            "size": size,
+            "sha256": sha256,
+            "mime": mime,
+            "etag": etag,
+        }
         self.status = "uploaded"
 
     @property
@@ -222,6 +230,51 @@ class File(Aggregate):
     def ensure_live(self) -> None:
         if self.deleted or self.expired:
             raise GoneError("The file was deleted or has expired.")
+        if self.status == "abandoned":
+            raise GoneError("The upload was abandoned; start a new one.")
+
+    # -- clean-up (application/cleanup.py) ----------------------------------------------------
+
+    def abandon(self, *, actor: str, reason: str) -> bool:
+        """The upload never reached finalize (stale, or its multipart upload was aborted).
+
+        False when it was finalized or ended otherwise meanwhile (nothing to do)."""
+        if self.status not in ("pending", "uploaded") or self.deleted or self.expired:
+            return False
+        self._abandoned(actor=actor, reason=reason, keys=self.blob_keys())
+        return True
+
+    @event("UploadAbandoned", topic="pichr.file.UploadAbandoned.v1")
+    def _abandoned(self, *, actor: str, reason: str, keys: list[str]) -> None:
+        self.status = "abandoned"
+
+    def blob_keys(self) -> list[str]:
+        """Every blob this file may own, for the purge. When an event records a new derived
+        blob, add its key here (and name the event field `key`/`*_key`, for the orphan sweep)."""
+        keys = [self.blob_key]  # presign's name: a multipart upload assembles the object there
+        if self.stored:
+            keys.append(self.stored["key"])
+        derived = ("rendition_key", "thumbnail_key")  # from ImageAnalyzed
+        keys += [self.analysis[k] for k in derived if self.analysis.get(k)]
+        return list(dict.fromkeys(keys))
+
+    @property
+    def purgeable(self) -> bool:
+        """Its bytes are no longer served: deleted, expired, abandoned or rejected."""
+        return self.deleted or self.expired or self.status in ("abandoned", "rejected")
+
+    def purge_blobs(self, *, actor: str, keys: list[str]) -> bool:
+        """Record that `keys` were deleted from the blob store; False when already recorded."""
+        if self.purged:
+            return False
+        if not self.purgeable:
+            raise ConflictError("Only an ended file's blobs may be purged.", status=self.status)
+        self._blobs_purged(actor=actor, keys=keys)
+        return True
+
+    @event("BlobsPurged", topic="pichr.file.BlobsPurged.v1")
+    def _blobs_purged(self, *, actor: str, keys: list[str]) -> None:
+        self.purged = True
 
 
 def _after_hours(now: datetime, hours: int | None) -> str | None:

@@ -16,38 +16,48 @@ Fold = Callable[[Cursor[Any], LoggedEvent, str], None]
 def _account_created(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
     d = e.data
     cur.execute(
-        f"INSERT INTO accounts{s} (id, email, plan, created_at) VALUES (%s, %s, %s, %s)"
-        " ON CONFLICT (id) DO NOTHING",
-        (d["account_id"], d["email"], d["plan"], e.timestamp),
+        f"INSERT INTO accounts{s} (id, email, plan, created_at, position)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+        (d["account_id"], d["email"], d["plan"], e.timestamp, e.position),
     )
 
 
 def _plan_changed(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
     account = ids.to_public(ids.ACCOUNT, e.originator_id)
-    cur.execute(f"UPDATE accounts{s} SET plan = %s WHERE id = %s", (e.data["plan"], account))
+    cur.execute(
+        f"UPDATE accounts{s} SET plan = %s, position = %s WHERE id = %s",
+        (e.data["plan"], e.position, account),
+    )
 
 
 def _account_deleted(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
     account = ids.to_public(ids.ACCOUNT, e.originator_id)
-    cur.execute(f"UPDATE accounts{s} SET deleted_at = %s WHERE id = %s", (e.timestamp, account))
+    cur.execute(
+        f"UPDATE accounts{s} SET deleted_at = %s, position = %s WHERE id = %s",
+        (e.timestamp, e.position, account),
+    )
 
 
 def _key_created(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
     d = e.data
     cur.execute(
-        f"INSERT INTO api_keys{s} (id, digest, account_id, name, scopes, created_at, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+        f"INSERT INTO api_keys{s} (id, digest, account_id, name, scopes, created_at, expires_at,"
+        " position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
         (d["key_id"], d["digest"], d["account_id"], d["name"], d["scopes"], e.timestamp,
-         d["expires_at"]),
+         d["expires_at"], e.position),
     )  # fmt: skip
 
 
 def _key_revoked(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
     key = ids.to_public(ids.KEY, e.originator_id)
-    cur.execute(f"UPDATE api_keys{s} SET revoked_at = %s WHERE id = %s", (e.timestamp, key))
+    cur.execute(
+        f"UPDATE api_keys{s} SET revoked_at = %s, position = %s WHERE id = %s",
+        (e.timestamp, e.position, key),
+    )
 
 
 def _keys_used(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
+    # Not a change the authenticator cares about: `position` stays, caches stay warm.
     cur.executemany(
         f"UPDATE api_keys{s} SET last_used_at = greatest(last_used_at, %s::timestamptz)"
         " WHERE id = %s",
@@ -73,11 +83,14 @@ class AuthProjection:
         return [
             f"CREATE TABLE IF NOT EXISTS accounts{suffix} (id text PRIMARY KEY, email text"
             " NOT NULL, plan text NOT NULL, created_at timestamptz NOT NULL,"
-            " deleted_at timestamptz)",
+            " deleted_at timestamptz, position bigint NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS api_keys{suffix} (id text PRIMARY KEY,"
             " digest text NOT NULL, account_id text NOT NULL, name text NOT NULL,"
             " scopes text[] NOT NULL, created_at timestamptz NOT NULL, expires_at timestamptz,"
-            " revoked_at timestamptz, last_used_at timestamptz)",
+            " revoked_at timestamptz, last_used_at timestamptz, position bigint NOT NULL)",
+            # `position`: the log position that last changed what the authenticator reads.
+            f"CREATE INDEX IF NOT EXISTS api_keys{suffix}_position ON api_keys{suffix} (position)",
+            f"CREATE INDEX IF NOT EXISTS accounts{suffix}_position ON accounts{suffix} (position)",
             f"CREATE UNIQUE INDEX IF NOT EXISTS api_keys{suffix}_digest ON api_keys{suffix}"
             " (digest)",
             f"CREATE INDEX IF NOT EXISTS api_keys{suffix}_account ON api_keys{suffix} (account_id)",

@@ -25,4 +25,4 @@ def ensure_all(database_url: str) -> None:
                 continue
         # The read model's shape changed: rebuild it from the log, then switch.
         log.warning("projection %s changed shape; rebuilding it from the log", projection.name)
-        rebuild(database_url, projection)
+        rebuild(database_url, projection, only_if_stale=True)

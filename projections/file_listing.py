@@ -39,6 +39,17 @@ COLUMNS = (
     "deleted_at",
     "updated_at",
     "position",
+    # from ImageAnalyzed / AnalysisFailed (the worker's results)
+    "analyzed_at",
+    "analysis_error",
+    "rendition_key",
+    "rendition_bytes",
+    "rendition_mime",
+    "rendition_sha256",
+    "thumbnail_key",
+    "thumbnail_bytes",
+    "thumbnail_sha256",
+    "purged_at",  # BlobsPurged: the clean-up deleted the file's blobs
 )
 _CHANGE_COLUMNS = {
     "title": "title",
@@ -81,7 +92,7 @@ def _requested(e: LoggedEvent) -> Row:
 def _stored(row: Row, e: LoggedEvent) -> None:
     d = e.data
     row.update(status="uploaded", bytes=d["size"], sha256=d["sha256"], mime=d["mime"])
-    row["blob_key"] = d["key"]
+    row["blob_key"] = d.get("key", row["blob_key"])
     row["etag"] = d["etag"]
 
 
@@ -89,6 +100,20 @@ def _finalized(row: Row, e: LoggedEvent) -> None:
     d = e.data
     row.update(status="ready", width=d["width"], height=d["height"], finalized_at=e.timestamp)
     row["expires_at"] = d["expires_at"]
+
+
+def _analyzed(row: Row, e: LoggedEvent) -> None:
+    d = e.data
+    row.update(width=d["width"], height=d["height"], phash=d["phash"])
+    row.update(nsfw_score=d["nsfw_score"], analyzed_at=e.timestamp, analysis_error=None)
+    row.update(rendition_key=d["rendition_key"], rendition_bytes=d["rendition_size"])
+    row.update(rendition_mime=d["rendition_mime"], rendition_sha256=d["rendition_sha256"])
+    row.update(thumbnail_key=d["thumbnail_key"], thumbnail_bytes=d["thumbnail_size"])
+    row["thumbnail_sha256"] = d["thumbnail_sha256"]
+
+
+def _analysis_failed(row: Row, e: LoggedEvent) -> None:
+    row.update(analysis_error=e.data["reason"], analyzed_at=e.timestamp)
 
 
 def _updated(row: Row, e: LoggedEvent) -> None:
@@ -107,13 +132,21 @@ def _status(status: str, stamp_column: str | None = None) -> Callable[[Row, Logg
     return fold
 
 
+def _purged(row: Row, e: LoggedEvent) -> None:
+    row["purged_at"] = e.timestamp
+
+
 FOLDS: dict[str, Callable[[Row, LoggedEvent], None]] = {
     P + "UploadStored.v1": _stored,
     P + "UploadFinalized.v1": _finalized,
     P + "UploadRejected.v1": _status("rejected"),
     P + "MetadataUpdated.v1": _updated,
+    P + "ImageAnalyzed.v1": _analyzed,
+    P + "AnalysisFailed.v1": _analysis_failed,
     P + "FileDeleted.v1": _status("deleted", "deleted_at"),
     P + "FileExpired.v1": _status("expired"),
+    P + "UploadAbandoned.v1": _status("abandoned"),
+    P + "BlobsPurged.v1": _purged,
 }
 REQUESTED = P + "UploadRequested.v1"
 TALLIED = "pichr.tally.ViewsTallied.v1"
@@ -134,12 +167,19 @@ class FileListingProjection:
             " nsfw_score double precision, phash text, view_count bigint NOT NULL,"
             " download_count bigint NOT NULL, created_at timestamptz NOT NULL,"
             " finalized_at timestamptz, expires_at timestamptz, deleted_at timestamptz,"
-            " updated_at timestamptz NOT NULL, position bigint NOT NULL)",
+            " updated_at timestamptz NOT NULL, position bigint NOT NULL,"
+            " analyzed_at timestamptz, analysis_error text, rendition_key text,"
+            " rendition_bytes bigint, rendition_mime text, rendition_sha256 text,"
+            " thumbnail_key text, thumbnail_bytes bigint, thumbnail_sha256 text,"
+            " purged_at timestamptz)",
             # `position`: the log position that last changed the row; API caches follow it.
             f"CREATE INDEX IF NOT EXISTS {t}_position ON {t} (position)",
             f"CREATE INDEX IF NOT EXISTS {t}_owner_created ON {t} (owner_id, created_at, id)",
             f"CREATE INDEX IF NOT EXISTS {t}_owner_views ON {t} (owner_id, view_count, id)",
             f"CREATE INDEX IF NOT EXISTS {t}_owner_size ON {t} (owner_id, bytes, id)",
+            # application/cleanup.py's queries: the few rows not ready and not yet purged.
+            f"CREATE INDEX IF NOT EXISTS {t}_cleanup ON {t} (status, created_at)"
+            " WHERE purged_at IS NULL AND status <> 'ready'",
         ]
 
     def checksum_sql(self, suffix: str) -> list[str]:

@@ -109,6 +109,18 @@ class ReadModels:
             row: dict[str, Any] | None = await cur.fetchone()
             return row
 
+    async def keys_changed_since(self, position: int) -> list[str]:
+        """Digests of keys whose key or account changed after `position`."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT k.digest FROM api_keys k WHERE k.position > %s UNION"
+                " SELECT k.digest FROM api_keys k JOIN accounts a ON a.id = k.account_id"
+                " WHERE a.position > %s",
+                (position, position),
+                prepare=True,
+            )
+            return [row[0] for row in await cur.fetchall()]
+
     async def keys(self, account_id: str | None) -> list[dict[str, Any]]:
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)

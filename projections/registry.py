@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.album_view import AlbumProjection
 from projections.auth_view import AuthProjection
 from projections.base import Projection
 from projections.file_listing import FileListingProjection
@@ -9,4 +10,4 @@ from projections.usage import UsageProjection
 
 
 def all_projections() -> list[Projection]:
-    return [FileListingProjection(), AuthProjection(), UsageProjection()]
+    return [FileListingProjection(), AuthProjection(), UsageProjection(), AlbumProjection()]

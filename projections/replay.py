@@ -18,6 +18,7 @@ from projections.runner import (
 )
 
 NEXT = "__next"
+LOCK = "pichr-rebuild:"
 REPLAY_BATCH = 5000
 
 
@@ -30,14 +31,25 @@ def checksums(conn: Connection[Any], projection: Projection, suffix: str = "") -
 
 
 def rebuild(
-    database_url: str, projection: Projection, progress: Callable[[int], None] | None = None
+    database_url: str,
+    projection: Projection,
+    progress: Callable[[int], None] | None = None,
+    *,
+    only_if_stale: bool = False,
 ) -> int:
     """Fold the whole log into fresh tables while the live ones keep serving; then switch.
 
+    One rebuild of a projection at a time (a session lock): processes starting together
+    after an upgrade wait for the first one's rebuild instead of racing it. With
+    `only_if_stale`, nothing happens when the tables already have the current shape.
     Returns the number of events folded.
     """
-    with psycopg.connect(database_url) as conn:
-        ensure_tracking(conn, projection.name, schema_hash(projection))
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (LOCK + projection.name,))
+        built_with = ensure_tracking(conn, projection.name, schema_hash(projection))
+        if only_if_stale and built_with == schema_hash(projection):
+            ensure_schema(conn, projection)
+            return 0
         _drop(conn, projection, NEXT)
         ensure_schema(conn, projection, NEXT)
         total = 0

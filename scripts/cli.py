@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scripts import commands, roles
+from scripts import commands, jobs, roles
 
 EPILOG = """\
-roles (scale-out): pichr api | pichr projections   (one database, any number of api processes)
+roles (scale-out): pichr api | pichr projections | pichr worker  (one database, many api)
 everything in one process on the embedded default:  pichr serve
 configuration: PICHR_* environment variables (see the README)"""
 
@@ -36,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("projection", nargs="?", help="one projection (default: all)")
     r.set_defaults(run=commands.replay)
     commands.add_identity(sub)
+    jobs.add_jobs(sub)  # pichr worker | pichr jobs failed
     return p
 
 

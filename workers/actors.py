@@ -10,3 +10,8 @@ from workers.context import current
 @job(queue="analysis")
 def analyze_image(file_id: str) -> None:
     tasks.analyze_image(current(), file_id)
+
+
+@job(queue="analysis")
+def analyze_images(file_ids: list[str]) -> None:
+    tasks.analyze_images(current(), file_ids)

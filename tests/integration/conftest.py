@@ -25,7 +25,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.when == "call" and report.failed:
         for server in PichrServer.live:
-            report.sections.append((f"pichr serve :{server.port} stderr", server.stderr_tail()))
+            title = f"pichr serve :{server.port} ({server.state()}) stderr"
+            report.sections.append((title, server.stderr_tail()))
     return report
 
 

@@ -95,6 +95,10 @@ class PichrServer:
             self._log.close()
             self._log = None
 
+    def state(self) -> str:
+        code = self._proc.poll() if self._proc is not None else None
+        return "running" if self._proc is not None and code is None else f"exited, code {code}"
+
     def stderr_tail(self, chars: int = 4000) -> str:
         if not self.stderr_path.exists():
             return ""

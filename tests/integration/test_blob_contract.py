@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 import urllib.request
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import boto3  # type: ignore[import-untyped]
@@ -15,6 +16,7 @@ import pytest
 from application.blob_factory import make_blob_store, parse_endpoint
 from application.blob_fs import FilesystemBlobStore
 from application.blob_memory import InMemoryBlobStore
+from application.blob_multipart import MultipartNotFoundError, PartsMismatchError
 from application.blob_s3 import S3BlobStore
 from application.blobs import (
     BlobNotFoundError,
@@ -206,6 +208,147 @@ class TestBlobStoreContract:
 
     def test_check_passes_on_a_working_store(self, store: BlobStore) -> None:
         store.check()
+
+
+class TestMultipartContract:
+    KEY = "uploads/2025-11-13/file_mp/big.jpg"
+
+    def test_parts_sent_in_any_order_join_in_order_into_one_blob(self, store: BlobStore) -> None:
+        first, last = b"".join(pattern_chunks(5)), b"tail bytes"
+        upload_id = store.initiate_multipart(self.KEY)
+        tail = store.upload_part(self.KEY, upload_id, 2, io.BytesIO(last), len(last))
+        head = store.upload_part(self.KEY, upload_id, 1, ChunkedBody(pattern_chunks(5)), 5 * MiB)
+        assert head.etag == hashlib.md5(first).hexdigest()  # noqa: S324 (S3's etag)
+        assert (tail.number, tail.size) == (2, len(last))
+        assert store.list_parts(self.KEY, upload_id) == [head, tail]
+        assert list(store.keys()) == []  # an open upload is no blob yet
+        info = store.complete_multipart(
+            self.KEY, upload_id, [(1, head.etag), (2, f'"{tail.etag}"')]
+        )
+        assert (info.key, info.size) == (self.KEY, 5 * MiB + len(last))
+        assert read_all(store, self.KEY) == first + last
+        assert list(store.multipart_uploads()) == []
+        with pytest.raises(MultipartNotFoundError):
+            store.list_parts(self.KEY, upload_id)
+        with pytest.raises(MultipartNotFoundError):
+            store.complete_multipart(self.KEY, upload_id, [(1, head.etag), (2, tail.etag)])
+
+    def test_a_part_sent_again_replaces_the_earlier_one(self, store: BlobStore) -> None:
+        upload_id = store.initiate_multipart(self.KEY)
+        old = store.upload_part(self.KEY, upload_id, 1, io.BytesIO(b"old"), 3)
+        new = store.upload_part(self.KEY, upload_id, 1, io.BytesIO(b"new!"), 4)
+        assert store.list_parts(self.KEY, upload_id) == [new]
+        with pytest.raises(PartsMismatchError):
+            store.complete_multipart(self.KEY, upload_id, [(1, old.etag)])
+        store.complete_multipart(self.KEY, upload_id, [(1, new.etag)])
+        assert read_all(store, self.KEY) == b"new!"
+
+    def test_complete_refuses_parts_not_stored_as_named(self, store: BlobStore) -> None:
+        upload_id = store.initiate_multipart(self.KEY)
+        one = store.upload_part(self.KEY, upload_id, 1, io.BytesIO(b"a"), 1)
+        two = store.upload_part(self.KEY, upload_id, 2, io.BytesIO(b"b"), 1)
+        for named in (
+            [],  # nothing
+            [(1, one.etag), (3, two.etag)],  # a part never sent
+            [(1, two.etag)],  # another part's etag
+            [(2, two.etag), (1, one.etag)],  # out of order
+            [(1, one.etag), (1, one.etag)],  # twice
+            [(1, one.etag), (2, two.etag)],  # part 1 is under 5 MiB and not the last
+        ):
+            with pytest.raises(PartsMismatchError):
+                store.complete_multipart(self.KEY, upload_id, named)
+        assert store.list_parts(self.KEY, upload_id) == [one, two]  # still open, parts kept
+        assert list(store.keys()) == []
+
+    def test_abort_drops_the_upload_and_is_idempotent(self, store: BlobStore) -> None:
+        upload_id = store.initiate_multipart(self.KEY)
+        store.upload_part(self.KEY, upload_id, 1, io.BytesIO(b"abc"), 3)
+        store.abort_multipart(self.KEY, upload_id)
+        store.abort_multipart(self.KEY, upload_id)
+        with pytest.raises(MultipartNotFoundError):
+            store.list_parts(self.KEY, upload_id)
+        with pytest.raises(MultipartNotFoundError):
+            store.upload_part(self.KEY, upload_id, 2, io.BytesIO(b"x"), 1)
+        assert list(store.multipart_uploads()) == []
+        assert list(store.keys()) == []
+
+    def test_failing_or_mis_sized_parts_leave_nothing(self, store: BlobStore) -> None:
+        upload_id = store.initiate_multipart(self.KEY)
+        error = ClientGoneError("client went away")
+        with pytest.raises(ClientGoneError) as raised:
+            store.upload_part(
+                self.KEY, upload_id, 1, ChunkedBody(failing_chunks(2, error)), 5 * MiB
+            )
+        assert raised.value is error
+        for declared in (MiB - 1, MiB + 1):
+            with pytest.raises(BodyLengthError):
+                store.upload_part(self.KEY, upload_id, 1, ChunkedBody(pattern_chunks(1)), declared)
+        with pytest.raises(ValueError, match="part number"):
+            store.upload_part(self.KEY, upload_id, 10_001, io.BytesIO(b"x"), 1)
+        assert store.list_parts(self.KEY, upload_id) == []
+
+    def test_open_uploads_are_listed_by_prefix_with_their_start(self, store: BlobStore) -> None:
+        before = datetime.now(UTC) - timedelta(minutes=1)
+        a = store.initiate_multipart("a/one")
+        b = store.initiate_multipart("b/two")
+        found = {u.upload_id: u for u in store.multipart_uploads()}
+        assert {(u.key, u.upload_id) for u in found.values()} == {("a/one", a), ("b/two", b)}
+        assert all(u.initiated < before + timedelta(minutes=2) for u in found.values())
+        if not isinstance(store, S3BlobStore):  # moto reports a fixed Initiated time (2010)
+            assert all(before < u.initiated for u in found.values())
+        assert [u.upload_id for u in store.multipart_uploads("b/")] == [b]
+
+    def test_unknown_upload_ids_are_not_found(self, store: BlobStore) -> None:
+        real = store.initiate_multipart(self.KEY)
+        cases = [(self.KEY, "NoSuchUpload1234567890")]
+        if not isinstance(store, S3BlobStore):  # moto, unlike S3, ignores the key of an upload id
+            cases.append(("other/key", real))
+        for key, upload_id in cases:
+            with pytest.raises(MultipartNotFoundError):
+                store.list_parts(key, upload_id)
+            with pytest.raises(MultipartNotFoundError):
+                store.upload_part(key, upload_id, 1, io.BytesIO(b"x"), 1)
+
+    def test_entries_carry_size_and_write_time(self, store: BlobStore) -> None:
+        before = datetime.now(UTC) - timedelta(minutes=1)
+        store.put("e/one", io.BytesIO(b"12345"))
+        [entry] = store.entries("e/")
+        assert (entry.key, entry.size) == ("e/one", 5)
+        assert before < entry.modified < before + timedelta(minutes=2)
+
+
+def test_fs_and_memory_parts_go_through_the_server(tmp_path: Path) -> None:
+    for store in (InMemoryBlobStore(), FilesystemBlobStore(tmp_path)):
+        upload_id = store.initiate_multipart("k/x")
+        assert store.presigned_part_url("k/x", upload_id, 1, timedelta(hours=1)) is None
+
+
+def test_fs_staging_is_hidden_from_keys_and_unusable_as_a_key(tmp_path: Path) -> None:
+    store = FilesystemBlobStore(tmp_path)
+    upload_id = store.initiate_multipart("k/x")
+    store.upload_part("k/x", upload_id, 1, io.BytesIO(b"abc"), 3)
+    assert list(store.keys()) == []
+    assert any(tmp_path.iterdir())  # the part is on disk, just not a key
+    with pytest.raises(ValueError, match="reserved"):
+        store.put(".pichr-multipart/x", io.BytesIO(b"x"))
+
+
+def test_s3_presigned_part_urls_take_parts_without_our_credentials(s3_server: S3Server) -> None:
+    store = s3_store(s3_server)
+    store.check()
+    upload_id = store.initiate_multipart("p/multi")
+    bodies = {1: b"".join(pattern_chunks(5)), 2: b"last part"}
+    etags = {}
+    for number, data in bodies.items():
+        url = store.presigned_part_url("p/multi", upload_id, number, timedelta(minutes=5))
+        assert url is not None
+        assert "X-Amz-Signature" in url
+        headers = {"Content-Type": "application/octet-stream"}
+        request = urllib.request.Request(url, data=data, method="PUT", headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            etags[number] = response.headers["ETag"]
+    store.complete_multipart("p/multi", upload_id, sorted(etags.items()))
+    assert read_all(store, "p/multi") == bodies[1] + bodies[2]
 
 
 def test_fs_failing_put_leaves_no_temp_file_on_disk(tmp_path: Path) -> None:

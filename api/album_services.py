@@ -1,0 +1,41 @@
+"""What the album routes and pages need, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from application.albums import AlbumCommands
+from application.app import PichrApplication
+from application.passwords import GuessLimiter, PasswordChecker, SlidingWindowLimiter
+from projections.album_cache import AlbumCache
+from projections.album_queries import AlbumReads
+
+
+@dataclass
+class AlbumServices:
+    commands: AlbumCommands
+    reads: AlbumReads
+    cache: AlbumCache  # a follower of the position waiter
+    passwords: PasswordChecker
+    guesses: GuessLimiter  # in-process for now; a shared (Redis) limiter fits the same Protocol
+    web_base: str  # album and file pages: {web_base}/a/{id}, {web_base}/f/{id}
+
+    def page_url(self, album_id: str) -> str:
+        return f"{self.web_base}/a/{album_id}"
+
+
+def build_album_services(
+    app: PichrApplication, pool: AsyncConnectionPool[Any], threshold: float, web_base: str
+) -> AlbumServices:
+    cache = AlbumCache(pool)
+    return AlbumServices(
+        commands=AlbumCommands(app),
+        reads=AlbumReads(pool, cache, threshold),
+        cache=cache,
+        passwords=PasswordChecker(),
+        guesses=SlidingWindowLimiter(),
+        web_base=web_base.rstrip("/"),
+    )

@@ -1,0 +1,166 @@
+"""Album routes: create, list, read, update, delete, add and remove files."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, cast
+
+import msgspec
+from anyio import to_thread
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar.params import Parameter
+
+from api.access import safe_mode_off
+from api.album_access import Unlock, open_album
+from api.album_schemas import (
+    AlbumDetail,
+    AlbumFilesIn,
+    AlbumFilesOut,
+    AlbumIn,
+    AlbumList,
+    AlbumMessageOut,
+    AlbumOut,
+    AlbumPatchIn,
+    AlbumPatchOut,
+)
+from api.album_views import album_detail, album_out
+from api.auth import require
+from api.errors import ApiError
+from api.schemas import Pagination
+from api.services import Services
+from application.albums import AlbumDraft
+from application.principal import Principal
+from projections.album_queries import Viewer
+
+encode = msgspec.json.Encoder().encode
+PATCHABLE = ("title", "description", "visibility", "tags")
+
+
+def client_of(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AlbumController(Controller):
+    path = "/albums"
+    tags = ["albums"]
+
+    @post("/", status_code=201, summary="Create an album")
+    async def create_album(self, data: AlbumIn, who: Principal, services: Services) -> AlbumOut:
+        require(who, "write")
+        draft = AlbumDraft(
+            title=data.title,
+            description=data.description,
+            visibility=data.visibility,
+            tags=list(data.tags),
+            file_ids=list(data.fileIds),
+            password=data.password or None,
+        )
+        album_id, position = await to_thread.run_sync(services.albums.commands.create, who, draft)
+        return await _owner_view(services, album_id, position)
+
+    @get("/", summary="List your albums")
+    async def list_albums(
+        self,
+        who: Principal,
+        services: Services,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+    ) -> AlbumList:
+        require(who, "read")
+        albums = services.albums
+        rows, total = await albums.reads.owned(who.account_id or "", limit, offset)
+        more = offset + len(rows) < total
+        return AlbumList(
+            albums=[album_out(r, albums.page_url(r["id"])) for r in rows],
+            pagination=Pagination(total=total, limit=limit, offset=offset, hasMore=more),
+        )
+
+    @get("/{album_id:str}", summary="Album details and the files you may see")
+    async def get_album(
+        self,
+        request: Request[Any, Any, Any],
+        album_id: str,
+        who: Principal,
+        services: Services,
+        password: Annotated[str | None, Parameter(header="X-Album-Password")] = None,
+        safe_mode: Annotated[str | None, Parameter(header="X-Safe-Mode")] = None,
+    ) -> Response[AlbumDetail]:
+        started = time.perf_counter()
+        if not who.is_anonymous:
+            require(who, "read")
+        albums = services.albums
+        unlock = Unlock(client=client_of(request), password=password)
+        row, owner = await open_album(albums, album_id, who, unlock)
+        viewer = Viewer(owner=owner, adult=safe_mode_off(safe_mode) and not who.is_anonymous)
+        contents = await albums.reads.files(album_id, viewer)
+        body = contents.memo.get("json")
+        if body is None:
+            detail = album_detail(row, contents, albums.page_url(album_id), services.urls)
+            body = contents.memo["json"] = encode(detail)
+        services.counter.view(album_id)
+        timing = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return Response(
+            cast("AlbumDetail", body), media_type=MediaType.JSON, headers={"Server-Timing": timing}
+        )
+
+    @patch("/{album_id:str}", summary="Update album metadata, password or cover")
+    async def update_album(
+        self, album_id: str, data: AlbumPatchIn, who: Principal, services: Services
+    ) -> AlbumPatchOut:
+        require(who, "write")
+        changes: dict[str, Any] = {
+            name: getattr(data, name) for name in PATCHABLE if getattr(data, name) is not None
+        }
+        if data.password is not msgspec.UNSET:
+            changes["password"] = data.password
+        if data.coverImageId is not msgspec.UNSET:
+            changes["coverImageId"] = data.coverImageId
+        if not changes:
+            raise ApiError(400, "Nothing to update.", fields=[])
+        update = services.albums.commands.update
+        position = await to_thread.run_sync(update, who, album_id, changes)
+        album = await _owner_view(services, album_id, position)
+        return AlbumPatchOut(
+            message="Album updated successfully", updated=sorted(changes), album=album
+        )
+
+    @delete("/{album_id:str}", status_code=200, summary="Delete an album (its files stay)")
+    async def delete_album(
+        self, album_id: str, who: Principal, services: Services
+    ) -> AlbumMessageOut:
+        require(who, "write")
+        position = await to_thread.run_sync(services.albums.commands.delete, who, album_id)
+        await services.caught_up(position, "albums")
+        return AlbumMessageOut(message="Album deleted successfully", albumId=album_id)
+
+    @post("/{album_id:str}/files", status_code=200, summary="Add files to an album")
+    async def add_files(
+        self, album_id: str, data: AlbumFilesIn, who: Principal, services: Services
+    ) -> AlbumFilesOut:
+        require(who, "write")
+        add = services.albums.commands.add_files
+        added, position = await to_thread.run_sync(add, who, album_id, list(data.fileIds))
+        await services.caught_up(position, "albums")
+        return AlbumFilesOut(
+            message="Files added successfully", added=added, requested=len(data.fileIds)
+        )
+
+    @delete("/{album_id:str}/files/{file_id:str}", status_code=200, summary="Remove a file")
+    async def remove_file(
+        self, album_id: str, file_id: str, who: Principal, services: Services
+    ) -> AlbumMessageOut:
+        require(who, "write")
+        remove = services.albums.commands.remove_file
+        position = await to_thread.run_sync(remove, who, album_id, file_id)
+        await services.caught_up(position, "albums")
+        return AlbumMessageOut(
+            message="File removed from the album", albumId=album_id, fileId=file_id
+        )
+
+
+async def _owner_view(services: Services, album_id: str, position: int) -> AlbumOut:
+    await services.caught_up(position, "albums")
+    row = await services.albums.reads.album(album_id)
+    if row is None:
+        raise ApiError(503, "The change was recorded; the album is not readable yet.")
+    return album_out(row, services.albums.page_url(album_id))

@@ -1,0 +1,78 @@
+"""`pichr worker` (job worker threads and the job dispatcher) and `pichr jobs failed`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from api.logs import configure
+from application.app import PichrApplication
+from application.blob_factory import make_blob_store
+from application.database import eventsourcing_env, resolve_database_url
+from application.settings import Settings
+from projections.bootstrap import ensure_all
+from workers.failures import failed_jobs
+from workers.runtime import WorkerRuntime
+
+log = logging.getLogger("pichr")
+
+
+def _url(settings: Settings) -> str:
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    ensure_all(url)
+    return url
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Worker threads on PICHR_BROKER_URL, plus the dispatcher that feeds them from the log.
+
+    Several `pichr worker` processes may run: their dispatchers take turns on one tracking row.
+    """
+    settings = Settings.from_env()
+    configure(settings.log_level)
+    url = _url(settings)
+    app = PichrApplication(env=eventsourcing_env(url, settings.worker_threads + 2))
+    blobs = make_blob_store(
+        data_dir=settings.data_dir,
+        s3_endpoint=settings.s3_endpoint or None,
+        s3_bucket=settings.s3_bucket,
+        s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key,
+        s3_region=settings.s3_region,
+        s3_secure=settings.s3_secure,
+    )
+    runtime = WorkerRuntime(settings, url, app, blobs, dispatch=not args.no_dispatch)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    runtime.start()
+    stop.wait()
+    runtime.stop()
+    app.close()
+    return 0
+
+
+def jobs_failed(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    rows = failed_jobs(_url(settings), args.limit)
+    sys.stdout.write(json.dumps({"failed": rows, "count": len(rows)}) + "\n")
+    return 0
+
+
+def add_jobs(sub: Any) -> None:
+    w = sub.add_parser("worker", help="job worker threads + the job dispatcher (PICHR_BROKER_URL)")
+    w.add_argument(
+        "--no-dispatch", action="store_true", help="run jobs only; another process dispatches"
+    )
+    w.set_defaults(run=worker)
+    jobs = sub.add_parser("jobs", help="inspect background jobs").add_subparsers(
+        dest="jobs_action", required=True
+    )
+    f = jobs.add_parser("failed", help="dead jobs (retries exhausted) as JSON")
+    f.add_argument("--limit", type=int, default=1000)
+    f.set_defaults(run=jobs_failed)

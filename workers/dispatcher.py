@@ -1,0 +1,130 @@
+"""Jobs come from the event log, never from a request: an accepted upload cannot lose its job.
+
+The dispatcher follows the log like a projection (projections/runner.py): in one transaction it
+locks its tracking row, reads the events after its position, enqueues their jobs and moves the
+position. On the PostgreSQL broker the messages are rows written in that same transaction
+(exactly once). On RabbitMQ or Redis they are published while the row is locked and the
+position commits after: at-least-once, and the actors are idempotent. While the broker is down
+nothing moves; the jobs wait in the log and go out when it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from dramatiq import Broker
+from dramatiq.errors import DramatiqError
+from psycopg import Connection
+
+from application.app import EVENTS_TABLE
+from domain import ids
+from projections.events import LoggedEvent, read_after
+from projections.runner import ensure_tracking
+from workers.broker import message
+
+log = logging.getLogger("pichr.workers")
+TRACKING = "job_dispatcher"
+BATCH = 500
+ANALYSIS_GROUP = 4  # files per analysis message: one model call scores them together
+FINALIZED = "pichr.file.UploadFinalized.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str  # a `@job` function's name
+    args: tuple[Any, ...]
+    key: str  # unique per event and job: the message id derives from it
+
+
+Route = Callable[[list[LoggedEvent]], list[Job]]
+
+
+def analysis_jobs(events: list[LoggedEvent]) -> list[Job]:
+    finalized = [e for e in events if e.topic == FINALIZED]
+    jobs = []
+    for start in range(0, len(finalized), ANALYSIS_GROUP):
+        group = finalized[start : start + ANALYSIS_GROUP]
+        file_ids = [ids.to_public(ids.FILE, e.originator_id) for e in group]
+        key = f"{group[0].position}:analyze"
+        if len(file_ids) == 1:
+            jobs.append(Job("analyze_image", (file_ids[0],), key))
+        else:
+            jobs.append(Job("analyze_images", (file_ids,), key))
+    return jobs
+
+
+# Each route turns a batch of events into jobs; add yours (e.g. clean-up after FileDeleted).
+ROUTES: list[Route] = [analysis_jobs]
+
+
+def dispatch_batch(
+    conn: Connection[Any], broker: Broker, *, in_transaction: bool, batch: int = BATCH
+) -> int:
+    """Enqueue the jobs of the next batch of events; how many events it covered."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "SELECT position FROM projection_tracking WHERE name = %s FOR UPDATE", (TRACKING,)
+        )
+        row = cur.fetchone()
+        events = read_after(cur, int(row[0]) if row else 0, batch)
+        if not events:
+            return 0
+        for job in (job for route in ROUTES for job in route(events)):
+            sent = message(job.name, *job.args, key=job.key)
+            if in_transaction:
+                from workers.pgbroker import enqueue_in  # noqa: PLC0415
+
+                enqueue_in(cur, broker, sent)
+            else:
+                broker.enqueue(sent)
+        cur.execute(
+            "UPDATE projection_tracking SET position = %s WHERE name = %s",
+            (events[-1].position, TRACKING),
+        )
+    return len(events)
+
+
+class Dispatcher:
+    """Follows the log until stopped; survives database and broker outages."""
+
+    def __init__(self, database_url: str, broker: Broker, *, in_transaction: bool) -> None:
+        self.database_url = database_url
+        self.broker = broker
+        self.in_transaction = in_transaction
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        delay = 0.2
+        while not self.stopping.is_set():
+            try:
+                self._follow()
+            except (psycopg.Error, DramatiqError, OSError) as exc:
+                log.warning("job dispatcher: %s; retrying in %.1f s", exc, delay)
+                self.stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _follow(self) -> None:
+        with (
+            psycopg.connect(self.database_url, autocommit=True) as listener,
+            psycopg.connect(self.database_url) as conn,
+        ):
+            ensure_tracking(conn, TRACKING, "")
+            listener.execute(f"LISTEN {EVENTS_TABLE}")
+            while not self.stopping.is_set():
+                while dispatch_batch(conn, self.broker, in_transaction=self.in_transaction):
+                    pass
+                for _ in listener.notifies(timeout=0.5, stop_after=1):
+                    pass
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="job-dispatcher", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self.stopping.set()

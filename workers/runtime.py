@@ -1,0 +1,92 @@
+"""Starting the job machinery in a process: broker, worker threads and the dispatcher.
+
+`pichr serve` runs it inside the API process (api/services.py); `pichr worker` runs it alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import dramatiq
+from dramatiq import Broker
+
+from application.app import PichrApplication
+from application.blobs import BlobStore
+from application.settings import Settings
+from workers.broker import BrokerSettings, broker_kind, make_broker
+from workers.context import TaskContext, install
+from workers.dispatcher import Dispatcher
+from workers.failures import ensure_failures_table
+
+log = logging.getLogger("pichr.workers")
+
+
+def broker_settings(settings: Settings, database_url: str) -> BrokerSettings:
+    return BrokerSettings(
+        broker_url=settings.broker_url,
+        database_url=database_url,
+        recovery_seconds=settings.job_recovery_seconds,
+        max_retries=settings.job_max_retries,
+        min_backoff_ms=settings.job_min_backoff_ms,
+    )
+
+
+def transactional(settings: Settings, database_url: str) -> bool:
+    """Whether the broker's queue lives in the event store's own database."""
+    url = settings.broker_url
+    return broker_kind(url) == "postgresql" and url in ("", database_url)
+
+
+class WorkerRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        database_url: str,
+        app: PichrApplication,
+        blobs: BlobStore,
+        *,
+        dispatch: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.database_url = database_url
+        self.context = TaskContext(app, blobs, settings, database_url)
+        self.dispatch = dispatch
+        self.broker: Broker | None = None
+        self.worker: dramatiq.Worker | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        ensure_failures_table(self.database_url)
+        self.broker = make_broker(broker_settings(self.settings, self.database_url))
+        install(self.context)
+        if self.settings.worker_threads > 0:
+            self.worker = dramatiq.Worker(
+                self.broker, worker_threads=self.settings.worker_threads, worker_timeout=250
+            )
+            self.worker.start()
+        if self.dispatch:
+            self.dispatcher = Dispatcher(
+                self.database_url,
+                self.broker,
+                in_transaction=transactional(self.settings, self.database_url),
+            )
+            self.threads.append(self.dispatcher.start_thread())
+        log.info(
+            "jobs: %s broker, %d worker threads, dispatcher %s",
+            broker_kind(self.settings.broker_url),
+            self.settings.worker_threads,
+            "on" if self.dispatch else "off",
+        )
+
+    def stop(self, timeout_ms: int = 10_000) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        if self.worker is not None:
+            self.worker.stop(timeout=timeout_ms)
+        for thread in self.threads:
+            thread.join(timeout=5)
+        if self.broker is not None:
+            self.broker.close()
+        install(None)
