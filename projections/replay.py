@@ -11,6 +11,7 @@ from psycopg import Connection
 from projections.base import Projection
 from projections.runner import (
     catch_up,
+    create_indexes,
     ensure_schema,
     ensure_tracking,
     process_batch,
@@ -51,7 +52,7 @@ def rebuild(
             ensure_schema(conn, projection)
             return 0
         _drop(conn, projection, NEXT)
-        ensure_schema(conn, projection, NEXT)
+        ensure_schema(conn, projection, NEXT, indexes=False)
         total = 0
         while True:
             count, _ = process_batch(conn, projection, REPLAY_BATCH, NEXT)
@@ -60,6 +61,7 @@ def rebuild(
                 progress(total)
             if count == 0:
                 break
+        create_indexes(conn, projection, NEXT)
         total += _switch(conn, projection)
     return total
 

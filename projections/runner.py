@@ -43,11 +43,27 @@ def ensure_tracking(conn: Connection[Any], name: str, schema: str) -> str:
     return str(row[0]) if row else schema
 
 
-def ensure_schema(conn: Connection[Any], projection: Projection, suffix: str = "") -> None:
+def ensure_schema(
+    conn: Connection[Any], projection: Projection, suffix: str = "", *, indexes: bool = True
+) -> None:
+    """Tables (and, unless told otherwise, their secondary indexes) and the tracking row."""
     ensure_tracking(conn, projection.name + suffix, schema_hash(projection))
     with conn.transaction():
         for ddl in projection.create_sql(suffix):
-            conn.execute(ddl)
+            if indexes or not is_secondary_index(ddl):
+                conn.execute(ddl)
+
+
+def is_secondary_index(ddl: str) -> bool:
+    """Plain indexes: a rebuild creates them after the bulk fold, which is faster."""
+    return ddl.lstrip().upper().startswith("CREATE INDEX")
+
+
+def create_indexes(conn: Connection[Any], projection: Projection, suffix: str) -> None:
+    with conn.transaction():
+        for ddl in projection.create_sql(suffix):
+            if is_secondary_index(ddl):
+                conn.execute(ddl)
 
 
 def process_batch(

@@ -18,6 +18,7 @@ from workers.broker import BrokerSettings, broker_kind, make_broker
 from workers.context import TaskContext, install
 from workers.dispatcher import Dispatcher
 from workers.failures import ensure_failures_table
+from workers.tasks import nsfw_model
 
 log = logging.getLogger("pichr.workers")
 
@@ -62,6 +63,9 @@ class WorkerRuntime:
         self.broker = make_broker(broker_settings(self.settings, self.database_url))
         install(self.context)
         if self.settings.worker_threads > 0:
+            # Load the model (and check its digest) now, not in the first upload's wait.
+            warm = threading.Thread(target=nsfw_model, args=(self.context,), daemon=True)
+            warm.start()
             self.worker = dramatiq.Worker(
                 self.broker, worker_threads=self.settings.worker_threads, worker_timeout=250
             )
