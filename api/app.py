@@ -23,6 +23,7 @@ from api.files import FileController
 from api.gate import gate_middleware
 from api.health import health, ready
 from api.logs import configure, request_id_middleware
+from api.multipart import MultipartController
 from api.pages import album_page, album_page_unlock, file_page
 from api.services import running
 from api.serving import serve_image, serve_thumbnail
@@ -44,7 +45,14 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
 
     api = Router(
         path="/api/v1",
-        route_handlers=[UploadController, FileController, AdminController, AlbumController, usage],
+        route_handlers=[
+            UploadController,
+            MultipartController,
+            FileController,
+            AdminController,
+            AlbumController,
+            usage,
+        ],
     )
     handlers: list[ControllerRouterHandler] = [
         api,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from application.database import eventsourcing_env
 from application.expiry import ExpirySweeper
 from application.files import FileCommands
 from application.identity import Identity
+from application.multipart import Multipart
 from application.plans import Plan, load_plans
 from application.settings import Settings
 from application.tally import KeyUsageRecorder, ViewCounter
@@ -53,6 +55,7 @@ class Services:
     identity: Identity
     plans: dict[str, Plan]
     limiter: Limiter | None  # None: limits switched off (PICHR_RATE_LIMITS=false)
+    multipart: Multipart
     albums: AlbumServices
     analyses: AnalysisFollower  # analysis results as they land: duplicates, finalize's wait
     trusted_proxies: frozenset[str] = frozenset()
@@ -90,6 +93,8 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
         app=app,
         blobs=blobs,
         uploads=uploads,
+        # Part URLs live as long as an unfinished upload may (then it is abandoned).
+        multipart=Multipart(app, blobs, uploads, timedelta(hours=settings.abandon_after_hours)),
         files=FileCommands(app, uploads.quotas),
         reads=reads,
         auth=auth,

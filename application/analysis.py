@@ -23,7 +23,7 @@ from application.analysis_render import (
     thumbnail_webp,
     upright,
 )
-from application.analysis_strip import STRIPPERS
+from application.analysis_strip import STRIPPERS, strip
 from application.nsfw import Tensor, preprocess
 
 MODEL_INPUT = 256  # the NSFW model resizes to 256x256 first
@@ -87,11 +87,15 @@ def derive(data: bytes) -> Derived:
 
 def rendition(data: bytes, derived: Derived) -> tuple[bytes, str]:
     """The bytes to serve: stripped losslessly when upright (and always for animations)."""
-    strip = STRIPPERS.get(derived.mime)
     with open_image(io.BytesIO(data)) as img:
         upright_already = orientation(img) == 1 or derived.frames > 1
-        if strip is not None and upright_already:
-            return strip(data), derived.mime
+        if derived.mime not in STRIPPERS:
+            img.load()
+            return reencode(img, derived.mime)
+    stripped = strip(data, derived.mime)  # also refuses polyglots
+    if upright_already:
+        return stripped, derived.mime
+    with open_image(io.BytesIO(data)) as img:  # the original: its EXIF says how to turn it
         img.load()
         return reencode(img, derived.mime)
 

@@ -29,7 +29,7 @@ def _keep_jpeg_segment(marker: int, payload: bytes) -> bool:
     return not (0xE0 <= marker <= 0xEF or marker == 0xFE)  # other APPn and comments go
 
 
-def strip_jpeg(data: bytes) -> bytes:
+def strip_jpeg(data: bytes) -> tuple[bytes, int]:
     if not data.startswith(b"\xff\xd8"):
         raise _corrupt("JPEG")
     out, i, n = [b"\xff\xd8"], 2, len(data)
@@ -42,7 +42,7 @@ def strip_jpeg(data: bytes) -> bytes:
             continue
         if marker == 0xD9:
             out.append(b"\xff\xd9")
-            return b"".join(out)
+            return b"".join(out), i + 2
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:
             out.append(data[i : i + 2])
             i += 2
@@ -72,7 +72,7 @@ _PNG_ANCILLARY_KEPT = {
 }  # fmt: skip
 
 
-def strip_png(data: bytes) -> bytes:
+def strip_png(data: bytes) -> tuple[bytes, int]:
     if not data.startswith(_PNG_SIGNATURE):
         raise _corrupt("PNG")
     out, i, n = [_PNG_SIGNATURE], 8, len(data)
@@ -85,7 +85,7 @@ def strip_png(data: bytes) -> bytes:
         if critical or kind in _PNG_ANCILLARY_KEPT:
             out.append(data[i:end])
         if kind == b"IEND":
-            return b"".join(out)
+            return b"".join(out), end
         i = end
     raise _corrupt("PNG")
 
@@ -108,7 +108,7 @@ def _colour_table_size(packed: int) -> int:
     return 3 * (2 << (packed & 7)) if packed & 0x80 else 0
 
 
-def strip_gif(data: bytes) -> bytes:
+def strip_gif(data: bytes) -> tuple[bytes, int]:
     if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
         raise _corrupt("GIF")
     i = 13 + _colour_table_size(data[10])
@@ -117,7 +117,7 @@ def strip_gif(data: bytes) -> bytes:
         kind = data[i]
         if kind == 0x3B:
             out.append(b"\x3b")
-            return b"".join(out)
+            return b"".join(out), i + 1
         if kind == 0x2C:
             if i + 10 > len(data):
                 raise _corrupt("GIF")
@@ -135,7 +135,7 @@ def strip_gif(data: bytes) -> bytes:
     raise _corrupt("GIF")
 
 
-def strip_webp(data: bytes) -> bytes:
+def strip_webp(data: bytes) -> tuple[bytes, int]:
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise _corrupt("WebP")
     riff_end = min(len(data), 8 + struct.unpack("<I", data[4:8])[0])
@@ -154,10 +154,24 @@ def strip_webp(data: bytes) -> bytes:
     if not chunks:
         raise _corrupt("WebP")
     body = b"WEBP" + b"".join(chunks)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    return b"RIFF" + struct.pack("<I", len(body)) + body, riff_end
 
 
-STRIPPERS: dict[str, Callable[[bytes], bytes]] = {
+_PADDING = b"\0\r\n\t \xff"
+
+
+def strip(data: bytes, mime: str) -> bytes:
+    """The image without its metadata; refused when other data follows the image's end (a
+    polyglot: an image that is also an archive, a script or a page). Padding is tolerated."""
+    stripped, end = STRIPPERS[mime](data)
+    if data[end:].strip(_PADDING):
+        raise UnsupportedMediaError(
+            "The file carries other data after the image.", trailingBytes=len(data) - end
+        )
+    return stripped
+
+
+STRIPPERS: dict[str, Callable[[bytes], tuple[bytes, int]]] = {
     "image/jpeg": strip_jpeg,
     "image/png": strip_png,
     "image/gif": strip_gif,

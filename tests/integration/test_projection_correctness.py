@@ -88,7 +88,9 @@ def test_projection_following_concurrent_writers_misses_no_committed_event(
         t.join(timeout=120)
     assert errors == []
     last = max_notification_id(database_url)
-    assert last == 2 * WRITERS * FILES_PER_WRITER
+    # per file: UploadRequested + StorageReserved (same save) + MetadataUpdated; per writer:
+    # the LedgerOpened of its account's storage ledger.
+    assert last == 3 * WRITERS * FILES_PER_WRITER + WRITERS
     # Only the follower runs: a skipped event would stay skipped, its position being passed.
     wait_for(lambda: positions(database_url).get("file_listing") == last, 30, "the follower")
     runner.stop()
