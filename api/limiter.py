@@ -10,10 +10,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from limits import RateLimitItemPerHour
 from limits.storage import storage_from_string
 
 WINDOW_SECONDS = 3600
+STORE_TIMEOUT_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +36,22 @@ class Window:
 
 
 class Limiter:
-    def __init__(self, redis_url: str) -> None:
-        url = "async+" + redis_url if redis_url else "async+memory://"
-        options = {"implementation": "redispy"} if redis_url else {}
-        self.storage: Any = storage_from_string(url, **options)
+    def __init__(self, redis_url: str, prefix: str = "pichr") -> None:
+        if redis_url:  # short timeouts: a store that hangs must not hang every request
+            self.storage: Any = storage_from_string(
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix=prefix,
+                socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+                socket_timeout=STORE_TIMEOUT_SECONDS,
+            )
+        else:
+            self.storage = storage_from_string("async+memory://")
         self._resets: dict[str, float] = {}
-        self._items: dict[int, RateLimitItemPerHour] = {}
 
     async def hit(self, bucket: str, caller: str, limit: int) -> Window:
-        item = self._items.get(limit) or self._items.setdefault(limit, RateLimitItemPerHour(limit))
-        key = item.key_for("pichr", bucket, caller)
+        # The key leaves out the limit, so a plan change keeps the calls already counted.
+        key = f"{bucket}/{caller}"
         count = await self.storage.incr(key, WINDOW_SECONDS)
         now = time.time()
         reset = self._resets.get(key, 0.0)
@@ -60,7 +66,7 @@ class Limiter:
 
     async def peek(self, bucket: str, caller: str, limit: int) -> Window:
         """The current window without counting a hit."""
-        key = RateLimitItemPerHour(limit).key_for("pichr", bucket, caller)
+        key = f"{bucket}/{caller}"
         count = await self.storage.get(key)
         reset = await self.storage.get_expiry(key) if count else time.time() + WINDOW_SECONDS
         return Window(limit, max(0, limit - count), int(reset), count < limit)

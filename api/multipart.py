@@ -50,7 +50,9 @@ class MultipartController(Controller):
         _uploader(who)
         limit = services.settings.max_upload_bytes
         if data.totalBytes > limit:
-            raise ApiError(413, "The file exceeds the size limit.", limit=limit, declared=data.totalBytes)
+            raise ApiError(
+                413, "The file exceeds the size limit.", limit=limit, declared=data.totalBytes
+            )
         upload = UploadRequest(
             filename=data.filename,
             mime=data.mime,
@@ -104,7 +106,9 @@ class MultipartController(Controller):
         return Response(out, headers={"ETag": f'"{part.etag}"'})
 
     @get("/{upload_id:str}", summary="Which parts arrived (to resume an interrupted upload)")
-    async def status(self, upload_id: str, who: Principal, services: Services) -> MultipartStatusOut:
+    async def status(
+        self, upload_id: str, who: Principal, services: Services
+    ) -> MultipartStatusOut:
         _uploader(who)
         view = await to_thread.run_sync(services.multipart.status, who, upload_id)
         u = view.upload
@@ -133,7 +137,9 @@ class MultipartController(Controller):
             services.multipart.complete, who, data.uploadId, data.fileId, data.r2Key, named
         )
         await services.caught_up(view.position)
-        return MultipartCompleteOut(fileId=view.upload.file_id, etag=str(view.upload.result["etag"]))
+        return MultipartCompleteOut(
+            fileId=view.upload.file_id, etag=str(view.upload.result["etag"])
+        )
 
     @delete("/{upload_id:str}", status_code=200, summary="Abort: the parts are deleted")
     async def abort(self, upload_id: str, who: Principal, services: Services) -> MultipartAbortOut:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -103,7 +103,9 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
         urls=Urls(settings.base_url, settings.cdn_url),
         identity=Identity(app),
         plans=plans,
-        limiter=Limiter(settings.redis_url) if settings.rate_limits else None,
+        limiter=Limiter(settings.redis_url, settings.redis_prefix)
+        if settings.rate_limits
+        else None,
         trusted_proxies=frozenset(p.strip() for p in settings.trusted_proxies.split(",") if p),
         albums=albums,
         analyses=analyses,

@@ -25,7 +25,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "PICHR_S3_SECRET_KEY": ("", "S3 secret key"),
     "PICHR_S3_REGION": ("us-east-1", "S3 region"),
     "PICHR_S3_SECURE": ("false", "Use HTTPS for S3 when the endpoint has no scheme"),
-    "PICHR_DB_POOL_SIZE": ("10", "Connections per pool in each process"),
+    "PICHR_DB_POOL_SIZE": ("5", "Connections per pool in each process (two pools per API process)"),
     "PICHR_READ_WAIT_MS": ("3000", "How long a command waits for read models to catch up"),
     "PICHR_TALLY_FLUSH_SECONDS": ("1.0", "How often served view/download counts are recorded"),
     "PICHR_MAX_UPLOAD_BYTES": ("524288000", "Largest upload accepted on any plan (bytes)"),
@@ -33,8 +33,12 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "PICHR_ANONYMOUS_EXPIRY_HOURS": ("720", "Anonymous uploads expire after this many hours"),
     "PICHR_RATE_LIMITS": ("true", "Enforce the plans' hourly call and upload limits"),
     "PICHR_REDIS_URL": ("", "Shared rate-limit store for several API processes; empty: in-process"),
+    "PICHR_REDIS_PREFIX": ("pichr", "Prefix of the rate-limit keys (instances sharing one Redis)"),
     "PICHR_LIMITS_FAIL_CLOSED": ("false", "Refuse calls (503) when the limit store is down"),
     "PICHR_TRUSTED_PROXIES": ("", "Comma list of proxy IPs whose X-Forwarded-For is believed"),
+    "PICHR_ABANDON_AFTER_HOURS": ("24", "Uploads not finalized this long are abandoned"),
+    "PICHR_PURGE_GRACE_HOURS": ("24", "Blobs of deleted/expired files are purged after this"),
+    "PICHR_CLEANUP_INTERVAL_SECONDS": ("600", "How often the worker runs the clean-up jobs"),
     "PICHR_LOG_LEVEL": ("INFO", "Log level (JSON logs on stderr)"),
     "PICHR_BROKER_URL": (
         "",
@@ -85,7 +89,7 @@ class Settings:
     s3_secret_key: str = ""
     s3_region: str = "us-east-1"
     s3_secure: bool = False
-    db_pool_size: int = 10
+    db_pool_size: int = 5
     read_wait_ms: int = 3000
     tally_flush_seconds: float = 1.0
     max_upload_bytes: int = 500 * 1024 * 1024
@@ -93,8 +97,12 @@ class Settings:
     anonymous_expiry_hours: int = 720
     rate_limits: bool = True
     redis_url: str = ""
+    redis_prefix: str = "pichr"
     limits_fail_closed: bool = False
     trusted_proxies: str = ""
+    abandon_after_hours: int = 24
+    purge_grace_hours: int = 24
+    cleanup_interval_seconds: float = 600.0
     log_level: str = "INFO"
     broker_url: str = ""
     worker_threads: int = 2

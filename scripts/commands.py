@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from application.app import PichrApplication
 from application.database import eventsourcing_env, resolve_database_url
@@ -80,8 +82,49 @@ def _revoke_key(identity: Identity, args: argparse.Namespace) -> tuple[dict[str,
     return {"id": args.key_id, "revoked": True}, identity.revoke_key(OPERATOR.actor, args.key_id)
 
 
+def _delete_account(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    position = identity.delete_account(OPERATOR.actor, args.account_id)
+    return {"id": args.account_id, "deleted": True}, position
+
+
+KEY_COLUMNS = "id, account_id, name, scopes, created_at, expires_at, revoked_at, last_used_at"
+
+
+def list_keys(args: argparse.Namespace) -> int:
+    """The keys as the auth read model holds them (never a plaintext: only digests are kept)."""
+    with psycopg.connect(_url(), row_factory=dict_row) as conn:
+        rows = conn.execute(
+            f"SELECT {KEY_COLUMNS} FROM api_keys WHERE %s::text IS NULL OR account_id = %s"
+            " ORDER BY created_at, id",
+            (args.account, args.account),
+        ).fetchall()
+    _emit({"keys": [_key_json(row) for row in rows]})
+    return 0
+
+
+def _key_json(row: dict[str, Any]) -> dict[str, Any]:
+    def when(value: datetime | None) -> str | None:
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+    return {
+        "id": row["id"],
+        "accountId": row["account_id"],
+        "name": row["name"],
+        "scopes": row["scopes"],
+        **{camel: when(row[col]) for col, camel in _TIMES.items()},
+    }
+
+
+_TIMES = {
+    "created_at": "createdAt",
+    "expires_at": "expiresAt",
+    "revoked_at": "revokedAt",
+    "last_used_at": "lastUsedAt",
+}
+
+
 def add_identity(sub: Any) -> None:
-    accounts = sub.add_parser("accounts", help="create accounts, change plans").add_subparsers(
+    accounts = sub.add_parser("accounts", help="create, delete, change plans").add_subparsers(
         dest="action_name", required=True
     )
     c = accounts.add_parser("create", help="create an account; prints its id")
@@ -92,7 +135,10 @@ def add_identity(sub: Any) -> None:
     s.add_argument("account_id")
     s.add_argument("plan")
     s.set_defaults(run=_identity_command, action=_set_plan)
-    keys = sub.add_parser("keys", help="create and revoke API keys").add_subparsers(
+    d = accounts.add_parser("delete", help="delete an account: its keys stop working at once")
+    d.add_argument("account_id")
+    d.set_defaults(run=_identity_command, action=_delete_account)
+    keys = sub.add_parser("keys", help="create, list and revoke API keys").add_subparsers(
         dest="action_name", required=True
     )
     k = keys.add_parser("create", help="create a key; prints the plaintext once as apiKey")
@@ -106,6 +152,9 @@ def add_identity(sub: Any) -> None:
     r = keys.add_parser("revoke", help="revoke a key at once on every process")
     r.add_argument("key_id")
     r.set_defaults(run=_identity_command, action=_revoke_key)
+    ls = keys.add_parser("list", help="list keys (never their plaintext)")
+    ls.add_argument("--account", default=None, help="only this account's keys (usr_...)")
+    ls.set_defaults(run=list_keys)
 
 
 def replay(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ def album_server(admin_url: str, label: str) -> Iterator[PichrServer]:
     with (
         scratch_dir(label) as data_dir,
         fresh_database(admin_url) as url,
-        run_server(url, data_dir, PICHR_RATE_LIMITS="false") as server,
+        run_server(url, data_dir, PICHR_RATE_LIMITS="false", PICHR_DB_POOL_SIZE="5") as server,
     ):
         yield server
 
