@@ -24,6 +24,7 @@ from domain.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from domain.quota import QuotaExceededError
 
 log = logging.getLogger("pichr.api")
 
@@ -33,6 +34,7 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     ConflictError: (409, "Conflict"),
     ForbiddenError: (403, "Forbidden"),
     InvalidInputError: (400, "Bad Request"),
+    QuotaExceededError: (402, "Payment Required"),
     TooLargeError: (413, "Payload Too Large"),
     SniffFailedError: (415, "Unsupported Media Type"),
     UnsupportedMediaError: (415, "Unsupported Media Type"),

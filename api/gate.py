@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from typing import Any
 
 import msgspec
@@ -18,7 +19,7 @@ from api.errors import NAMES, ApiError
 from api.limiter import Window
 from api.services import Services
 from application.plans import Plan
-from application.principal import Principal
+from application.principal import NOBODY, Principal
 
 log = logging.getLogger("pichr.limits")
 API = "/api/v1/"
@@ -26,6 +27,7 @@ UNLIMITED = ("/api/v1/schema",)  # the API's own documentation
 UPLOAD_STARTS = {("POST", "/api/v1/upload/presign"), ("POST", "/api/v1/upload/multipart/init")}
 PRINCIPAL = "pichr.principal"
 CALLS = "pichr.calls"  # the caller's call window after this call, for /usage
+WARN_EVERY_SECONDS = 10.0
 
 
 def client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str]) -> str:
@@ -53,17 +55,20 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
             return
         services: Services = scope["app"].state.services
         headers = dict(scope["headers"])
+        unauthorized: ApiError | None = None
         try:
             token = headers.get(b"authorization", b"").decode("latin-1") or None
             who = await services.auth.principal(token)
-        except ApiError as exc:
-            await _refuse(send, exc.status_code, str(exc.detail), exc.extra, [])
-            return
+        except ApiError as exc:  # counted against the client's address: guessing keys is limited
+            who, unauthorized = NOBODY, exc
         scope.setdefault("state", {})[PRINCIPAL] = who
         extra: list[tuple[bytes, bytes]] = []
         refused = None
         if services.limiter is not None:
             refused = await _limit(services, scope, headers, who, path, extra)
+        if refused is None and unauthorized is not None:
+            exc = unauthorized
+            refused = exc.status_code, str(exc.detail), exc.extra
         if refused is not None:
             await _refuse(send, *refused, extra)
             return
@@ -104,8 +109,19 @@ async def _limit(
     except Exception as exc:  # the limit store is down: fail open unless told otherwise
         if services.settings.limits_fail_closed:
             return 503, "The rate-limit store is unavailable.", {"store": type(exc).__name__}
-        log.warning("rate-limit store unavailable, serving without limits: %s", exc)
+        _warn_store_down(exc)
     return None
+
+
+_last_warning = [0.0]  # monotonic time of the last "store down" warning of this process
+
+
+def _warn_store_down(exc: Exception) -> None:
+    """Once per WARN_EVERY_SECONDS, not once per request: an outage must not flood the log."""
+    now = time.monotonic()
+    if now - _last_warning[0] >= WARN_EVERY_SECONDS:
+        _last_warning[0] = now
+        log.warning("rate-limit store unavailable, serving without limits: %r", exc)
 
 
 def _too_many(

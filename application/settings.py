@@ -44,6 +44,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "",
         "Job broker: amqp://... (RabbitMQ) or redis://...; empty: PostgreSQL (dramatiq-postgres)",
     ),
+    "PICHR_JOB_NAMESPACE": ("pichr", "Prefix of the job queues' names (to share one broker)"),
     "PICHR_WORKER_THREADS": ("2", "Job worker threads in `pichr serve` / `pichr worker`"),
     "PICHR_JOB_MAX_RETRIES": (
         "8",
@@ -105,6 +106,7 @@ class Settings:
     cleanup_interval_seconds: float = 600.0
     log_level: str = "INFO"
     broker_url: str = ""
+    job_namespace: str = "pichr"
     worker_threads: int = 2
     job_max_retries: int = 8
     job_min_backoff_ms: int = 1000

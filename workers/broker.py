@@ -24,8 +24,9 @@ How to add a job
    broker); `make_broker` declares every recorded job on the broker it builds. `current()`
    is the process's TaskContext (event store app, blob store, settings), installed by the
    worker runtime (workers/runtime.py) before any message runs.
-3. Send one: `send(broker, "purge_upload", file_id)`, or route an event topic to it in
-   workers/dispatcher.py (ROUTES) so it is enqueued from the event log, never from a request.
+3. Send one with `send(broker, "purge_upload", file_id)` (broker: WorkerRuntime.broker), or
+   better, add a route in workers/dispatcher.py (ROUTES: events -> jobs) so it is enqueued
+   from the event log, never from a request.
 
 A job that raises is retried with exponential back-off (PICHR_JOB_MAX_RETRIES,
 PICHR_JOB_MIN_BACKOFF_MS); once retries are exhausted (or it raises one of its `throws`) the
@@ -92,6 +93,9 @@ class BrokerSettings:
     min_backoff_ms: int = 1000
     max_backoff_ms: int = 300_000
     time_limit_ms: int = 300_000
+    namespace: str = (
+        "pichr"  # queue names are "<namespace>.<queue>": deployments can share a broker
+    )
 
 
 def broker_kind(broker_url: str) -> str:
@@ -133,7 +137,9 @@ def make_broker(config: BrokerSettings) -> Broker:
         broker = RedisBroker(  # type: ignore[no-untyped-call]
             url=config.broker_url,
             middleware=middleware,
+            namespace=config.namespace,
             heartbeat_timeout=int(config.recovery_seconds * 1000),
+            maintenance_chance=100_000,  # of a million commands: dead workers' jobs return soon
         )
     else:
         from workers.pgbroker import postgres_broker  # noqa: PLC0415
@@ -141,7 +147,7 @@ def make_broker(config: BrokerSettings) -> Broker:
         broker = postgres_broker(
             config.broker_url or config.database_url, config.recovery_seconds, middleware
         )
-    declare_jobs(broker)
+    declare_jobs(broker, config.namespace)
     return broker
 
 
@@ -152,26 +158,26 @@ def load_jobs() -> dict[str, JobSpec]:
     return JOBS
 
 
-def declare_jobs(broker: Broker) -> None:
+def declare_jobs(broker: Broker, namespace: str) -> None:
     for name, spec in load_jobs().items():
         dramatiq.Actor(
             spec.fn,
             actor_name=name,
-            queue_name=spec.queue,
+            queue_name=f"{namespace}.{spec.queue}",
             priority=0,
             broker=broker,
             options=spec.options,
         )
 
 
-def message(name: str, *args: Any, key: str | None = None) -> Message[Any]:
+def message(broker: Broker, name: str, *args: Any, key: str | None = None) -> Message[Any]:
     """A message for job `name`; `key` makes its id deterministic (one id per event and job)."""
-    spec = load_jobs()[name]
+    queue = broker.get_actor(name).queue_name
     made: Message[Any] = Message(
-        queue_name=spec.queue, actor_name=name, args=args, kwargs={}, options={}
+        queue_name=queue, actor_name=name, args=args, kwargs={}, options={}
     )
     return made.copy(message_id=str(uuid.uuid5(MESSAGE_NAMESPACE, key))) if key else made
 
 
 def send(broker: Broker, name: str, *args: Any) -> Message[Any]:
-    return broker.enqueue(message(name, *args))
+    return broker.enqueue(message(broker, name, *args))

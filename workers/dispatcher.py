@@ -75,7 +75,7 @@ def dispatch_batch(
         if not events:
             return 0
         for job in (job for route in ROUTES for job in route(events)):
-            sent = message(job.name, *job.args, key=job.key)
+            sent = message(broker, job.name, *job.args, key=job.key)
             if in_transaction:
                 from workers.pgbroker import enqueue_in  # noqa: PLC0415
 

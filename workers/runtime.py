@@ -30,6 +30,7 @@ def broker_settings(settings: Settings, database_url: str) -> BrokerSettings:
         recovery_seconds=settings.job_recovery_seconds,
         max_retries=settings.job_max_retries,
         min_backoff_ms=settings.job_min_backoff_ms,
+        namespace=settings.job_namespace,
     )
 
 
