@@ -19,6 +19,7 @@ from api.albums import AlbumController
 from api.bench import constant
 from api.deps import provide_principal, provide_services
 from api.errors import HANDLERS
+from api.feed import events_feed
 from api.files import FileController
 from api.gate import gate_middleware
 from api.health import health, ready
@@ -52,6 +53,7 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             AdminController,
             AlbumController,
             usage,
+            events_feed,
         ],
     )
     handlers: list[ControllerRouterHandler] = [

@@ -67,8 +67,8 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
         if services.limiter is not None:
             refused = await _limit(services, scope, headers, who, path, extra)
         if refused is None and unauthorized is not None:
-            exc = unauthorized
-            refused = exc.status_code, str(exc.detail), exc.extra
+            details = unauthorized.extra if isinstance(unauthorized.extra, dict) else {}
+            refused = unauthorized.status_code, str(unauthorized.detail), details
         if refused is not None:
             await _refuse(send, *refused, extra)
             return

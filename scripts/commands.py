@@ -25,6 +25,10 @@ from projections.runner import wait_until
 WAIT_SECONDS = 5.0
 
 
+def database_url() -> str:
+    return _url()
+
+
 def _url() -> str:
     settings = Settings.from_env()
     url = resolve_database_url(settings.database_url, settings.data_dir)

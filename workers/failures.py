@@ -19,13 +19,13 @@ log = logging.getLogger("pichr.workers")
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS job_failures (message_id text PRIMARY KEY, actor text NOT NULL,"
-    " queue text NOT NULL, args jsonb NOT NULL, retries int NOT NULL, error text NOT NULL,"
+    " queue text NOT NULL, args jsonb NOT NULL, attempts int NOT NULL, error text NOT NULL,"
     " failed_at timestamptz NOT NULL DEFAULT now())"
 )
 INSERT = (
-    "INSERT INTO job_failures (message_id, actor, queue, args, retries, error)"
+    "INSERT INTO job_failures (message_id, actor, queue, args, attempts, error)"
     " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (message_id) DO UPDATE SET"
-    " retries = EXCLUDED.retries, error = EXCLUDED.error, failed_at = now()"
+    " attempts = EXCLUDED.attempts, error = EXCLUDED.error, failed_at = now()"
 )
 
 
@@ -48,7 +48,7 @@ class DeadLetters(Middleware):
             message.actor_name,
             message.queue_name,
             json.dumps(list(message.args)),
-            int(options.get("retries", 0)),
+            int(options.get("retries", 0)),  # failed runs: the first one and every retry
             error,
         )
         try:
@@ -64,7 +64,7 @@ def failed_jobs(database_url: str, limit: int = 1000) -> list[dict[str, Any]]:
     with psycopg.connect(database_url) as conn:
         conn.execute(DDL)
         rows = conn.execute(
-            "SELECT message_id, actor, queue, args, retries, error, failed_at"
+            "SELECT message_id, actor, queue, args, attempts, error, failed_at"
             " FROM job_failures ORDER BY failed_at DESC LIMIT %s",
             (limit,),
         ).fetchall()
@@ -74,7 +74,7 @@ def failed_jobs(database_url: str, limit: int = 1000) -> list[dict[str, Any]]:
             "actor": r[1],
             "queue": r[2],
             "args": r[3],
-            "retries": r[4],
+            "attempts": r[4],
             "error": r[5],
             "failedAt": r[6].isoformat(),
         }

@@ -44,6 +44,7 @@ class Account:
 
 class PichrServer:
     live: ClassVar[set[PichrServer]] = set()  # running servers, whose logs a failing test shows
+    command: ClassVar[tuple[str, ...]] = ("serve",)  # the `pichr` role this server runs
 
     def __init__(self, env: dict[str, str], data_dir: Path, port: int) -> None:
         self.env = env
@@ -61,13 +62,15 @@ class PichrServer:
     def start(self) -> None:
         self._log = self.stderr_path.open("ab")
         self._proc = subprocess.Popen(
-            [PICHR, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [PICHR, *self.command, "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env,
             stdout=self._log,
             stderr=self._log,
             start_new_session=True,
         )
         PichrServer.live.add(self)
+        if os.environ.get("DEBUG_STRACE"):  # DEBUG
+            subprocess.Popen(["strace", "-tt", "-e", "trace=none", "-p", str(self._proc.pid), "-o", f"/tmp/strace-{self.port}.log"])  # DEBUG
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

@@ -86,11 +86,15 @@ def test_album_rows_follow_album_and_file_events(database_url: str) -> None:
     # f[1] was deleted: still a member, no longer counted.
     assert (title, cover, count, views, status) == ("kept", f[2], 3, 3, "live")
     assert str(hashed).startswith("$argon2id$")
-    order = rows(database_url, "SELECT file_id FROM album_files WHERE album_id = %s ORDER BY seq", kept)
+    order = rows(
+        database_url, "SELECT file_id FROM album_files WHERE album_id = %s ORDER BY seq", kept
+    )
     assert [r[0] for r in order] == [f[1], f[2], f[3], f[0]]
     gone = rows(database_url, "SELECT status FROM album_list WHERE id = %s", made["dropped"])
     assert gone == [("deleted",)]
-    assert rows(database_url, "SELECT * FROM album_files WHERE album_id = %s", made["dropped"]) == []
+    assert (
+        rows(database_url, "SELECT * FROM album_files WHERE album_id = %s", made["dropped"]) == []
+    )
 
 
 def test_a_file_change_moves_the_position_of_the_albums_holding_it(database_url: str) -> None:

@@ -37,7 +37,9 @@ def upload_many(server: PichrServer, who: Account, count: int, first_seed: int =
 
 
 def create_album(client: httpx.Client, who: Account, **body: Any) -> dict[str, Any]:
-    response = client.post("/api/v1/albums", json={"title": "An album", **body}, headers=who.headers)
+    response = client.post(
+        "/api/v1/albums", json={"title": "An album", **body}, headers=who.headers
+    )
     assert response.status_code == 201, response.text
     made: dict[str, Any] = response.json()
     return made
