@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.admin import AdminController
 from api.albums import AlbumController
+from api.audit import AuditController
 from api.bench import constant
 from api.deps import provide_principal, provide_services
 from api.errors import HANDLERS
@@ -54,6 +55,7 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             AlbumController,
             usage,
             events_feed,
+            AuditController,
         ],
     )
     handlers: list[ControllerRouterHandler] = [

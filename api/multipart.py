@@ -25,6 +25,7 @@ from application.multipart import MultipartRequest, MultipartView
 from application.multipart_parts import PartChecksums
 from application.principal import Principal
 from application.uploads import UploadRequest
+from domain.uploads import count_parts
 
 
 def _uploader(who: Principal) -> None:
@@ -48,6 +49,7 @@ class MultipartController(Controller):
         self, data: MultipartInitIn, who: Principal, services: Services
     ) -> MultipartInitOut:
         _uploader(who)
+        count_parts(data.totalBytes, data.partSize)  # the plan's shape first (400), then size
         limit = services.settings.max_upload_bytes
         if data.totalBytes > limit:
             raise ApiError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scripts import commands, events, jobs, roles
+from scripts import audit, commands, events, jobs, roles
 
 EPILOG = """\
 roles (scale-out): pichr api | pichr projections | pichr worker  (one database, many api)
@@ -37,6 +37,7 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(run=commands.replay)
     commands.add_identity(sub)
     events.add_events(sub, commands.database_url)
+    audit.add_audit(sub, commands.database_url)
     jobs.add_jobs(sub)  # pichr worker | pichr jobs failed
     return p
 

@@ -55,7 +55,7 @@ def put_part(
     """PUT a part to its URL: this server's route (with the key) or the store's presigned URL
     (with no credentials at all)."""
     sent = {"Content-Type": "application/octet-stream", **(headers or {})}
-    if url.startswith(str(client.base_url).rstrip("/")):
+    if url.startswith(("/", str(client.base_url).rstrip("/"))):
         sent |= _auth(who)
     return client.put(url, content=body, headers=sent)
 

@@ -119,7 +119,7 @@ def test_a_part_through_this_server_is_checked_against_its_checksum(
     [
         (12 * mp.MiB, mp.MiB, 400),  # parts under 5 MiB
         (10_001 * mp.PART, mp.PART, 400),  # more than 10,000 parts
-        (10**12, mp.PART, 413),  # over the size limit
+        (10**12, 1024 * mp.MiB, 413),  # over the size limit
         (0, mp.PART, 400),  # nothing to upload
     ],
 )

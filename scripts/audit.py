@@ -1,0 +1,36 @@
+"""`pichr audit file FILE_ID`: a file's full history as JSON lines, oldest first."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from application.app import PichrApplication
+from application.audit import file_history
+from application.database import eventsourcing_env
+from domain.errors import DomainError
+
+
+def audit_file(args: argparse.Namespace, url: Callable[[], str]) -> int:
+    app = PichrApplication(env=eventsourcing_env(url(), 1))
+    try:
+        for entry in file_history(app, args.file_id):
+            sys.stdout.write(json.dumps(entry, default=str) + "\n")
+    except DomainError as exc:
+        sys.stdout.write(json.dumps({"error": "Not Found", "message": exc.message}) + "\n")
+        return 2
+    finally:
+        app.close()
+    return 0
+
+
+def add_audit(sub: Any, url: Callable[[], str]) -> None:
+    audit = sub.add_parser("audit", help="histories for moderators and auditors").add_subparsers(
+        dest="audit_command", required=True
+    )
+    f = audit.add_parser("file", help="every event of a file, in order, as JSON lines")
+    f.add_argument("file_id")
+    f.set_defaults(run=lambda args: audit_file(args, url))
