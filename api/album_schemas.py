@@ -12,7 +12,8 @@ from api.schemas import Description, FileItem, Pagination, Tags, Visibility
 AlbumTitle = Annotated[str, Meta(min_length=1, max_length=200)]
 FileId = Annotated[str, Meta(min_length=1, max_length=64)]
 # One request names at most this many files (an album may hold up to domain.albums.MAX_FILES).
-FileIds = Annotated[list[FileId], Meta(max_length=1000)]
+# Items are not constrained here (OpenAPI could not say so): a malformed id is an unknown file.
+FileIds = Annotated[list[str], Meta(max_length=1000)]
 Password = Annotated[str, Meta(max_length=256)]
 
 
@@ -35,7 +36,7 @@ class AlbumPatchIn(Struct, forbid_unknown_fields=True):
 
 
 class AlbumFilesIn(Struct, forbid_unknown_fields=True):
-    fileIds: Annotated[list[FileId], Meta(min_length=1, max_length=1000)]  # noqa: N815
+    fileIds: Annotated[list[str], Meta(min_length=1, max_length=1000)]  # noqa: N815
 
 
 class AlbumOut(Struct):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, cast
 import msgspec
 from anyio import to_thread
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from api.access import safe_mode_off
@@ -25,8 +26,8 @@ from api.album_schemas import (
 )
 from api.album_views import album_detail, album_out
 from api.auth import require
-from api.errors import ApiError
-from api.schemas import Pagination
+from api.errors import NAMES, ApiError
+from api.schemas import ErrorOut, Pagination
 from api.services import Services
 from application.albums import AlbumDraft
 from application.principal import Principal
@@ -34,6 +35,11 @@ from projections.album_queries import Viewer
 
 encode = msgspec.json.Encoder().encode
 PATCHABLE = ("title", "description", "visibility", "tags")
+# Every refusal these routes (and the gate before them) may answer, in the one error format.
+ERRORS = {
+    code: ResponseSpec(data_container=ErrorOut, description=NAMES[code], generate_examples=False)
+    for code in (400, 401, 403, 404, 409, 410, 413, 429, 503)
+}
 
 
 def client_of(request: Request[Any, Any, Any]) -> str:
@@ -44,7 +50,7 @@ class AlbumController(Controller):
     path = "/albums"
     tags = ["albums"]
 
-    @post("/", status_code=201, summary="Create an album")
+    @post("/", status_code=201, summary="Create an album", responses=ERRORS)
     async def create_album(self, data: AlbumIn, who: Principal, services: Services) -> AlbumOut:
         require(who, "write")
         draft = AlbumDraft(
@@ -58,7 +64,7 @@ class AlbumController(Controller):
         album_id, position = await to_thread.run_sync(services.albums.commands.create, who, draft)
         return await _owner_view(services, album_id, position)
 
-    @get("/", summary="List your albums")
+    @get("/", summary="List your albums", responses=ERRORS)
     async def list_albums(
         self,
         who: Principal,
@@ -75,7 +81,7 @@ class AlbumController(Controller):
             pagination=Pagination(total=total, limit=limit, offset=offset, hasMore=more),
         )
 
-    @get("/{album_id:str}", summary="Album details and the files you may see")
+    @get("/{album_id:str}", summary="Album details and the files you may see", responses=ERRORS)
     async def get_album(
         self,
         request: Request[Any, Any, Any],
@@ -103,7 +109,7 @@ class AlbumController(Controller):
             cast("AlbumDetail", body), media_type=MediaType.JSON, headers={"Server-Timing": timing}
         )
 
-    @patch("/{album_id:str}", summary="Update album metadata, password or cover")
+    @patch("/{album_id:str}", summary="Update album metadata, password or cover", responses=ERRORS)
     async def update_album(
         self, album_id: str, data: AlbumPatchIn, who: Principal, services: Services
     ) -> AlbumPatchOut:
@@ -115,8 +121,6 @@ class AlbumController(Controller):
             changes["password"] = data.password
         if data.coverImageId is not msgspec.UNSET:
             changes["coverImageId"] = data.coverImageId
-        if not changes:
-            raise ApiError(400, "Nothing to update.", fields=[])
         update = services.albums.commands.update
         position = await to_thread.run_sync(update, who, album_id, changes)
         album = await _owner_view(services, album_id, position)
@@ -124,7 +128,12 @@ class AlbumController(Controller):
             message="Album updated successfully", updated=sorted(changes), album=album
         )
 
-    @delete("/{album_id:str}", status_code=200, summary="Delete an album (its files stay)")
+    @delete(
+        "/{album_id:str}",
+        status_code=200,
+        summary="Delete an album (its files stay)",
+        responses=ERRORS,
+    )
     async def delete_album(
         self, album_id: str, who: Principal, services: Services
     ) -> AlbumMessageOut:
@@ -133,7 +142,9 @@ class AlbumController(Controller):
         await services.caught_up(position, "albums")
         return AlbumMessageOut(message="Album deleted successfully", albumId=album_id)
 
-    @post("/{album_id:str}/files", status_code=200, summary="Add files to an album")
+    @post(
+        "/{album_id:str}/files", status_code=200, summary="Add files to an album", responses=ERRORS
+    )
     async def add_files(
         self, album_id: str, data: AlbumFilesIn, who: Principal, services: Services
     ) -> AlbumFilesOut:
@@ -145,7 +156,12 @@ class AlbumController(Controller):
             message="Files added successfully", added=added, requested=len(data.fileIds)
         )
 
-    @delete("/{album_id:str}/files/{file_id:str}", status_code=200, summary="Remove a file")
+    @delete(
+        "/{album_id:str}/files/{file_id:str}",
+        status_code=200,
+        summary="Remove a file",
+        responses=ERRORS,
+    )
     async def remove_file(
         self, album_id: str, file_id: str, who: Principal, services: Services
     ) -> AlbumMessageOut:

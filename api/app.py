@@ -19,6 +19,7 @@ from api.albums import AlbumController
 from api.audit import AuditController
 from api.bench import constant
 from api.deps import provide_principal, provide_services
+from api.error_docs import document_errors
 from api.errors import HANDLERS
 from api.feed import events_feed
 from api.files import FileController
@@ -69,7 +70,7 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
         ready,
         *([constant] if settings.bench_routes else []),
     ]
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         dependencies={
             "who": Provide(provide_principal),
@@ -89,3 +90,5 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
         request_max_body_size=1024 * 1024,
         debug=False,
     )
+    document_errors(app.openapi_schema)
+    return app

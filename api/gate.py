@@ -61,11 +61,12 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
             who = await services.auth.principal(token)
         except ApiError as exc:  # counted against the client's address: guessing keys is limited
             who, unauthorized = NOBODY, exc
-        scope.setdefault("state", {})[PRINCIPAL] = who
+        state = scope.setdefault("state", {})
+        state[PRINCIPAL] = who
         extra: list[tuple[bytes, bytes]] = []
         refused = None
         if services.limiter is not None:
-            refused = await _limit(services, scope, headers, who, path, extra)
+            refused = await _limit(services, scope, state, headers, who, extra)
         if refused is None and unauthorized is not None:
             details = unauthorized.extra if isinstance(unauthorized.extra, dict) else {}
             refused = unauthorized.status_code, str(unauthorized.detail), details
@@ -73,8 +74,12 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
             await _refuse(send, *refused, extra)
             return
 
+        if not extra:  # limits off
+            await app(scope, receive, send)
+            return
+
         async def send_with_limits(message: Message) -> None:
-            if message["type"] == "http.response.start" and extra:
+            if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
@@ -86,22 +91,22 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
 async def _limit(
     services: Services,
     scope: Scope,
+    state: dict[str, Any],
     headers: dict[bytes, bytes],
     who: Principal,
-    path: str,
     extra: list[tuple[bytes, bytes]],
 ) -> tuple[int, str, dict[str, Any]] | None:
     """Count the call (and the upload); fill `extra` with headers; a refusal, or None."""
     assert services.limiter is not None  # noqa: S101  (checked by the caller)
-    plan = services.plans.get(who.plan, services.plans["anonymous"])
+    plan = services.plans.get(who.plan) or services.plans["anonymous"]
     caller = who.account_id or "ip:" + client_ip(scope, headers, services.trusted_proxies)
     try:
         calls = await services.limiter.hit("calls", caller, plan.calls_per_hour)
-        scope.setdefault("state", {})[CALLS] = calls
+        state[CALLS] = calls
         extra += calls.headers()
         if not calls.allowed:
             return _too_many(calls, plan, "callsPerHour", extra)
-        if (scope.get("method", ""), path) in UPLOAD_STARTS:
+        if (scope.get("method"), scope["path"]) in UPLOAD_STARTS:
             uploads = await services.limiter.hit("uploads", caller, plan.uploads_per_hour)
             extra += uploads.headers("X-Upload-RateLimit")
             if not uploads.allowed:

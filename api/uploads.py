@@ -15,6 +15,7 @@ from api.errors import ApiError
 from api.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
 from api.services import Services
 from api.views import finalize_out, status
+from application.imaging import UnsupportedMediaError
 from application.principal import Principal
 from application.uploads import UploadRequest
 
@@ -98,9 +99,15 @@ class UploadController(Controller):
     ) -> Response[FinalizeOut]:
         if not who.is_anonymous:
             require(who, "upload")
-        position = await to_thread.run_sync(
-            services.uploads.finalize, who, data.uploadId, data.fileId, data.r2Key, data.r2Etag
-        )
+        try:
+            position = await to_thread.run_sync(
+                services.uploads.finalize, who, data.uploadId, data.fileId, data.r2Key, data.r2Etag
+            )
+        except UnsupportedMediaError:
+            # The upload was rejected: let reads see that before answering (read-your-writes).
+            head = await to_thread.run_sync(services.app.recorder.max_notification_id)
+            await services.caught_up(head or 0)
+            raise
         if not await services.caught_up(position):
             raise ApiError(503, "The file was finalized; its record is not readable yet.")
         wait = services.settings.finalize_wait_ms / 1000

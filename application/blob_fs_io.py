@@ -38,6 +38,8 @@ def write_atomically(
     tracked: TrackedBody | None,
     what: str,
     name: Callable[[], str],
+    *,
+    make_dirs: bool = True,
 ) -> Path:
     """Write a temp file in `directory` with `fill`, make it durable, then rename it to `name()`
     (asked after `fill`, so a name may depend on the bytes). The path written.
@@ -47,7 +49,8 @@ def write_atomically(
     """
     tmp: str | None = None
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        if make_dirs:
+            directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=TMP_PREFIX)
         with os.fdopen(fd, "wb") as out:
             fill(out)

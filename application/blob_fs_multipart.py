@@ -65,13 +65,19 @@ class FsMultipart:
         folder = self._folder(key, upload_id)
         tracked = TrackedBody(body, length)
         md5 = hashlib.md5(usedforsecurity=False)
-        path = write_atomically(
-            folder,
-            lambda out: copy_body(tracked, out, md5.update),
-            tracked,
-            f"{key} part {number}",
-            lambda: f"{number:05d}-{md5.hexdigest()}",
-        )
+        try:
+            path = write_atomically(
+                folder,
+                lambda out: copy_body(tracked, out, md5.update),
+                tracked,
+                f"{key} part {number}",
+                lambda: f"{number:05d}-{md5.hexdigest()}",
+                make_dirs=False,  # aborted meanwhile: never recreate its folder
+            )
+        except BlobStoreUnavailableError as exc:
+            if isinstance(exc.__cause__, FileNotFoundError):
+                raise MultipartNotFoundError(upload_id) from exc
+            raise
         with mapped_errors(key):
             mine = path.stat().st_mtime_ns
             for older in folder.glob(f"{number:05d}-*"):

@@ -106,6 +106,11 @@ def purge_file(app: PichrApplication, blobs: BlobStore, file_id: str, *, actor: 
     file = app.load(File, ids.FILE, file_id)
     if file.purged or not file.purgeable:
         return False
+    upload = multipart_of(app, file)
+    if upload is not None and upload.status == "open":  # e.g. deleted while still uploading
+        blobs.abort_multipart(upload.key, upload.store_upload_id)
+        end = lambda u: u.abort(actor=actor, reason="the file ended")  # noqa: E731
+        app.change(MultipartUpload, ids.UPLOAD, upload.upload_id, end)
     keys = file.blob_keys()
     for key in keys:
         blobs.delete(key)

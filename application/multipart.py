@@ -8,7 +8,6 @@ UploadStored in one save: from there on the file is an ordinary uploaded file.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 from collections.abc import Iterable
@@ -16,22 +15,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.app import PichrApplication
-from application.blob_multipart import MultipartNotFoundError, PartInfo, PartsMismatchError
-from application.blobs import BlobNotFoundError, BlobStore, BodyLengthError, Readable
+from application.blob_multipart import MultipartNotFoundError, PartInfo
+from application.blobs import BlobStore, BodyLengthError, Readable
 from application.cleanup import abandon_upload
-from application.guarded import GuardedReader
+from application.multipart_join import join_parts, record_joined
 from application.multipart_parts import (
     CheckedPart,
-    ChunkReader,
     PartChecksums,
     check_named_parts,
-    check_stored_parts,
 )
 from application.principal import Principal
 from application.uploads import UploadRequest, Uploads
 from domain import ids
-from domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
-from domain.files import File
+from domain.errors import ConflictError, InvalidInputError, NotFoundError
 from domain.uploads import MultipartUpload, count_parts
 
 PART_RETRIES = 40  # parts arriving in parallel serialise on the upload's version
@@ -66,7 +62,7 @@ class Multipart:
         self.app = app
         self.blobs = blobs
         self.uploads = uploads
-        self.url_lifetime = url_lifetime
+        self.url_lifetime = min(url_lifetime, timedelta(days=7))  # S3's longest presign
 
     def init(self, who: Principal, req: MultipartRequest) -> MultipartView:
         count_parts(req.upload.bytes, req.part_size)
@@ -137,20 +133,23 @@ class Multipart:
             return MultipartView(upload, [], [])  # complete twice: the same answer
         upload.ensure_open()
         check_named_parts(upload, named)
-        self._join(upload, named)
-        return self._record_joined(who, upload)
+        join_parts(self.blobs, upload, named)
+        upload, position = record_joined(self.app, self.blobs, who, upload)
+        return MultipartView(upload, [], [], position)
 
     def abort(self, who: Principal, upload_id: str) -> MultipartUpload:
         upload = self._own(who, upload_id)
+        reason = "multipart upload aborted"
         if upload.status == "open":
+            quotas = self.uploads.quotas
             abandon_upload(
-                self.app,
-                self.blobs,
-                self.uploads.quotas,
-                upload.file_id,
-                actor=who.actor,
-                reason="multipart upload aborted",
+                self.app, self.blobs, quotas, upload.file_id, actor=who.actor, reason=reason
             )
+            upload = self._own(who, upload_id)
+        if upload.status == "open":  # the file ended otherwise (deleted): close the upload alone
+            self.blobs.abort_multipart(upload.key, upload.store_upload_id)
+            end = lambda u: u.abort(actor=who.actor, reason=reason)  # noqa: E731
+            self.app.change(MultipartUpload, ids.UPLOAD, upload_id, end)
             upload = self._own(who, upload_id)
         if upload.status == "completed":
             raise ConflictError("The multipart upload is already complete.", status="completed")
@@ -188,70 +187,6 @@ class Multipart:
             else:
                 return
         raise ConflictError("Too many parts at once; send this part again.")
-
-    def _join(self, upload: MultipartUpload, named: list[tuple[int, str]]) -> None:
-        try:
-            stored = self.blobs.list_parts(upload.key, upload.store_upload_id)
-        except MultipartNotFoundError:
-            # Joined by an earlier complete whose record did not commit: the object is there.
-            try:
-                if self.blobs.stat(upload.key).size == upload.total_bytes:
-                    return
-            except BlobNotFoundError:
-                pass
-            raise ConflictError("The store no longer holds this upload; start again.") from None
-        check_stored_parts(upload, named, stored)
-        try:
-            self.blobs.complete_multipart(upload.key, upload.store_upload_id, named)
-        except PartsMismatchError as exc:
-            raise InvalidInputError(str(exc), field="parts") from None
-
-    def _record_joined(self, who: Principal, upload: MultipartUpload) -> MultipartView:
-        file = self.app.load(File, ids.FILE, upload.file_id)
-        file.ensure_live()
-        info = self.blobs.stat(upload.key)
-        reader = GuardedReader(
-            ChunkReader(self.blobs.read(upload.key)),
-            limit=upload.total_bytes,
-            declared_mime=file.declared_mime,
-        )
-        try:
-            while reader.read(1024 * 1024):
-                pass
-            if reader.size != upload.total_bytes:
-                raise InvalidInputError("The joined object is not totalBytes long.", field="parts")
-            if file.declared_sha256 and reader.sha256 != file.declared_sha256:
-                raise InvalidInputError(
-                    "The upload does not match the declared sha256.", field="sha256"
-                )
-        except DomainError as exc:
-            self._reject(who, upload, file, exc.message)
-            raise
-        upload.complete(actor=who.actor, etag=info.etag, size=reader.size, sha256=reader.sha256)
-        file.record_stored(
-            actor=who.actor,
-            key=upload.key,
-            size=reader.size,
-            sha256=reader.sha256,
-            mime=reader.mime or file.declared_mime,
-            etag=info.etag,
-        )
-        try:
-            position = self.app.commit(upload, file)
-        except ConflictError:  # a concurrent complete recorded it first
-            again = self.app.load(MultipartUpload, ids.UPLOAD, upload.upload_id)
-            if again.status != "completed":
-                raise
-            return MultipartView(again, [], [])
-        return MultipartView(upload, [], [], position)
-
-    def _reject(self, who: Principal, upload: MultipartUpload, file: File, reason: str) -> None:
-        """The joined bytes are not what was declared: the upload ends, nothing is kept."""
-        upload.abort(actor=who.actor, reason=reason)
-        file.reject(actor=who.actor, reason=reason)
-        with contextlib.suppress(ConflictError):  # changed meanwhile: the clean-up ends it
-            self.app.commit(upload, file)
-        self.blobs.delete(upload.key)
 
 
 def _expected(upload: MultipartUpload, number: int) -> int | None:

@@ -8,6 +8,8 @@ import re
 import time
 from dataclasses import dataclass
 
+from eventsourcing.domain import Aggregate
+
 from application.app import PichrApplication
 from application.blobs import BlobNotFoundError, BlobStore
 from application.guarded import GuardedReader, Readable, TooLargeError
@@ -158,9 +160,13 @@ class Uploads:
             raise ConflictError("The stored object is missing; upload it again.") from None
         except UnsupportedMediaError as exc:
             reason = exc.message
-            self.app.change(
-                File, ids.FILE, file_id, lambda f: f.reject(actor=who.actor, reason=reason)
-            )
+
+            def reject(f: File) -> list[Aggregate]:
+                f.reject(actor=who.actor, reason=reason)
+                ledger = self.quotas.release(who.actor, f, "rejected")
+                return [ledger] if ledger else []
+
+            self.app.change(File, ids.FILE, file_id, reject)
             self.blobs.delete(file.stored_key)
             raise
         return self.app.change(

@@ -47,6 +47,9 @@ class AlbumCache:
         self.passes = 0  # bumped by every eviction; a read that saw it change is not cached
         self.live = False
         self._lock = asyncio.Lock()
+        # One query per album and viewer at a time: when an entry is evicted under load, the
+        # requests that miss it wait for the same fetch (one started since the last eviction).
+        self._flights: dict[tuple[Any, ...], tuple[int, asyncio.Task[Contents]]] = {}
 
     async def reset(self, positions: dict[str, int]) -> None:
         async with self._lock:
@@ -95,6 +98,20 @@ class AlbumCache:
         cached = self.contents.get(key)
         if cached is not None and cached.fresh():
             return cached
+        flight = self._flights.get(key)
+        if flight is None or flight[0] != self.passes:
+            flight = (self.passes, asyncio.ensure_future(self._fetch(key, fetch)))
+            self._flights[key] = flight
+            flight[1].add_done_callback(lambda _: self._land(key, flight))
+        return await asyncio.shield(flight[1])
+
+    def _land(self, key: tuple[Any, ...], flight: tuple[int, asyncio.Task[Contents]]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+
+    async def _fetch(
+        self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[list[Row]]]
+    ) -> Contents:
         before = self.passes
         rows = await fetch()
         expiring = [r["expires_at"] for r in rows if r["expires_at"] is not None]

@@ -58,7 +58,7 @@ from dramatiq.middleware import (
 from workers.failures import DeadLetters
 
 # Modules whose `@job` functions every worker process declares. Add yours here.
-ACTOR_MODULES: tuple[str, ...] = ("workers.actors",)
+ACTOR_MODULES: tuple[str, ...] = ("workers.actors", "workers.cleanup")
 MESSAGE_NAMESPACE = uuid.UUID("6f1d2c1e-5a8b-4f6e-9a51-2f0b8f3c7d10")
 
 

@@ -19,7 +19,7 @@ from dramatiq_postgres.utils import make_pool, tidy4json
 from psycopg import Cursor
 from psycopg.types.json import Json
 
-POOL_SIZE = 4  # consumers of the two queues (+ delay), the notifier, acks
+POOL_SIZE = 6  # a steady consumer per queue and its delay queue (analysis, cleanup), notifier, acks
 
 
 def ensure_queue_schema(database_url: str) -> None:

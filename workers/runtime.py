@@ -15,6 +15,7 @@ from application.app import PichrApplication
 from application.blobs import BlobStore
 from application.settings import Settings
 from workers.broker import BrokerSettings, broker_kind, make_broker
+from workers.cleanup import CleanupScheduler
 from workers.context import TaskContext, install
 from workers.dispatcher import Dispatcher
 from workers.failures import ensure_failures_table
@@ -57,6 +58,7 @@ class WorkerRuntime:
         self.broker: Broker | None = None
         self.worker: dramatiq.Worker | None = None
         self.dispatcher: Dispatcher | None = None
+        self.scheduler: CleanupScheduler | None = None
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -78,6 +80,9 @@ class WorkerRuntime:
                 in_transaction=transactional(self.settings, self.database_url),
             )
             self.threads.append(self.dispatcher.start_thread())
+            # Periodic clean-up (abandon, purge, orphan sweep) where the dispatcher runs.
+            self.scheduler = CleanupScheduler(self.broker, self.settings.cleanup_interval_seconds)
+            self.threads.append(self.scheduler.start_thread())
         log.info(
             "jobs: %s broker, %d worker threads, dispatcher %s",
             broker_kind(self.settings.broker_url),
@@ -88,6 +93,8 @@ class WorkerRuntime:
     def stop(self, timeout_ms: int = 10_000) -> None:
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.worker is not None:
             self.worker.stop(timeout=timeout_ms)
         for thread in self.threads:

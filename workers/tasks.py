@@ -8,18 +8,22 @@ import hashlib
 import io
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from application.analysis import Analysis, Derived, derive, rendition
 from application.blobs import BlobNotFoundError
 from application.imaging import UnsupportedMediaError
 from application.nsfw import NsfwModel
 from domain import ids
+from domain.errors import ConflictError
 from domain.files import File
 from workers.context import TaskContext
 
 log = logging.getLogger("pichr.workers")
 WORKER = "system:analysis"
 _model_lock = threading.Lock()
+_writer = ThreadPoolExecutor(4, thread_name_prefix="derived-blobs")  # fsyncs overlap
 
 
 def rendition_key(file_id: str) -> str:
@@ -47,35 +51,38 @@ def analyze_image(context: TaskContext, file_id: str) -> None:
 
 
 def analyze_images(context: TaskContext, file_ids: list[str]) -> None:
-    """Analyze the files that still wait for it; one model call for all of them."""
-    waiting: list[tuple[str, bytes, Derived]] = []
+    """Analyze the files that still wait for it: one model call and one commit for them all."""
+    waiting: list[tuple[File, bytes, Derived]] = []
     for file_id in file_ids:
-        loaded = _bytes_if_waiting(context, file_id)
+        loaded = _waiting(context, file_id)
         if loaded is None:
             continue
         try:
-            waiting.append((file_id, loaded, derive(loaded)))
+            waiting.append((loaded[0], loaded[1], derive(loaded[1])))
         except UnsupportedMediaError as exc:
             _fail(context, file_id, exc.message)
     if not waiting:
         return
     model = nsfw_model(context)
     scores = model.score([facts.model_input for _, _, facts in waiting])
-    for (file_id, data, facts), score in zip(waiting, scores, strict=True):
+    analyzed: list[tuple[File, dict[str, Any]]] = []
+    for (file, data, facts), score in zip(waiting, scores, strict=True):
         try:
             served, mime = rendition(data, facts)
         except UnsupportedMediaError as exc:
-            _fail(context, file_id, exc.message)
+            _fail(context, file.file_id, exc.message)
             continue
-        _record(context, file_id, Analysis(facts, score, served, mime), model.info.label)
+        result = Analysis(facts, score, served, mime)
+        analyzed.append((file, _store(context, file.file_id, result, model.info.label)))
+    _record(context, analyzed)
 
 
-def _bytes_if_waiting(context: TaskContext, file_id: str) -> bytes | None:
+def _waiting(context: TaskContext, file_id: str) -> tuple[File, bytes] | None:
     file = context.app.load(File, ids.FILE, file_id)
     if file.analyzed or file.deleted or file.expired or file.status != "ready":
         return None
     try:
-        return b"".join(context.blobs.read(file.stored_key))
+        return file, b"".join(context.blobs.read(file.stored_key))
     except BlobNotFoundError:
         if _gone(context, file_id):
             return None  # deleted meanwhile: nothing to analyze
@@ -87,15 +94,19 @@ def _gone(context: TaskContext, file_id: str) -> bool:
     return file.deleted or file.expired
 
 
-def _record(context: TaskContext, file_id: str, result: Analysis, model: str) -> None:
+def _store(context: TaskContext, file_id: str, result: Analysis, model: str) -> dict[str, Any]:
+    """Write the derived blobs (both at once); ImageAnalyzed's fields."""
     # Content-independent keys: a second run overwrites the same objects with the same bytes.
-    served = rendition_key(file_id)
-    thumb = thumbnail_key(file_id)
-    context.blobs.put(served, io.BytesIO(result.rendition), length=len(result.rendition))
+    served, thumb = rendition_key(file_id), thumbnail_key(file_id)
     thumbnail = result.derived.thumbnail
-    context.blobs.put(thumb, io.BytesIO(thumbnail), length=len(thumbnail))
+    writes = [
+        _writer.submit(context.blobs.put, key, io.BytesIO(data), len(data))
+        for key, data in ((served, result.rendition), (thumb, thumbnail))
+    ]
+    for write in writes:
+        write.result()
     facts = result.derived
-    fields = {
+    return {
         "width": facts.width,
         "height": facts.height,
         "frames": facts.frames,
@@ -108,8 +119,22 @@ def _record(context: TaskContext, file_id: str, result: Analysis, model: str) ->
         "rendition_sha256": result.rendition_sha256,
         "thumbnail_key": thumb,
         "thumbnail_size": len(thumbnail),
-        "thumbnail_sha256": _sha256(thumbnail),
+        "thumbnail_sha256": hashlib.sha256(thumbnail).hexdigest(),
     }
+
+
+def _record(context: TaskContext, analyzed: list[tuple[File, dict[str, Any]]]) -> None:
+    """One save for the batch; after a concurrent write (a duplicate delivery), file by file."""
+    for file, fields in analyzed:
+        file.record_analysis(actor=WORKER, result=fields)
+    try:
+        context.app.commit(*(file for file, _ in analyzed))
+    except ConflictError:
+        for file, fields in analyzed:
+            _record_one(context, file.file_id, fields)
+
+
+def _record_one(context: TaskContext, file_id: str, fields: dict[str, Any]) -> None:
     context.app.change(
         File, ids.FILE, file_id, lambda f: f.record_analysis(actor=WORKER, result=fields)
     )
@@ -120,7 +145,3 @@ def _fail(context: TaskContext, file_id: str, reason: str) -> None:
     context.app.change(
         File, ids.FILE, file_id, lambda f: f.fail_analysis(actor=WORKER, reason=reason)
     )
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -13,18 +13,19 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
 import psycopg
 import redis
+from psycopg import sql
 
-from tests.integration.server import PICHR, PichrServer, scratch_dir, server_env
+from tests.integration.server import PICHR, Account, PichrServer, scratch_dir, server_env
 from tests.pg import fresh_database
 from tests.s3server import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a db of its own; keys carry a per-run prefix too
-STARTED = b"projection runners started"
 
 
 class ApiServer(PichrServer):
@@ -33,10 +34,14 @@ class ApiServer(PichrServer):
     command: ClassVar[tuple[str, ...]] = ("api",)
 
 
-class ProjectionsProcess(PichrServer):
-    """`pichr projections`: ready once its runners have started."""
+class RoleProcess(PichrServer):
+    """A `pichr` role without an HTTP port; ready once its log shows `ready` (if given)."""
 
-    command: ClassVar[tuple[str, ...]] = ("projections",)
+    ready: ClassVar[bytes | None] = None
+
+    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+        super().__init__(env, data_dir, 0)
+        self.stderr_path = data_dir / f"{self.command[0]}.stderr.log"
 
     def start(self) -> None:
         self._log = self.stderr_path.open("ab")
@@ -46,16 +51,30 @@ class ProjectionsProcess(PichrServer):
         )  # fmt: skip
         PichrServer.live.add(self)
         deadline = time.monotonic() + 60
-        while STARTED not in self.stderr_path.read_bytes():
+        while self.ready is not None and self.ready not in self.stderr_path.read_bytes():
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"pichr projections did not start:\n{self.stderr_tail()}")
+                raise RuntimeError(f"pichr {self.command[0]} did not start:\n{self.stderr_tail()}")
             time.sleep(0.1)
 
 
+class ProjectionsProcess(RoleProcess):
+    command: ClassVar[tuple[str, ...]] = ("projections",)
+    ready: ClassVar[bytes | None] = b"projection runners started"
+
+
+class WorkerProcess(RoleProcess):
+    """`pichr worker`: the image pipeline behind finalize (jobs wait in PostgreSQL meanwhile)."""
+
+    command: ClassVar[tuple[str, ...]] = ("worker",)
+
+
 @contextlib.contextmanager
-def scaled_out(admin_url: str, label: str, workers: int = 4, **extra: str) -> Iterator[ApiServer]:
-    """A deployment of `workers` API processes on Redis, with its projections process."""
+def scaled_out(
+    admin_url: str, label: str, workers: int = 4, *, with_worker: bool = False, **extra: str
+) -> Iterator[ApiServer]:
+    """A deployment of `workers` API processes on Redis, with its projections process (and a
+    job worker process when asked)."""
     prefix = f"pichr-test-{uuid.uuid4().hex[:12]}"
     with contextlib.ExitStack() as stack:
         data_dir = stack.enter_context(scratch_dir(label))
@@ -69,11 +88,64 @@ def scaled_out(admin_url: str, label: str, workers: int = 4, **extra: str) -> It
         api = ApiServer(env, data_dir, int(env["PICHR_PORT"]))
         api.start()  # first: it creates the read-model tables the projections fill
         stack.callback(api.stop)
-        projections = ProjectionsProcess(env, data_dir, 0)
-        projections.stderr_path = data_dir / "projections.stderr.log"
-        projections.start()
-        stack.callback(projections.stop)
+        roles: list[RoleProcess] = [ProjectionsProcess(env, data_dir)]
+        if with_worker:
+            roles.append(WorkerProcess(env, data_dir))
+        for role in roles:
+            role.start()
+            stack.callback(role.stop)
         yield api
+
+
+class Admin:
+    """An enterprise account with an admin key (made with the CLI once) that makes accounts and
+    keys through /api/v1/admin: much faster than a CLI process per account."""
+
+    def __init__(self, server: PichrServer) -> None:
+        self.server = server
+        self.account = server.new_account("read,upload,write,admin", plan="enterprise")
+
+    def new_account(self, plan: str = "free", scopes: str = "read,upload,write") -> Account:
+        email = f"{uuid.uuid4().hex[:10]}@test.invalid"
+        with self.server.client() as client:
+            made = self.post(client, "/api/v1/admin/accounts", {"email": email, "plan": plan})
+            key = self.post(
+                client, "/api/v1/admin/keys", {"accountId": made["id"], "scopes": scopes.split(",")}
+            )
+        return Account(account_id=made["id"], key_id=key["id"], api_key=key["apiKey"])
+
+    def post(self, client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = client.post(path, json=body, headers=self.account.headers)
+        assert answer.status_code in (200, 201), answer.text
+        payload: dict[str, Any] = answer.json()
+        return payload
+
+
+class ThrowawayRedis:
+    """A redis-server of our own on a free port, which a test may kill and start again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        self._proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(redis.ConnectionError), redis.Redis(port=self.port) as r:
+                if r.ping():
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
 
 
 def delete_redis_keys(prefix: str) -> None:
@@ -107,16 +179,27 @@ def gets(
         return list(pool.map(lambda _: client.get(path, headers=headers), range(count)))
 
 
-def table_texts(database_url: str, exclude: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every table of the database (but `exclude`), each row as text: what a grep would see."""
+def table_texts(database_url: str) -> dict[str, str]:
+    """Every table of the database, each row as text, with bytea columns decoded as UTF-8
+    (the event store's `state`): what a grep of the database would see."""
     out: dict[str, str] = {}
     with psycopg.connect(database_url, autocommit=True) as conn:
-        names = conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        tables = conn.execute(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
         ).fetchall()
-        for (name,) in names:
-            if name in exclude:
-                continue
-            rows: list[Any] = conn.execute(f'SELECT t::text FROM "{name}" t').fetchall()
-            out[name] = "\n".join(str(r[0]) for r in rows)
+        for schema, table in tables:
+            query = sql.SQL("SELECT * FROM {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(table)
+            )
+            rows = conn.execute(query).fetchall()
+            out[f"{schema}.{table}"] = "\n".join(
+                " ".join(_text(value) for value in row) for row in rows
+            )
     return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)

@@ -69,8 +69,6 @@ class PichrServer:
             start_new_session=True,
         )
         PichrServer.live.add(self)
-        if os.environ.get("DEBUG_STRACE"):  # DEBUG
-            subprocess.Popen(["strace", "-tt", "-e", "trace=none", "-p", str(self._proc.pid), "-o", f"/tmp/strace-{self.port}.log"])  # DEBUG
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -116,8 +114,9 @@ class PichrServer:
         payload: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
         return payload
 
-    def new_account(self, scopes: str = "read,upload,write") -> Account:
-        account = self.cli("accounts", "create", "--email", f"{uuid.uuid4().hex[:10]}@test.invalid")
+    def new_account(self, scopes: str = "read,upload,write", plan: str = "free") -> Account:
+        email = f"{uuid.uuid4().hex[:10]}@test.invalid"
+        account = self.cli("accounts", "create", "--email", email, "--plan", plan)
         key = self.cli("keys", "create", "--account", account["id"], "--scopes", scopes)
         return Account(account_id=account["id"], key_id=key["id"], api_key=key["apiKey"])
 

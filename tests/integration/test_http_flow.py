@@ -59,8 +59,12 @@ def test_finalize_measures_the_bytes_and_ignores_client_values(
     body = first.json()
     assert (body["fileId"], body["width"], body["height"]) == (made.file_id, 37, 23)
     assert (body["mime"], body["bytes"]) == ("image/png", len(data))
-    assert body["nsfwScore"] is None
-    assert body["phash"] is None
+    # The server's own analysis, not the client's values.
+    assert isinstance(body["nsfwScore"], float)
+    assert body["nsfwScore"] < 0.5
+    assert isinstance(body["phash"], str)
+    assert len(body["phash"]) == 16
+    assert body["phash"] != lies["phash"]
     assert body["ageRestricted"] is False
     again = finalize(client, owner, made, **lies)
     assert again.status_code == 200, again.text

@@ -140,3 +140,27 @@ def test_heic_is_served_as_jpeg(model: NsfwModel) -> None:
     result = analyze(encoded("image/heic", (120, 80)), model.score)
     assert result.rendition_mime == "image/jpeg"
     assert _decoded(result.rendition).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"progressive": True},
+        {"restart_marker_rows": 1},
+        {"subsampling": 0, "quality": 95},
+    ],
+    ids=["progressive", "restart-markers", "4:4:4"],
+)
+def test_jpeg_variants_keep_identical_pixels_after_stripping(params: dict[str, object]) -> None:
+    data = encoded("image/jpeg", (333, 222), seed=8, exif=exif_with_gps(), **params)
+    stripped = strip(data, "image/jpeg")
+    assert metadata_of(stripped) == {}
+    assert np.array_equal(np.asarray(_decoded(data)), np.asarray(_decoded(stripped)))
+
+
+def test_cmyk_jpeg_keeps_its_colours_after_stripping() -> None:
+    buf = io.BytesIO()
+    Image.new("CMYK", (40, 30), (10, 200, 30, 5)).save(buf, "JPEG", exif=exif_with_gps())
+    stripped = strip(buf.getvalue(), "image/jpeg")
+    assert metadata_of(stripped) == {}
+    assert _decoded(stripped).getpixel((5, 5)) == _decoded(buf.getvalue()).getpixel((5, 5))

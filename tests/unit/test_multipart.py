@@ -277,3 +277,13 @@ def test_abort_after_complete_is_a_conflict(w: World) -> None:
     with pytest.raises(ConflictError):
         w.multipart.abort(w.alice, view.upload.upload_id)
     assert w.file(view).status == "uploaded"
+
+
+def test_abort_of_an_upload_whose_file_was_deleted_still_drops_the_parts(w: World) -> None:
+    data = big_png()
+    view = w.init(data)
+    u = view.upload
+    w.multipart.store_part(w.alice, u.upload_id, 2, io.BytesIO(data[PART:]), NO_SUMS)
+    w.app.change(File, ids.FILE, u.file_id, lambda f: f.delete(actor="key_a"))
+    assert w.multipart.abort(w.alice, u.upload_id).status == "aborted"
+    assert list(w.blobs.multipart_uploads()) == []

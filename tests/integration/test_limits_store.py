@@ -1,0 +1,93 @@
+"""The limit store: in-process by default; Redis down means fail open (and a warning), or 503
+when PICHR_LIMITS_FAIL_CLOSED is set."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.integration.multiproc import ThrowawayRedis
+from tests.integration.server import PichrServer, assert_error, run_server, scratch_dir
+from tests.pg import fresh_database
+from tests.s3server import free_port
+
+pytestmark = pytest.mark.integration
+WARNING = "rate-limit store unavailable"
+QUICK_S = 3.0  # a dead store must not slow calls down
+
+
+@pytest.fixture
+def redis_server() -> Iterator[ThrowawayRedis]:
+    store = ThrowawayRedis()
+    store.start()
+    try:
+        yield store
+    finally:
+        store.kill()
+
+
+@contextlib.contextmanager
+def served(admin_url: str, label: str, **env: str) -> Iterator[PichrServer]:
+    with contextlib.ExitStack() as stack:
+        data_dir = stack.enter_context(scratch_dir(label))
+        url = stack.enter_context(fresh_database(admin_url))
+        yield stack.enter_context(run_server(url, data_dir, **env))
+
+
+def timed_get(client: httpx.Client, path: str, headers: dict[str, str]) -> httpx.Response:
+    started = time.monotonic()
+    answer = client.get(path, headers=headers)
+    assert time.monotonic() - started < QUICK_S
+    return answer
+
+
+def test_the_embedded_default_limits_in_process(pg_admin_url: str) -> None:
+    plans = json.dumps({"free": {"callsPerHour": 5}})
+    with served(pg_admin_url, "limit-memory", PICHR_PLANS=plans) as server:
+        who = server.new_account()
+        with server.client() as client:
+            answers = [client.get("/api/v1/files", headers=who.headers) for _ in range(6)]
+    assert [r.status_code for r in answers] == [200] * 5 + [429]
+    assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["4", "3", "2", "1", "0", "0"]
+    assert assert_error(answers[-1], 429)["limit"] == "callsPerHour"
+
+
+def test_a_dead_redis_fails_open_with_a_warning_and_limits_come_back_with_it(
+    pg_admin_url: str, redis_server: ThrowawayRedis
+) -> None:
+    with served(pg_admin_url, "redis-down", PICHR_REDIS_URL=redis_server.url) as server:
+        who = server.new_account()
+        with server.client() as client:
+            before = timed_get(client, "/api/v1/files", who.headers)
+            assert before.headers["X-RateLimit-Remaining"] == "999"
+
+            redis_server.kill()
+            during = [timed_get(client, "/api/v1/files", who.headers) for _ in range(5)]
+            assert [r.status_code for r in during] == [200] * 5
+            assert all("X-RateLimit-Limit" not in r.headers for r in during)
+            log = server.stderr_tail(20_000)
+            assert WARNING in log
+            assert log.count(WARNING) == 1  # once per interval, not once per call
+
+            redis_server.start()  # an empty store: the window starts again
+            after = timed_get(client, "/api/v1/files", who.headers)
+            assert after.status_code == 200
+            assert after.headers["X-RateLimit-Remaining"] == "999"
+
+
+def test_a_dead_redis_is_a_503_when_limits_fail_closed(pg_admin_url: str) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    env = {"PICHR_REDIS_URL": closed, "PICHR_LIMITS_FAIL_CLOSED": "true"}
+    with served(pg_admin_url, "redis-closed", **env) as server:
+        who = server.new_account()
+        with server.client() as client:
+            refused = timed_get(client, "/api/v1/files", who.headers)
+            assert_error(refused, 503)
+            anonymous = timed_get(client, "/api/v1/files/file_none", {})
+            assert_error(anonymous, 503)
+            assert client.get("/health").status_code == 200  # not an API call

@@ -1,0 +1,90 @@
+"""Finalize's bounded wait (202 while the worker is slow) and safe mode driven by the NSFW
+threshold from the settings (0 here: every analyzed file is age-restricted)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.analysis_images import encoded
+from tests.integration.server import (
+    Account,
+    PichrServer,
+    assert_error,
+    finalize,
+    presign,
+    put_bytes,
+    run_server,
+    scratch_dir,
+)
+from tests.integration.test_worker_recovery import _slow_png
+from tests.pg import fresh_database
+
+
+@pytest.fixture(scope="module")
+def served(pg_admin_url: str) -> Iterator[PichrServer]:
+    with (
+        scratch_dir("waits") as data_dir,
+        fresh_database(pg_admin_url) as url,
+        run_server(url, data_dir, PICHR_FINALIZE_WAIT_MS="300", PICHR_NSFW_THRESHOLD="0") as server,
+    ):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def owner(served: PichrServer) -> Account:
+    return served.new_account()
+
+
+def _ready(
+    client: httpx.Client, who: Account, file_id: str, timeout: float = 60
+) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    headers = {**who.headers, "X-Safe-Mode": "off"}
+    while time.monotonic() < deadline:
+        record: dict[str, object] = client.get(f"/api/v1/files/{file_id}", headers=headers).json()
+        if record["status"] == "ready":
+            return record
+        time.sleep(0.2)
+    raise AssertionError("not analyzed in time")
+
+
+def test_slow_analysis_answers_202_then_the_record_becomes_ready(
+    served: PichrServer, owner: Account
+) -> None:
+    with served.client(timeout=30) as client:
+        made = presign(client, owner, _slow_png(), "image/png")
+        assert put_bytes(client, owner, made).status_code == 200
+        started = time.monotonic()
+        done = finalize(client, owner, made)
+        assert (done.status_code, done.json()["status"]) == (202, "processing")
+        assert time.monotonic() - started < 5
+        details = assert_error(client.get(f"/i/{made.file_id}", headers=owner.headers), 404)
+        assert details["fileStatus"] == "processing"
+        assert_error(client.get(f"/api/v1/files/{made.file_id}"), 404)  # not for others yet
+        record = _ready(client, owner, made.file_id)
+        assert (record["width"], record["height"]) == (6000, 4000)
+        again = finalize(client, owner, made)  # finalize is idempotent: now the full record
+        assert (again.status_code, again.json()["status"]) == (200, "ready")
+
+
+def test_age_restricted_file_answers_403_in_safe_mode(served: PichrServer, owner: Account) -> None:
+    with served.client(timeout=30) as client:
+        made = presign(client, owner, encoded("image/jpeg", (200, 150), seed=5), "image/jpeg")
+        assert put_bytes(client, owner, made).status_code == 200
+        assert finalize(client, owner, made).status_code in (200, 202)
+        record = _ready(client, owner, made.file_id)
+        assert record["ageRestricted"] is True
+        for path in (f"/i/{made.file_id}", f"/t/{made.file_id}", f"/api/v1/files/{made.file_id}"):
+            assert_error(client.get(path), 403)
+            assert_error(client.get(path, headers=owner.headers), 403)
+            off = {**owner.headers, "X-Safe-Mode": "off"}
+            assert client.get(path, headers=off).status_code == 200
+        listed = client.get("/api/v1/files", headers=owner.headers).json()["files"]
+        assert made.file_id not in [f["id"] for f in listed]
+        params = {"excludeNsfw": "false"}
+        listed = client.get("/api/v1/files", params=params, headers=owner.headers).json()
+        assert made.file_id in [f["id"] for f in listed["files"]]
