@@ -131,7 +131,7 @@ async def running(
     jobs = WorkerRuntime(settings, database_url, services.app, services.blobs)
     if with_projections:  # `pichr serve`: the job dispatcher and worker threads run here too
         await asyncio.to_thread(jobs.start)
-        services.runners = [ProjectionRunner(database_url, p) for p in all_projections()]
+        services.runners = [ProjectionRunner(database_url, all_projections())]
         for runner in services.runners:
             runner.start_thread()
         sweeper.start_thread()

@@ -20,6 +20,7 @@ A = TypeVar("A", bound=Aggregate)
 EVENTS_TABLE = "pichr_events"
 RETRIES = 3
 DDL_RETRIES = 5
+POOL_WAIT_S = 1.0
 
 
 class PichrApplication(Application[UUID]):
@@ -38,7 +39,7 @@ class PichrApplication(Application[UUID]):
         # together fail with "tuple concurrently updated"; the DDL is idempotent, so run it again.
         for attempt in range(DDL_RETRIES):
             try:
-                return super().construct_recorder()
+                return _fail_fast(super().construct_recorder())
             except InternalError as exc:
                 if "concurrently" not in str(exc) or attempt == DDL_RETRIES - 1:
                     raise
@@ -77,3 +78,13 @@ class PichrApplication(Application[UUID]):
                 if attempt == RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
+
+
+def _fail_fast(recorder: ApplicationRecorder) -> ApplicationRecorder:
+    """Wait at most POOL_WAIT_S for a connection per attempt once started (the connect timeout
+    still bounds the start): the library tries each call 10 times, so in a database outage a
+    command fails after ~12 s (a 503) instead of ~52 s."""
+    pool = getattr(getattr(recorder, "datastore", None), "pool", None)
+    if pool is not None:
+        pool.timeout = POOL_WAIT_S
+    return recorder

@@ -43,7 +43,7 @@ def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
         "POSTGRES_USER": str(params.get("user") or "postgres"),
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "POSTGRES_CONNECT_TIMEOUT": "1",  # pool wait per attempt; the library retries 10x
+        "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(max(1, pool_size // 2)),
         "POSTGRES_PRE_PING": "y",

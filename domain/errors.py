@@ -28,3 +28,7 @@ class ForbiddenError(DomainError):
 
 class InvalidInputError(DomainError):
     """A value breaks a rule of the domain."""
+
+
+class LegalHoldError(DomainError):
+    """Withheld for legal reasons: quarantined content, or an upload matching blocked content."""

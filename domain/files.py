@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import ids
-from domain.errors import ConflictError, GoneError, InvalidInputError
+from domain.errors import ConflictError, GoneError, InvalidInputError, LegalHoldError
 
 VISIBILITIES = ("public", "unlisted", "private")
 HOTLINK_POLICIES = ("allow", "block", "whitelist")
@@ -67,6 +67,8 @@ class File(Aggregate):
         self.analysis: dict[str, Any] = {}
         self.analysis_error: str | None = None
         self.purged = False
+        self.hold: str | None = None  # moderation: "quarantined" | "banned"
+        self.age_restricted = False  # by a moderator, whatever the score
 
     @staticmethod
     def create_id(file_id: str) -> UUID:
@@ -218,6 +220,8 @@ class File(Aggregate):
         self.deleted = True
 
     def expire(self, *, now: datetime) -> bool:
+        if self.held:  # kept as it is while moderation holds it
+            return False
         if self.deleted or self.expired or self.expires_at is None or self.expires_at > now:
             return False
         self._expired(actor="system")
@@ -232,6 +236,98 @@ class File(Aggregate):
             raise GoneError("The file was deleted or has expired.")
         if self.status == "abandoned":
             raise GoneError("The upload was abandoned; start a new one.")
+        if self.hold == "banned":
+            raise GoneError("The file was removed by a moderator.")
+        if self.hold == "quarantined" or self.status == "blocked":
+            raise LegalHoldError("The file is withheld for legal reasons.")
+
+    # -- moderation (application/moderation.py; every event names the report and the reason) --
+
+    @property
+    def held(self) -> bool:
+        """Quarantined or banned: its bytes are kept (evidence, or for a restore), never purged."""
+        return self.hold is not None
+
+    def hashes(self) -> dict[str, str | None]:
+        """What the blocklist matches later uploads by."""
+        return {"sha256": self.stored.get("sha256"), "phash": self.analysis.get("phash")}
+
+    def quarantine(self, *, actor: str, report_id: str, reason: str) -> bool:
+        """Withhold a published file at once (csam, terrorism); False when already held."""
+        if self.held or self.status != "ready" or self.deleted or self.expired:
+            return False
+        self._quarantined(actor=actor, report_id=report_id, reason=reason, **self.hashes())
+        return True
+
+    @event("FileQuarantined", topic="pichr.file.FileQuarantined.v1")
+    def _quarantined(
+        self, *, actor: str, report_id: str, reason: str, sha256: str | None, phash: str | None
+    ) -> None:
+        self.hold = "quarantined"
+
+    def ban(self, *, actor: str, report_id: str, reason: str, category: str) -> bool:
+        """Remove a published file for good (410), even one deleted meanwhile; False if banned."""
+        if self.hold == "banned":
+            return False
+        if self.finalized_at is None:
+            raise ConflictError("Only a published file can be removed.", status=self.status)
+        self._banned(actor=actor, report_id=report_id, reason=reason, category=category,
+                     **self.hashes())  # fmt: skip
+        return True
+
+    @event("FileBanned", topic="pichr.file.FileBanned.v1")
+    def _banned(
+        self, *, actor: str, report_id: str, reason: str, category: str, sha256: str | None,
+        phash: str | None,
+    ) -> None:  # fmt: skip
+        self.hold = "banned"
+
+    def restrict(self, *, actor: str, report_id: str, reason: str) -> bool:
+        """Age-restrict a live file (lift a hold first); False when already restricted."""
+        self.ensure_live()
+        if self.status != "ready":
+            raise ConflictError("Only a published file can be restricted.", status=self.status)
+        if self.age_restricted:
+            return False
+        self._age_restricted(actor=actor, report_id=report_id, reason=reason)
+        return True
+
+    @event("AgeRestricted", topic="pichr.file.AgeRestricted.v1")
+    def _age_restricted(self, *, actor: str, report_id: str, reason: str) -> None:
+        self.age_restricted = True
+
+    def restore(self, *, actor: str, report_id: str, reason: str) -> bool:
+        """Lift a quarantine, ban or age restriction; False when there is nothing to lift."""
+        if not self.held and not self.age_restricted:
+            return False
+        status = "deleted" if self.deleted else "expired" if self.expired else self.status
+        self._restored(actor=actor, report_id=report_id, reason=reason, status=status)
+        return True
+
+    @event("FileRestored", topic="pichr.file.FileRestored.v1")
+    def _restored(self, *, actor: str, report_id: str, reason: str, status: str) -> None:
+        """`status`: the file's lifecycle status again (read models show it)."""
+        self.hold = None
+        self.age_restricted = False
+
+    def block(
+        self, *, actor: str, matched_file_id: str, report_id: str | None, kind: str, distance: int
+    ) -> bool:
+        """The upload matches the blocklist (`kind` "exact" or "similar"): it ends here (451).
+        False when it ended otherwise, or is itself held."""
+        if self.status not in ("uploaded", "ready") or self.held or self.deleted or self.expired:
+            return False
+        self._blocked(actor=actor, reason=f"matches blocked content ({kind})",
+                      matched_file_id=matched_file_id, report_id=report_id, kind=kind,
+                      distance=distance, **self.hashes())  # fmt: skip
+        return True
+
+    @event("UploadBlocked", topic="pichr.file.UploadBlocked.v1")
+    def _blocked(
+        self, *, actor: str, reason: str, matched_file_id: str, report_id: str | None,
+        kind: str, distance: int, sha256: str | None, phash: str | None,
+    ) -> None:  # fmt: skip
+        self.status = "blocked"
 
     # -- clean-up (application/cleanup.py) ----------------------------------------------------
 
@@ -260,8 +356,10 @@ class File(Aggregate):
 
     @property
     def purgeable(self) -> bool:
-        """Its bytes are no longer served: deleted, expired, abandoned or rejected."""
-        return self.deleted or self.expired or self.status in ("abandoned", "rejected")
+        """Its bytes are no longer served: deleted, expired, abandoned, rejected or blocked;
+        never while held by moderation (evidence)."""
+        ended = self.deleted or self.expired
+        return not self.held and (ended or self.status in ("abandoned", "rejected", "blocked"))
 
     def purge_blobs(self, *, actor: str, keys: list[str]) -> bool:
         """Record that `keys` were deleted from the blob store; False when already recorded."""

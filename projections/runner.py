@@ -11,6 +11,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -101,13 +102,24 @@ def catch_up(
 
 
 class ProjectionRunner:
-    """Runs one projection until stopped; reconnects after an outage."""
+    """Runs one or several projections until stopped; reconnects after an outage.
 
-    def __init__(self, database_url: str, projection: Projection, batch: int = 1000) -> None:
+    Several projections share one thread and two connections (one LISTENs): folding is
+    CPU-bound Python, so more threads would not fold faster, only hold more connections.
+    """
+
+    def __init__(
+        self, database_url: str, projection: Projection | Sequence[Projection], batch: int = 1000
+    ) -> None:
         self.database_url = database_url
-        self.projection = projection
+        self.projections = list(projection) if isinstance(projection, Sequence) else [projection]
+        self.projection = self.projections[0]
         self.batch = batch
         self.stopping = threading.Event()
+
+    @property
+    def name(self) -> str:
+        return ",".join(p.name for p in self.projections)
 
     def run(self) -> None:
         delay = 0.2
@@ -115,7 +127,7 @@ class ProjectionRunner:
             try:
                 self._follow()
             except psycopg.Error as exc:
-                log.warning("projection %s: %s; retrying", self.projection.name, exc)
+                log.warning("projection %s: %s; retrying", self.name, exc)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, 5.0)
 
@@ -124,16 +136,18 @@ class ProjectionRunner:
             psycopg.connect(self.database_url, autocommit=True) as listener,
             psycopg.connect(self.database_url) as conn,
         ):
-            ensure_schema(conn, self.projection)
+            for projection in self.projections:
+                ensure_schema(conn, projection)
             listener.execute(f"LISTEN {EVENTS_TABLE}")
             while not self.stopping.is_set():
-                catch_up(conn, self.projection, self.batch)
+                for projection in self.projections:
+                    catch_up(conn, projection, self.batch)
                 # Wake on the event store's NOTIFY; the timeout bounds a missed one.
                 for _ in listener.notifies(timeout=0.5, stop_after=1):
                     pass
 
     def start_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, name=f"projection-{self.projection.name}")
+        thread = threading.Thread(target=self.run, name=f"projection-{self.name}")
         thread.daemon = True
         thread.start()
         return thread

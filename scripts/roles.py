@@ -80,7 +80,7 @@ def api(args: argparse.Namespace) -> int:
 def projections(args: argparse.Namespace) -> int:
     settings = _prepare(args)
     url = os.environ["PICHR_DATABASE_URL"]
-    runners = [ProjectionRunner(url, p) for p in all_projections()]
+    runners = [ProjectionRunner(url, all_projections())]
     threads = [r.start_thread() for r in runners]
     app = PichrApplication(env=eventsourcing_env(url, 2))
     sweeper = ExpirySweeper(url, app)
@@ -88,7 +88,7 @@ def projections(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("projection runners started: %s", ", ".join(r.projection.name for r in runners))
+    log.info("projection runners started: %s", ", ".join(r.name for r in runners))
     del settings
     stop.wait()
     for r in runners:

@@ -60,7 +60,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1100, "height": 800})
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1100, "height": 800}
+    )
     yield context.new_page()
     context.close()
 
