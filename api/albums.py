@@ -27,6 +27,7 @@ from api.album_schemas import (
 from api.album_views import album_detail, album_out
 from api.auth import require
 from api.errors import NAMES, ApiError
+from api.gate import client_ip
 from api.schemas import ErrorOut, Pagination
 from api.services import Services
 from application.albums import AlbumDraft
@@ -42,8 +43,9 @@ ERRORS = {
 }
 
 
-def client_of(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+def client_of(request: Request[Any, Any, Any], services: Services) -> str:
+    """The caller's address, as the rate limits see it (X-Forwarded-For of trusted proxies)."""
+    return client_ip(request.scope, dict(request.scope["headers"]), services.trusted_proxies)
 
 
 class AlbumController(Controller):
@@ -95,7 +97,7 @@ class AlbumController(Controller):
         if not who.is_anonymous:
             require(who, "read")
         albums = services.albums
-        unlock = Unlock(client=client_of(request), password=password)
+        unlock = Unlock(client=client_of(request, services), password=password)
         row, owner = await open_album(albums, album_id, who, unlock)
         viewer = Viewer(owner=owner, adult=safe_mode_off(safe_mode) and not who.is_anonymous)
         contents = await albums.reads.files(album_id, viewer)

@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from api.admin import AdminController
+from api.admin_reports import AdminReportsController
 from api.albums import AlbumController
 from api.audit import AuditController
 from api.bench import constant
@@ -26,6 +27,7 @@ from api.files import FileController
 from api.gate import gate_middleware
 from api.health import health, ready
 from api.logs import configure, request_id_middleware
+from api.moderation import report_content
 from api.multipart import MultipartController
 from api.pages import album_page, album_page_unlock, file_page
 from api.services import running
@@ -57,6 +59,8 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             usage,
             events_feed,
             AuditController,
+            report_content,
+            AdminReportsController,
         ],
     )
     handlers: list[ControllerRouterHandler] = [

@@ -22,6 +22,7 @@ from domain.errors import (
     ForbiddenError,
     GoneError,
     InvalidInputError,
+    LegalHoldError,
     NotFoundError,
 )
 from domain.quota import QuotaExceededError
@@ -34,6 +35,7 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     ConflictError: (409, "Conflict"),
     ForbiddenError: (403, "Forbidden"),
     InvalidInputError: (400, "Bad Request"),
+    LegalHoldError: (451, "Unavailable For Legal Reasons"),
     QuotaExceededError: (402, "Payment Required"),
     TooLargeError: (413, "Payload Too Large"),
     SniffFailedError: (415, "Unsupported Media Type"),

@@ -30,6 +30,7 @@ TITLES = {
     404: "Not found",
     410: "Gone",
     429: "Too many attempts",
+    451: "Unavailable for legal reasons",
 }
 # Defence in depth beside Jinja's autoescape: no scripts at all, images from anywhere.
 PAGE_HEADERS = {
@@ -80,7 +81,7 @@ async def _album_page(
     albums = services.albums
     # A posted password is checked even when a cookie exists, so only a right one sets a cookie.
     token = None if password is not None else request.cookies.get(cookie_name(album_id))
-    unlock = Unlock(client_of(request), password, token)
+    unlock = Unlock(client_of(request, services), password, token)
     try:
         row, owner = await open_album(albums, album_id, who, unlock)
     except ApiError as error:

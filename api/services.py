@@ -19,10 +19,12 @@ from api.views import Urls
 from application.app import PichrApplication
 from application.blob_factory import make_blob_store
 from application.blobs import BlobStore
+from application.blocklist import SqlBlocklist
 from application.database import eventsourcing_env
 from application.expiry import ExpirySweeper
 from application.files import FileCommands
 from application.identity import Identity
+from application.moderation import Moderation
 from application.multipart import Multipart
 from application.plans import Plan, load_plans
 from application.settings import Settings
@@ -58,6 +60,7 @@ class Services:
     multipart: Multipart
     albums: AlbumServices
     analyses: AnalysisFollower  # analysis results as they land: duplicates, finalize's wait
+    moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     trusted_proxies: frozenset[str] = frozenset()
     nsfw_threshold: float = NSFW_THRESHOLD
     runners: list[ProjectionRunner] = field(default_factory=list)
@@ -84,7 +87,8 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
     key_usage = KeyUsageRecorder(app)
     auth = Authenticator(reads, key_usage)
     plans = load_plans(settings.plans)
-    uploads = Uploads(app, blobs, plans, settings.anonymous_expiry_hours)
+    blocklist = SqlBlocklist(app, settings.phash_max_distance)  # finalize refuses its hashes
+    uploads = Uploads(app, blobs, plans, settings.anonymous_expiry_hours, blocklist)
     web_base = settings.web_base or settings.base_url
     albums = build_album_services(app, pool, settings.nsfw_threshold, web_base)
     analyses = AnalysisFollower(pool)
@@ -109,6 +113,7 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
         trusted_proxies=frozenset(p.strip() for p in settings.trusted_proxies.split(",") if p),
         albums=albums,
         analyses=analyses,
+        moderation=Moderation(app),
         nsfw_threshold=settings.nsfw_threshold,
     )
 

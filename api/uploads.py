@@ -8,6 +8,7 @@ from anyio import to_thread
 from litestar import Controller, Request, Response, post, put
 from litestar.openapi.datastructures import ResponseSpec
 
+from api.access import withheld
 from api.analysis_wait import analyzed_row, duplicates
 from api.auth import require
 from api.body import ThreadBodyReader
@@ -18,6 +19,7 @@ from api.views import finalize_out, status
 from application.imaging import UnsupportedMediaError
 from application.principal import Principal
 from application.uploads import UploadRequest
+from domain.errors import LegalHoldError
 
 
 class UploadController(Controller):
@@ -103,8 +105,8 @@ class UploadController(Controller):
             position = await to_thread.run_sync(
                 services.uploads.finalize, who, data.uploadId, data.fileId, data.r2Key, data.r2Etag
             )
-        except UnsupportedMediaError:
-            # The upload was rejected: let reads see that before answering (read-your-writes).
+        except (UnsupportedMediaError, LegalHoldError):
+            # Rejected or blocked: let reads see that before answering (read-your-writes).
             head = await to_thread.run_sync(services.app.recorder.max_notification_id)
             await services.caught_up(head or 0)
             raise
@@ -114,6 +116,7 @@ class UploadController(Controller):
         row = await analyzed_row(services, data.fileId, wait)
         if row is None:
             raise ApiError(503, "The file was finalized; its record is not readable yet.")
+        withheld(row, data.fileId)  # 451: its analysis matched the blocklist
         if status(row) == "failed":
             raise ApiError(
                 415,

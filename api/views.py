@@ -42,8 +42,9 @@ def status(row: Row) -> str:
 
 
 def age_restricted(row: Row, threshold: float) -> bool:
+    """By the score, or by a moderator's decision (AgeRestricted) whatever the score."""
     score = row["nsfw_score"]
-    return score is not None and score >= threshold
+    return (score is not None and score >= threshold) or bool(row.get("age_restricted"))
 
 
 def file_out(row: Row, urls: Urls, threshold: float) -> FileOut:

@@ -27,6 +27,7 @@ T = TypeVar("T")
 RETRIES = 200
 PASSWORD = "password"  # noqa: S105  (the field name, not a secret)
 COVER = "coverImageId"
+LIVE = ("pending", "uploaded", "ready")  # rejected, blocked, abandoned files cannot be added
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +123,12 @@ class AlbumCommands:
             file = self._file(file_id)
             if file is None or file.owner_id != owner:
                 foreign.append(file_id)
-            elif file.deleted or file.expired or file.status == "rejected":
+            elif file.deleted or file.expired or file.held or file.status not in LIVE:
                 gone.append(file_id)
         if foreign:
             raise ForbiddenError("You do not own these files.", fileIds=foreign)
         if gone:
-            raise GoneError("These files were deleted or have expired.", fileIds=gone)
+            raise GoneError("These files were deleted, have expired or were removed.", fileIds=gone)
 
     def _file(self, file_id: str) -> File | None:
         try:

@@ -105,14 +105,3 @@ def analyze(data: bytes, score: Scorer) -> Analysis:
     served, mime = rendition(data, derived)
     (nsfw,) = score([derived.model_input])
     return Analysis(derived, nsfw, served, mime)
-
-
-def analyze_many(items: list[bytes], score: Scorer) -> list[Analysis]:
-    """Several images with one model call (a batch when several wait)."""
-    derived = [derive(data) for data in items]
-    scores = score([d.model_input for d in derived])
-    out = []
-    for data, facts, nsfw in zip(items, derived, scores, strict=True):
-        served, mime = rendition(data, facts)
-        out.append(Analysis(facts, nsfw, served, mime))
-    return out

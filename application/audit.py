@@ -1,4 +1,5 @@
-"""A file's whole history from the event log, and its state at any past moment."""
+"""A file's whole history from the event log (with the reports about it and the decisions on
+them), and its state at any past moment."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from application.app import PichrApplication
+from application.reports import report_ids_for
 from domain import ids
 from domain.catalogue import REDACTED
 from domain.errors import InvalidInputError, NotFoundError
@@ -44,8 +46,29 @@ def history_entry(event: Any) -> dict[str, Any]:
 
 
 def file_history(app: PichrApplication, file_id: str) -> list[dict[str, Any]]:
-    """Every event of the file, in order, with actor, reason and time."""
-    return [history_entry(e) for e in file_events(app, file_id)]
+    """Every event of the file and of the reports naming it, in time order, with actor, reason
+    and time. Report events carry their `report_id` in the payload."""
+    events = file_events(app, file_id)
+    named = [e.report_id for e in events if isinstance(getattr(e, "report_id", None), str)]
+    entries = [(e.timestamp, history_entry(e)) for e in events]
+    for report_id in dict.fromkeys([*report_ids_for(app, file_id), *named]):
+        found = _report_events(app, report_id)
+        if not found or found[0].file_id != file_id:  # UploadBlocked names another file's
+            continue
+        for event in found:
+            entry = history_entry(event)
+            entry["payload"].setdefault("report_id", report_id)
+            entries.append((event.timestamp, entry))
+    entries.sort(key=lambda pair: pair[0])  # stable: a save's own order is kept on a tie
+    return [entry for _, entry in entries]
+
+
+def _report_events(app: PichrApplication, report_id: str) -> list[Any]:
+    try:
+        stored = app.recorder.select_events(ids.to_uuid(ids.REPORT, report_id))
+    except ids.InvalidIdError:
+        return []
+    return [app.mapper.to_domain_event(s) for s in stored]
 
 
 def file_as_of(app: PichrApplication, file_id: str, as_of: datetime) -> dict[str, Any]:

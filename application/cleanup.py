@@ -34,9 +34,11 @@ STALE = (
     "SELECT id FROM file_listing WHERE status IN ('pending', 'uploaded') AND purged_at IS NULL"
     " AND created_at <= %s ORDER BY created_at LIMIT %s"
 )
+# Quarantined and banned files are never candidates (and File.purgeable refuses them anyway):
+# their bytes are evidence. Uploads refused by the blocklist go like rejected ones.
 DUE = (
     "SELECT id FROM file_listing WHERE purged_at IS NULL AND ("
-    " status IN ('abandoned', 'rejected')"
+    " status IN ('abandoned', 'rejected', 'blocked')"
     " OR (status = 'deleted' AND deleted_at <= %(cut)s)"
     " OR (status = 'expired' AND expires_at <= %(cut)s))"
     " ORDER BY updated_at LIMIT %(limit)s"
@@ -132,8 +134,8 @@ def abandon_stale(c: Cleanup, now: datetime) -> list[str]:
 
 
 def purge_due(c: Cleanup, now: datetime) -> list[str]:
-    """Blobs of files deleted or expired more than `purge_grace` ago, and of abandoned or
-    rejected uploads (no grace: they were never served)."""
+    """Blobs of files deleted or expired more than `purge_grace` ago, and of abandoned,
+    rejected or blocked uploads (no grace: they were never served)."""
     params = {"cut": now - c.purge_grace, "limit": c.batch}
 
     def purge(file_id: str) -> bool:

@@ -65,7 +65,11 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "",
         "Expected sha256 of PICHR_NSFW_MODEL (checked at load when set)",
     ),
-    "PICHR_PHASH_MAX_DISTANCE": ("8", "Largest perceptual-hash distance reported as a duplicate"),
+    "PICHR_PHASH_MAX_DISTANCE": (
+        "8",
+        "Largest perceptual-hash distance of a duplicate or a blocklist match",
+    ),
+    "PICHR_REPORTS_PER_HOUR": ("10", "Moderation reports accepted per client IP per hour"),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -116,6 +120,7 @@ class Settings:
     nsfw_model: str = ""
     nsfw_model_sha256: str = ""
     phash_max_distance: int = 8
+    reports_per_hour: int = 10
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

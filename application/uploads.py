@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from application.app import PichrApplication
 from application.blobs import BlobNotFoundError, BlobStore
+from application.blocklist import Blocklist, Screener
 from application.guarded import GuardedReader, Readable, TooLargeError
 from application.imaging import UnsupportedMediaError, normalize_mime
 from application.plans import DEFAULT_PLANS, Plan
@@ -19,7 +20,7 @@ from application.principal import Principal
 from application.quota import Quotas
 from application.verify import verify_stored
 from domain import ids
-from domain.errors import ConflictError, InvalidInputError, NotFoundError
+from domain.errors import ConflictError, InvalidInputError, LegalHoldError, NotFoundError
 from domain.files import VISIBILITIES, File
 
 PRESIGN_RETRIES = 30  # concurrent presigns of one account serialise on its ledger
@@ -60,12 +61,14 @@ class Uploads:
         blobs: BlobStore,
         plans: dict[str, Plan] | None = None,
         anonymous_expiry_hours: int = 720,
+        blocklist: Blocklist | None = None,
     ) -> None:
         self.app = app
         self.blobs = blobs
         self.plans = plans or DEFAULT_PLANS
         self.quotas = Quotas(app, self.plans)
         self.anonymous_expiry_hours = anonymous_expiry_hours
+        self.screen = Screener(blocklist, self.quotas) if blocklist is not None else None
 
     def presign(self, who: Principal, req: UploadRequest) -> PresignedUpload:
         if req.visibility not in VISIBILITIES:
@@ -154,6 +157,7 @@ class Uploads:
             raise ConflictError("Upload the file's bytes before finalizing.", status=file.status)
         if etag is not None and etag.strip('"') != file.stored["etag"]:
             raise ConflictError("r2Etag does not match the stored object.", field="r2Etag")
+        self._refuse_blocked(who, file)
         try:
             facts = verify_stored(self.blobs, file.stored_key, file.stored)
         except BlobNotFoundError:
@@ -177,6 +181,16 @@ class Uploads:
                 actor=who.actor, width=facts.width, height=facts.height, now=self.app.clock()
             ),
         )
+
+    def _refuse_blocked(self, who: Principal, file: File) -> None:
+        """Bytes equal to a removed or quarantined image: UploadBlocked, the bytes go, 451.
+        (Close images are caught by their perceptual hash when the analysis lands.)"""
+        screen = self.screen
+        if screen is None or not screen.blocklist.match(file.stored["sha256"], None, file.file_id):
+            return
+        self.app.change(File, ids.FILE, file.file_id, lambda f: screen(f, who.actor))
+        self.blobs.delete(file.stored_key)
+        raise LegalHoldError("The upload matches content removed by moderation.", id=file.file_id)
 
     def _own(
         self, who: Principal, file_id: str, token: str | None, upload_id: str | None = None

@@ -6,7 +6,7 @@ docs/events.md is generated from here (`pichr events catalogue`) and checked in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -16,6 +16,7 @@ from domain.accounts import Account, ApiKey, KeyUsage
 from domain.albums import Album
 from domain.files import File
 from domain.quota import StorageLedger
+from domain.reports import Report
 from domain.tallies import ViewTally
 from domain.uploads import MultipartUpload
 
@@ -24,6 +25,7 @@ AGGREGATES: dict[type[Aggregate], str | None] = {
     File: ids.FILE,
     MultipartUpload: ids.UPLOAD,
     Album: ids.ALBUM,
+    Report: ids.REPORT,
     Account: ids.ACCOUNT,
     ApiKey: ids.KEY,
     KeyUsage: None,
@@ -64,6 +66,7 @@ def event_types() -> list[EventType]:
     return sorted(found, key=lambda e: e.topic)
 
 
+@lru_cache(maxsize=100_000)
 def public_id_for(topic: str, originator_id: UUID) -> str:
     """The id an API client knows the event's aggregate by."""
     prefix = _prefix_by_topic().get(topic)

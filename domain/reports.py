@@ -29,8 +29,10 @@ REASONS = (
 )
 QUARANTINE = ("csam", "terrorism")  # the file is withheld at once, before any review
 # 0: acted on at once and reviewed first; 1: harm to people; 2: everything else.
-PRIORITY = {"csam": 0, "terrorism": 0, "violence": 1, "self_harm": 1, "hate_speech": 1}
-PRIORITY |= {"harassment": 1}
+PRIORITY = {
+    **dict.fromkeys(("csam", "terrorism"), 0),
+    **dict.fromkeys(("violence", "self_harm", "hate_speech", "harassment"), 1),
+}
 LOWEST = 2
 ACTIONS = ("dismiss", "restrict", "remove", "restore")
 MAX_REASON = 2000

@@ -159,6 +159,11 @@ def _finalized(row: Row, e: LoggedEvent) -> bool:
     return True
 
 
+def _restored(row: Row, e: LoggedEvent) -> bool:
+    row["status"] = e.data["status"]  # the lifecycle status the file returns to
+    return True
+
+
 def _metadata(row: Row, e: LoggedEvent) -> bool:
     changes = e.data["changes"]
     if "visibility" in changes:
@@ -175,4 +180,9 @@ FILE_FOLDS: dict[str, Callable[[Batch, str, LoggedEvent], None]] = {
     F + "MetadataUpdated.v1": _state(_metadata),
     F + "FileDeleted.v1": _state(_status("deleted")),
     F + "FileExpired.v1": _state(_status("expired")),
+    F + "UploadAbandoned.v1": _state(_status("abandoned")),
+    F + "UploadBlocked.v1": _state(_status("blocked")),
+    F + "FileQuarantined.v1": _state(_status("quarantined")),
+    F + "FileBanned.v1": _state(_status("banned")),
+    F + "FileRestored.v1": _state(_restored),
 }

@@ -18,20 +18,9 @@ from projections.album_view import ALBUM_COLUMNS
 
 Row = dict[str, Any]
 FILE_COLUMNS = (
-    "id",
-    "title",
-    "description",
-    "mime",
-    "bytes",
-    "width",
-    "height",
-    "visibility",
-    "view_count",
-    "created_at",
-    "expires_at",
-    "status",
-    "nsfw_score",
-)
+    "id", "title", "description", "mime", "bytes", "width", "height", "visibility", "view_count",
+    "created_at", "expires_at", "status", "nsfw_score",
+)  # fmt: skip
 OWNER_STATUSES = ["pending", "uploaded", "ready"]
 OTHERS_STATUSES = ["ready"]
 ALBUM_BY_ID = f"SELECT {', '.join(ALBUM_COLUMNS)} FROM album_list WHERE id = %s"
@@ -44,7 +33,8 @@ FILES_OF_ALBUM = (
     " AND (f.expires_at IS NULL OR f.expires_at > now())"
     " AND (s.expires_at IS NULL OR s.expires_at > now())"
     " AND (%(owner)s OR (f.visibility <> 'private' AND s.visibility <> 'private'))"
-    " AND (%(adult)s OR f.nsfw_score IS NULL OR f.nsfw_score < %(threshold)s)"
+    " AND (%(adult)s OR ((f.nsfw_score IS NULL OR f.nsfw_score < %(threshold)s)"
+    " AND NOT f.age_restricted))"
     " ORDER BY m.seq"
 )
 OWNED = (

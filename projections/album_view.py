@@ -25,22 +25,9 @@ from projections.album_folds import (
 from projections.events import LoggedEvent
 
 ALBUM_COLUMNS = (
-    "id",
-    "owner_id",
-    "title",
-    "description",
-    "visibility",
-    "tags",
-    "password_hash",
-    "cover_id",
-    "file_count",
-    "view_count",
-    "status",
-    "created_at",
-    "updated_at",
-    "deleted_at",
-    "position",
-)
+    "id", "owner_id", "title", "description", "visibility", "tags", "password_hash", "cover_id",
+    "file_count", "view_count", "status", "created_at", "updated_at", "deleted_at", "position",
+)  # fmt: skip
 STATE_COLUMNS = ("file_id", "status", "visibility", "expires_at")
 LIVE = ["pending", "uploaded", "ready"]  # counted in fileCount; anything else is gone
 Row = dict[str, Any]

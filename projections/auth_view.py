@@ -78,6 +78,7 @@ FOLDS: dict[str, Fold] = {
 class AuthProjection:
     name = "auth"
     tables: tuple[str, ...] = ("accounts", "api_keys")
+    topics: tuple[str, ...] = tuple(FOLDS)
 
     def create_sql(self, suffix: str) -> list[str]:
         return [

@@ -37,6 +37,37 @@ class LoggedEvent:
         return str(stamp["_data_"] if isinstance(stamp, dict) else stamp)
 
 
+# The head of the log and the wanted events after a position, from one snapshot: every
+# committed event up to the head is in that snapshot (writers insert under a table lock, in
+# id order), so a reader may move its position to the head without skipping one.
+SELECT_TOPICS_AFTER = (
+    f"WITH head AS (SELECT max(notification_id) AS h FROM {EVENTS_TABLE})"
+    " SELECT head.h, e.notification_id, e.originator_id, e.originator_version, e.topic, e.state"
+    " FROM head LEFT JOIN LATERAL (SELECT * FROM "
+    f"{EVENTS_TABLE} WHERE notification_id > %s AND notification_id <= head.h"
+    " AND topic = ANY(%s) ORDER BY notification_id LIMIT %s) e ON true"
+)
+
+
 def read_after(cur: Cursor[Any], position: int, limit: int) -> list[LoggedEvent]:
-    cur.execute(SELECT_AFTER, (position, limit), prepare=True)
-    return [LoggedEvent(row[0], row[1], row[2], row[3], _decode(row[4])) for row in cur.fetchall()]
+    """Up to `limit` events after `position`, of any topic."""
+    return read_batch(cur, position, limit)[0]
+
+
+def read_batch(
+    cur: Cursor[Any], position: int, limit: int, topics: tuple[str, ...] | None = None
+) -> tuple[list[LoggedEvent], int]:
+    """Up to `limit` events after `position` (only `topics` when given), and the position a
+    reader reaches by folding them: the last event's, or the head when no wanted event is left.
+    """
+    if topics is None:
+        cur.execute(SELECT_AFTER, (position, limit), prepare=True)
+        rows = cur.fetchall()
+        events = [LoggedEvent(r[0], r[1], r[2], r[3], _decode(r[4])) for r in rows]
+        return events, events[-1].position if events else position
+    cur.execute(SELECT_TOPICS_AFTER, (position, list(topics), limit), prepare=True)
+    rows = cur.fetchall()
+    events = [LoggedEvent(r[1], r[2], r[3], r[4], _decode(r[5])) for r in rows if r[1] is not None]
+    head = rows[0][0] if rows and rows[0][0] is not None else position
+    reached = events[-1].position if len(events) == limit else max(head, position)
+    return events, reached

@@ -52,6 +52,7 @@ COLUMNS = (
     "thumbnail_bytes",
     "thumbnail_sha256",
     "purged_at",  # BlobsPurged: the clean-up deleted the file's blobs
+    "age_restricted",  # AgeRestricted by a moderator, whatever the score
 )
 _CHANGE_COLUMNS = {
     "title": "title",
@@ -91,6 +92,7 @@ def _requested(e: LoggedEvent) -> Row:
         "tags": d["tags"],
         "hotlink_policy": "allow",
         "hotlink_whitelist": [],
+        "age_restricted": False,
         "blob_key": d["blob_key"],
         "view_count": 0,
         "download_count": 0,
@@ -146,6 +148,15 @@ def _purged(row: Row, e: LoggedEvent) -> None:
     row["purged_at"] = e.timestamp
 
 
+def _age_restricted(row: Row, e: LoggedEvent) -> None:
+    row["age_restricted"] = True
+
+
+def _restored(row: Row, e: LoggedEvent) -> None:
+    """Quarantine, ban and restriction lifted: the lifecycle status the event names again."""
+    row.update(status=e.data["status"], age_restricted=False)
+
+
 FOLDS: dict[str, Callable[[Row, LoggedEvent], None]] = {
     P + "UploadStored.v1": _stored,
     P + "UploadFinalized.v1": _finalized,
@@ -157,6 +168,12 @@ FOLDS: dict[str, Callable[[Row, LoggedEvent], None]] = {
     P + "FileExpired.v1": _status("expired"),
     P + "UploadAbandoned.v1": _status("abandoned"),
     P + "BlobsPurged.v1": _purged,
+    # moderation (domain/files.py): quarantined 451, banned 410, blocked uploads 451
+    P + "FileQuarantined.v1": _status("quarantined"),
+    P + "FileBanned.v1": _status("banned"),
+    P + "UploadBlocked.v1": _status("blocked"),
+    P + "AgeRestricted.v1": _age_restricted,
+    P + "FileRestored.v1": _restored,
 }
 REQUESTED = P + "UploadRequested.v1"
 TALLIED = "pichr.tally.ViewsTallied.v1"
@@ -165,6 +182,11 @@ TALLIED = "pichr.tally.ViewsTallied.v1"
 class FileListingProjection:
     name = "file_listing"
     tables: tuple[str, ...] = ("file_listing",)
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Only these events are read: a rebuild skips the rest of the log inside PostgreSQL."""
+        return (REQUESTED, TALLIED, *FOLDS)
 
     def create_sql(self, suffix: str) -> list[str]:
         t = f"file_listing{suffix}"
@@ -181,7 +203,7 @@ class FileListingProjection:
             " analyzed_at timestamptz, analysis_error text, rendition_key text,"
             " rendition_bytes bigint, rendition_mime text, rendition_sha256 text,"
             " thumbnail_key text, thumbnail_bytes bigint, thumbnail_sha256 text,"
-            " purged_at timestamptz)",
+            " purged_at timestamptz, age_restricted boolean NOT NULL DEFAULT false)",
             # `position`: the log position that last changed the row; API caches follow it.
             f"CREATE INDEX IF NOT EXISTS {t}_position ON {t} (position)",
             f"CREATE INDEX IF NOT EXISTS {t}_owner_created ON {t} (owner_id, created_at, id)",

@@ -70,7 +70,7 @@ class ReadModels:
             where.append("visibility = %s")
             args.append(q.visibility)
         if q.exclude_nsfw:
-            where.append("(nsfw_score IS NULL OR nsfw_score < %s)")
+            where.append("(nsfw_score IS NULL OR nsfw_score < %s) AND NOT age_restricted")
             args.append(q.nsfw_threshold)
         column = SORTS[q.sort]
         direction = "DESC" if q.order == "desc" else "ASC"

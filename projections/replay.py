@@ -43,7 +43,7 @@ def rebuild(
     One rebuild of a projection at a time (a session lock): processes starting together
     after an upgrade wait for the first one's rebuild instead of racing it. With
     `only_if_stale`, nothing happens when the tables already have the current shape.
-    Returns the number of events folded.
+    Returns the log position the new tables reached (the events they cover).
     """
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (LOCK + projection.name,))
@@ -53,17 +53,14 @@ def rebuild(
             return 0
         _drop(conn, projection, NEXT)
         ensure_schema(conn, projection, NEXT, indexes=False)
-        total = 0
         while True:
-            count, _ = process_batch(conn, projection, REPLAY_BATCH, NEXT)
-            total += count
+            count, reached = process_batch(conn, projection, REPLAY_BATCH, NEXT)
             if progress:
-                progress(total)
-            if count == 0:
+                progress(reached)
+            if count < REPLAY_BATCH:  # a short batch reached the head of the log
                 break
         create_indexes(conn, projection, NEXT)
-        total += _switch(conn, projection)
-    return total
+        return _switch(conn, projection)
 
 
 def _switch(conn: Connection[Any], projection: Projection) -> int:
@@ -73,7 +70,11 @@ def _switch(conn: Connection[Any], projection: Projection) -> int:
             "SELECT position FROM projection_tracking WHERE name = %s FOR UPDATE",
             (projection.name,),
         )
-        last = catch_up(conn, projection, REPLAY_BATCH, NEXT)
+        catch_up(conn, projection, REPLAY_BATCH, NEXT)
+        row = conn.execute(
+            "SELECT position FROM projection_tracking WHERE name = %s", (projection.name + NEXT,)
+        ).fetchone()
+        reached = int(row[0]) if row else 0
         indexes = _index_names(conn, projection)
         for table in projection.tables:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
@@ -86,7 +87,7 @@ def _switch(conn: Connection[Any], projection: Projection) -> int:
             (schema_hash(projection), projection.name + NEXT, projection.name),
         )
         conn.execute("DELETE FROM projection_tracking WHERE name = %s", (projection.name + NEXT,))
-    return last
+    return reached
 
 
 def _index_names(conn: Connection[Any], projection: Projection) -> list[str]:

@@ -19,7 +19,7 @@ from psycopg import Connection
 
 from application.app import EVENTS_TABLE
 from projections.base import CHANNEL, TRACKING_DDL, Projection
-from projections.events import read_after
+from projections.events import read_batch
 
 log = logging.getLogger("pichr.projections")
 
@@ -78,11 +78,12 @@ def process_batch(
         )
         row = cur.fetchone()
         position = int(row[0]) if row else 0
-        events = read_after(cur, position, batch)
-        if not events:
+        events, reached = read_batch(cur, position, batch, getattr(projection, "topics", None))
+        if reached == position:
             return 0, position
-        projection.apply(cur, events, suffix)
-        position = events[-1].position
+        if events:
+            projection.apply(cur, events, suffix)
+        position = reached
         cur.execute(
             "UPDATE projection_tracking SET position = %s WHERE name = %s", (position, tracking)
         )
@@ -97,7 +98,7 @@ def catch_up(
     while True:
         count, _ = process_batch(conn, projection, batch, suffix)
         total += count
-        if count < batch:
+        if count < batch:  # a short batch reached the head of the log
             return total
 
 

@@ -14,6 +14,11 @@ Q = "pichr.quota."
 class UsageProjection:
     name = "usage"
     tables: tuple[str, ...] = ("usage",)
+    topics: tuple[str, ...] = (
+        Q + "LedgerOpened.v1",
+        Q + "StorageReserved.v1",
+        Q + "StorageReleased.v1",
+    )
 
     def create_sql(self, suffix: str) -> list[str]:
         return [

@@ -13,6 +13,7 @@ from typing import Any
 
 from application.analysis import Analysis, Derived, derive, rendition
 from application.blobs import BlobNotFoundError
+from application.blocklist import Screener
 from application.imaging import UnsupportedMediaError
 from application.nsfw import NsfwModel
 from domain import ids
@@ -22,6 +23,7 @@ from workers.context import TaskContext
 
 log = logging.getLogger("pichr.workers")
 WORKER = "system:analysis"
+BLOCKLIST = "system:blocklist"
 _model_lock = threading.Lock()
 _writer = ThreadPoolExecutor(4, thread_name_prefix="derived-blobs")  # fsyncs overlap
 
@@ -125,19 +127,36 @@ def _store(context: TaskContext, file_id: str, result: Analysis, model: str) -> 
 
 def _record(context: TaskContext, analyzed: list[tuple[File, dict[str, Any]]]) -> None:
     """One save for the batch; after a concurrent write (a duplicate delivery), file by file."""
+    screen, blocked = _screener(context), []
     for file, fields in analyzed:
-        file.record_analysis(actor=WORKER, result=fields)
+        if file.record_analysis(actor=WORKER, result=fields):
+            blocked += screen(file, BLOCKLIST)  # same save: a blocked image is never served
     try:
-        context.app.commit(*(file for file, _ in analyzed))
+        context.app.commit(*(file for file, _ in analyzed), *blocked)
     except ConflictError:
         for file, fields in analyzed:
             _record_one(context, file.file_id, fields)
 
 
 def _record_one(context: TaskContext, file_id: str, fields: dict[str, Any]) -> None:
-    context.app.change(
-        File, ids.FILE, file_id, lambda f: f.record_analysis(actor=WORKER, result=fields)
-    )
+    screen = _screener(context)
+
+    def record(f: File) -> list[Any]:
+        return screen(f, BLOCKLIST) if f.record_analysis(actor=WORKER, result=fields) else []
+
+    context.app.change(File, ids.FILE, file_id, record)
+
+
+def _screener(context: TaskContext) -> Screener:
+    """Blocks uploads whose hashes match removed or quarantined images (application/blocklist)."""
+    with _model_lock:
+        found: Screener | None = context.extras.get("screener")
+        if found is None:
+            s = context.settings
+            found = context.extras["screener"] = Screener.on(
+                context.app, s.phash_max_distance, s.plans
+            )
+    return found
 
 
 def _fail(context: TaskContext, file_id: str, reason: str) -> None:

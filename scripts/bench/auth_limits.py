@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--redis", default="", help="Redis URL for the 'on' server (default: in-process)"
     )
+    p.add_argument("--breakdown", action="store_true",
+                   help="also measure limits without a key, and a key without limits")  # fmt: skip
     args = p.parse_args(argv)
     require_wrk()
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
@@ -85,13 +87,21 @@ def _measure(on: Server, off: Server, file_id: str, headers: dict[str, str],
     run = partial(wrk, duration=args.duration, connections=args.connections)
     run(on.base + path, headers=headers, duration=min(args.duration, 3.0))  # warm-up
     run(off.base + path, duration=min(args.duration, 3.0))
-    medians = interleaved(args.rounds, {
+    measures = {
         "off": partial(run, off.base + path), "on": partial(run, on.base + path, headers=headers),
-    })  # fmt: skip
+    }  # fmt: skip
+    if args.breakdown:  # which of the two costs what: limits alone, the key alone
+        measures["limits only"] = partial(run, on.base + path)
+        measures["key only"] = partial(run, off.base + path, headers=headers)
+    medians = interleaved(args.rounds, measures)
     ratio = medians["on"] / medians["off"]
     verdict = "meets" if ratio >= TARGET else "MISSES"
     print(f"on {medians['on']:,.0f} req/s, off {medians['off']:,.0f} req/s;"
           f" ratio {ratio:.2f} ({verdict} the target >= {TARGET})")  # fmt: skip
+    for name in ("limits only", "key only"):
+        if name in medians:
+            share = medians[name] / medians["off"]
+            print(f"{name}: {medians[name]:,.0f} req/s; ratio to off {share:.2f}")
 
 
 if __name__ == "__main__":

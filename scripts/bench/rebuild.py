@@ -115,6 +115,7 @@ class StockFileListing(Projection[StockListingView]):
             "hotlink_policy": "allow", "hotlink_whitelist": [], "blob_key": e.blob_key,
             "view_count": 0, "download_count": 0, "created_at": e.timestamp,
             "updated_at": e.timestamp, "position": tracking.notification_id,
+            "age_restricted": False,
         }  # fmt: skip
         marks = ", ".join(["%s"] * len(COLUMNS))
         sql = (f"INSERT INTO {self.view.table} ({', '.join(COLUMNS)}) VALUES ({marks})"

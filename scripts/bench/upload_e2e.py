@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=64)
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
-    images = [photo_jpeg((1920, 1080), seed, quality=95) for seed in range(16)]
+    images = [photo_jpeg((1920, 1080), seed, quality=93) for seed in range(16)]
     size_kb = sum(map(len, images)) // len(images) // 1024
     print(f"{args.uploads} uploads of {size_kb} KB JPEGs (1920x1080), {args.clients} clients")
     analysis = analysis_rate(images)

@@ -15,6 +15,8 @@ from application.blob_memory import InMemoryBlobStore
 from application.files import FileCommands
 from application.principal import Principal
 from application.uploads import Uploads
+from domain import ids
+from domain.files import File
 from domain.tallies import ViewTally
 from projections.album_queries import AlbumReads, Viewer
 from projections.album_view import AlbumProjection
@@ -165,3 +167,28 @@ def test_files_show_only_while_both_read_models_allow_them(database_url: str) ->
     owner, other = asyncio.run(seen())
     assert owner == [f[0], f[1]]
     assert other == [f[0]]
+
+
+def test_a_banned_file_leaves_the_count_and_a_restored_one_returns(database_url: str) -> None:
+    h = History(database_url)
+    kept, banned = h.file(0), h.file(1)
+    album_id = h.album([kept, banned])
+
+    def moderate(action: str) -> None:
+        file = h.app.load(File, ids.FILE, banned)
+        if action == "ban":
+            file.ban(actor="key_mod", report_id="rep_1", reason="spam", category="spam")
+        else:
+            file.restore(actor="key_mod", report_id="rep_1", reason="appeal")
+        h.app.commit(file)
+
+    def count() -> int:
+        catch_up_all(database_url)
+        found = rows(database_url, "SELECT file_count FROM album_list WHERE id = %s", album_id)
+        return int(found[0][0])
+
+    assert count() == 2
+    moderate("ban")
+    assert count() == 1
+    moderate("restore")
+    assert count() == 2
