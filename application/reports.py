@@ -164,12 +164,13 @@ class Reports:
 
 def reportable(app: PichrApplication, file_id: str) -> File:
     """A published file anyone could have seen: 404 otherwise (existence never leaks), 410 when
-    it is gone. A quarantined file can still be reported (the reports add up)."""
+    deleted or expired. Held files can still be reported: reports on a quarantined file add up,
+    and a report on a removed one is how its owner appeals (a moderator may `restore` it)."""
     file = app.load(File, ids.FILE, file_id)
     if file.visibility == "private" or file.finalized_at is None or file.status == "blocked":
         raise NotFoundError("No such file.", id=file_id)
-    if file.deleted or file.expired or file.hold == "banned":
-        raise GoneError("The file was deleted, has expired or was removed.", id=file_id)
+    if file.deleted or file.expired:
+        raise GoneError("The file was deleted or has expired.", id=file_id)
     return file
 
 

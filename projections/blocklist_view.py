@@ -25,8 +25,8 @@ def _entry(kind: str, category: str) -> Fold:
             f"INSERT INTO {t} (file_id, sha256, phash, kind, category, report_id, added_at,"
             " position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (file_id) DO UPDATE"
             " SET kind = EXCLUDED.kind, category = EXCLUDED.category,"
-            " report_id = EXCLUDED.report_id, sha256 = coalesce(EXCLUDED.sha256, {t}.sha256),"
-            " phash = coalesce(EXCLUDED.phash, {t}.phash), position = EXCLUDED.position",
+            f" report_id = EXCLUDED.report_id, sha256 = coalesce(EXCLUDED.sha256, {t}.sha256),"
+            f" phash = coalesce(EXCLUDED.phash, {t}.phash), position = EXCLUDED.position",
             (_file(e), d["sha256"], d["phash"], kind, d[category], d["report_id"], e.timestamp,
              e.position),
         )  # fmt: skip

@@ -13,7 +13,10 @@ from psycopg_pool import AsyncConnectionPool
 from application.app import EVENTS_TABLE
 from domain.catalogue import REDACTED, public_id_for
 
-_decode = msgspec.json.Decoder(dict[str, Any]).decode
+# Values stay undecoded JSON (Raw): an entry re-encodes them by copying bytes.
+_decode = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_decode_value = msgspec.json.Decoder(Any).decode
+_REDACTED_RAW = msgspec.Raw(b'"[redacted]"')
 _HIDDEN = {"timestamp", "originator_topic"}
 PAGE_SQL = (
     f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
@@ -25,10 +28,10 @@ PAGE_SQL = (
 def feed_entry(row: tuple[Any, ...]) -> dict[str, Any]:
     position, originator_id, version, topic, state = row
     data = _decode(state)
-    stamp = data.get("timestamp")
+    stamp = _decode_value(data["timestamp"]) if "timestamp" in data else None
     time = stamp.get("_data_") if isinstance(stamp, dict) else stamp
     payload = {
-        k: ("[redacted]" if k in REDACTED else v) for k, v in data.items() if k not in _HIDDEN
+        k: (_REDACTED_RAW if k in REDACTED else v) for k, v in data.items() if k not in _HIDDEN
     }
     return {
         "position": position,

@@ -51,20 +51,21 @@ def analysis_rate(images: list[bytes]) -> float:
     return rate
 
 
-def one_upload(client: httpx.Client, data: bytes) -> float:
+def one_upload(client: httpx.Client, data: bytes) -> tuple[float, int]:
     started = time.perf_counter()
     body = {"filename": "photo.jpg", "mime": "image/jpeg", "bytes": len(data)}
     made = client.post("/api/v1/upload/presign", json=body).raise_for_status().json()
     client.put(made["uploadUrl"], content=data).raise_for_status()
     ids = {"uploadId": made["uploadId"], "fileId": made["fileId"]}
     done = client.post("/api/v1/upload/finalize", json=ids)
-    if done.status_code != 200:
+    if done.status_code not in (200, 202):
         raise RuntimeError(f"finalize answered {done.status_code}: {done.text[:200]}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, done.status_code
 
 
 def load(base: str, key: str, images: list[bytes], uploads: int, clients: int) -> dict[str, float]:
     latencies: list[float] = []
+    late: list[int] = []  # 202: not analyzed within PICHR_FINALIZE_WAIT_MS
     lock, counter = threading.Lock(), iter(range(uploads))
 
     def client_loop() -> None:
@@ -75,9 +76,12 @@ def load(base: str, key: str, images: list[bytes], uploads: int, clients: int) -
                     n = next(counter, None)
                 if n is None:
                     return
-                took = one_upload(client, images[n % len(images)])
+                took, status = one_upload(client, images[n % len(images)])
                 with lock:
-                    latencies.append(took)
+                    if status == 200:
+                        latencies.append(took)
+                    else:
+                        late.append(n)
 
     threads = [threading.Thread(target=client_loop) for _ in range(clients)]
     started = time.perf_counter()
@@ -88,7 +92,8 @@ def load(base: str, key: str, images: list[bytes], uploads: int, clients: int) -
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "rate": len(latencies) / elapsed,
+        "rate": len(latencies) / elapsed,  # finalize answered 200 (analyzed)
+        "late": len(late),
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
     }
@@ -138,7 +143,7 @@ def main() -> None:
         print(
             f"{kind:>22}: {got['rate']:5.1f} uploads/s  p50 {got['p50']:6.0f} ms"
             f"  p99 {got['p99']:6.0f} ms  = {got['rate'] / analysis:.2f} of analysis-only"
-            "  (target >= 0.7)"
+            f"  (target >= 0.7); {got['late']:.0f} answered 202"
         )
 
 
