@@ -104,6 +104,7 @@ class AdminReportsController(Controller):
         )
         await services.caught_up(done.position, "reports")
         await services.caught_up(done.position)  # the file's new state is what reads show
+        await services.caught_up(done.position, "blocklist")
         row = await _row(services, report_id)
         return ResolveOut("Report resolved.", done.file_changed, report_view(row))
 

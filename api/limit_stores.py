@@ -1,9 +1,9 @@
-"""Where the hourly windows are counted: a dict in the process, or Redis shared by every process.
+"""Where the hourly windows are counted: a dict in the process, or a counter per key on Redis
+shared by every process (api/limit_leases.py hands its units out).
 
-Both count exactly: each hit gets its own count back. On Redis, the hits of one turn of the
-event loop go out together as one script call over all their keys: a busy process pays one
-round trip, and one reply to parse, per batch rather than per request. (One script over several
-keys: a single Redis, not Redis Cluster.)
+On Redis, the requests of one turn of the event loop go out together as one script call over
+all their keys: a busy process pays one round trip, and one reply to parse, per batch rather
+than per request. (One script over several keys: a single Redis, not Redis Cluster.)
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ WINDOW_SECONDS = 3600
 STORE_TIMEOUT_SECONDS = 0.5  # a store that hangs must not hang every request
 MAX_LOCAL_KEYS = 100_000
 MAX_BATCH = 500  # keys per script call: Redis runs one script at a time
-# Count a hit on each key; a key without a lifetime (a new window) gets one. One reply string,
-# "count ms_left" per key, comma-separated: cheap to parse, whatever the size of the batch.
-HIT = """
+# Add ARGV[i + 1] to key i; a key without a lifetime (a new window) gets one (ARGV[1] ms).
+# One reply string, "count ms_left" per key, comma-separated: cheap to parse, however many.
+CLAIM = """
 local out = {}
 for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
+  local count = redis.call('INCRBY', key, ARGV[i + 1])
   local left = redis.call('PTTL', key)
   if left < 0 then
     redis.call('PEXPIRE', key, ARGV[1])
@@ -36,8 +36,8 @@ return table.concat(out, ',')
 
 
 class WindowStore(Protocol):
-    async def hit(self, key: str, now: float) -> tuple[int, float]:
-        """Count one hit; (hits in the window so far, unix time the window ends)."""
+    async def hit(self, key: str, limit: int, now: float) -> tuple[int, float]:
+        """Count one hit; (its number in the window, unix time the window ends)."""
         ...
 
     async def peek(self, key: str, now: float) -> tuple[int, float]: ...
@@ -52,7 +52,7 @@ class LocalWindows:
     def __init__(self) -> None:
         self._windows: dict[str, list[float]] = {}
 
-    async def hit(self, key: str, now: float) -> tuple[int, float]:
+    async def hit(self, key: str, limit: int, now: float) -> tuple[int, float]:
         window = self._windows.get(key)
         if window is None or window[1] <= now:
             if len(self._windows) >= MAX_LOCAL_KEYS:
@@ -71,7 +71,13 @@ class LocalWindows:
         return None
 
 
-class RedisWindows:
+Pending = list[tuple[str, int, asyncio.Future[tuple[int, float]]]]
+
+
+class RedisCounters:
+    """A counter per key with the window's lifetime; `claim` adds to one and answers its new
+    value and the milliseconds left in the window."""
+
     def __init__(self, url: str, prefix: str) -> None:
         self.client: Any = aredis.Redis.from_url(
             url,
@@ -80,46 +86,47 @@ class RedisWindows:
         )
         self.prefix = prefix + ":"
         self._sha = ""
-        self._pending: list[tuple[str, asyncio.Future[tuple[int, float]]]] = []
+        self._pending: Pending = []
         self._sending: set[asyncio.Task[None]] = set()  # strong references while in flight
 
-    async def hit(self, key: str, now: float) -> tuple[int, float]:
+    async def claim(self, key: str, amount: int) -> tuple[int, float]:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[tuple[int, float]] = loop.create_future()
-        if not self._pending:  # the first hit of this turn of the loop sends them all
+        if not self._pending:  # the first claim of this turn of the loop sends them all
             loop.call_soon(self._send_pending)
-        self._pending.append((self.prefix + key, answer))
-        count, left_ms = await answer
-        return count, now + left_ms / 1000
+        self._pending.append((self.prefix + key, amount, answer))
+        return await answer
 
     def _send_pending(self) -> None:
-        """One script call for the hits of this turn of the loop (several may be in flight)."""
+        """One script call for the claims of this turn of the loop (several may be in flight)."""
         batch, self._pending = self._pending, []
         for start in range(0, len(batch), MAX_BATCH):
             task = asyncio.create_task(self._answer(batch[start : start + MAX_BATCH]))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def _answer(self, batch: list[tuple[str, asyncio.Future[tuple[int, float]]]]) -> None:
+    async def _answer(self, batch: Pending) -> None:
         try:
-            replies = await self._send([key for key, _ in batch])
+            replies = await self._send(batch)
         except Exception as exc:  # each caller decides: fail open, or closed
-            for _, answer in batch:
+            for _, _, answer in batch:
                 if not answer.done():
                     answer.set_exception(exc)
         else:
-            for (_, answer), reply in zip(batch, replies, strict=True):
+            for (_, _, answer), reply in zip(batch, replies, strict=True):
                 if not answer.done():
                     answer.set_result(reply)
 
-    async def _send(self, keys: list[str]) -> list[tuple[int, float]]:
+    async def _send(self, batch: Pending) -> list[tuple[int, float]]:
+        args = [len(batch), *(key for key, _, _ in batch), WINDOW_SECONDS * 1000]
+        args += [amount for _, amount, _ in batch]
         if not self._sha:
-            self._sha = await self.client.script_load(HIT)
+            self._sha = await self.client.script_load(CLAIM)
         try:
-            raw = await self.client.evalsha(self._sha, len(keys), *keys, WINDOW_SECONDS * 1000)
+            raw = await self.client.evalsha(self._sha, *args)
         except NoScriptError:  # Redis restarted (or SCRIPT FLUSH): load the script again
-            self._sha = await self.client.script_load(HIT)
-            raw = await self.client.evalsha(self._sha, len(keys), *keys, WINDOW_SECONDS * 1000)
+            self._sha = await self.client.script_load(CLAIM)
+            raw = await self.client.evalsha(self._sha, *args)
         pairs = (item.split(b" ") for item in raw.split(b","))
         return [(int(count), float(left)) for count, left in pairs]
 

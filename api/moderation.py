@@ -81,6 +81,8 @@ async def report_content(
     )
     await services.caught_up(filed.position)  # a quarantine shows at once (read-your-writes)
     await services.caught_up(filed.position, "reports")
+    if filed.quarantined:  # its hashes are refused from now on
+        await services.caught_up(filed.position, "blocklist")
     return ReportOut(
         message="Report submitted successfully",
         reportId=filed.report_id,

@@ -1,0 +1,89 @@
+"""Hourly windows on Redis, handed out in leases so that a busy caller costs few round trips.
+
+Each process claims a run of units (calls) from the caller's shared counter and hands them out
+one per request: every unit is claimed exactly once across all processes, so no more than the
+limit are ever allowed. A lease is at most 1/LEASE_SHARE of what the caller had left when it was
+claimed (and 1 unit when the process knows nothing yet, or the caller is near the limit), so
+units held unused by idle processes can never stand for more than a sliver of the allowance,
+and small limits are counted one by one. The next lease is claimed when half of the current
+one is used, so a steady caller never waits for Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from api.limit_stores import MAX_LOCAL_KEYS, RedisCounters
+
+MAX_LEASE = 64
+LEASE_SHARE = 256
+
+
+@dataclass(slots=True)
+class Lease:
+    next: int  # the next unit to hand out
+    stop: int  # the last unit of the lease (the shared counter's value once claimed)
+    reset: float  # unix time the window, and the lease, ends
+    size: int
+    following: Lease | None = None  # claimed ahead of need
+
+
+def lease_size(limit: int, known: int | None) -> int:
+    """1 when nothing is known; else a small share of what the caller had left."""
+    if known is None:
+        return 1
+    return max(1, min(MAX_LEASE, (limit - known) // LEASE_SHARE))
+
+
+class RedisWindows:
+    def __init__(self, url: str, prefix: str) -> None:
+        self.counters = RedisCounters(url, prefix)
+        self._leases: dict[str, Lease] = {}
+        self._claims: dict[str, asyncio.Task[Lease]] = {}
+
+    async def hit(self, key: str, limit: int, now: float) -> tuple[int, float]:
+        while True:
+            lease = self._current(key, now)
+            if lease is not None and lease.next <= lease.stop:
+                unit = lease.next
+                lease.next += 1
+                if lease.following is None and lease.stop - unit < lease.size // 2:
+                    self._claim(key, lease_size(limit, lease.stop), now)  # in the background
+                return unit, lease.reset
+            size = lease_size(limit, lease.stop if lease else None)
+            await asyncio.shield(self._claim(key, size, now))
+
+    def _current(self, key: str, now: float) -> Lease | None:
+        lease = self._leases.get(key)
+        if lease is None or lease.reset <= now:
+            return None
+        if lease.next > lease.stop and lease.following is not None:
+            lease = self._leases[key] = lease.following
+        return lease
+
+    def _claim(self, key: str, size: int, now: float) -> asyncio.Task[Lease]:
+        """One claim per key at a time; its lease becomes current, or follows the current one."""
+        task = self._claims.get(key)
+        if task is None:
+            task = self._claims[key] = asyncio.create_task(self._claimed(key, size, now))
+            task.add_done_callback(lambda _: self._claims.pop(key, None))
+        return task
+
+    async def _claimed(self, key: str, size: int, now: float) -> Lease:
+        stop, left_ms = await self.counters.claim(key, size)
+        lease = Lease(stop - size + 1, stop, now + left_ms / 1000, size)
+        current = self._current(key, now)
+        if current is not None and current.next <= current.stop:
+            current.following = lease
+        else:
+            if len(self._leases) >= MAX_LOCAL_KEYS:
+                self._leases = {k: v for k, v in self._leases.items() if v.reset > now}
+            self._leases[key] = lease
+        return lease
+
+    async def peek(self, key: str, now: float) -> tuple[int, float]:
+        return await self.counters.peek(key, now)
+
+    async def check(self) -> None:
+        await self.counters.check()
