@@ -37,10 +37,10 @@ def lease_size(limit: int, known: int | None) -> int:
 
 
 class RedisWindows:
-    def __init__(self, url: str, prefix: str) -> None:
-        self.counters = RedisCounters(url, prefix)
+    def __init__(self, counters: RedisCounters) -> None:
+        self.counters = counters
         self._leases: dict[str, Lease] = {}
-        self._claims: dict[str, asyncio.Task[Lease]] = {}
+        self._claims: dict[str, asyncio.Task[None]] = {}
 
     async def hit(self, key: str, limit: int, now: float) -> tuple[int, float]:
         while True:
@@ -52,35 +52,49 @@ class RedisWindows:
                     self._claim(key, lease_size(limit, lease.stop), now)  # in the background
                 return unit, lease.reset
             size = lease_size(limit, lease.stop if lease else None)
+            if size == 1:  # unit by unit: each request claims its own (batched with others)
+                stop, left_ms = await self.counters.claim(key, 1)
+                reset = now + left_ms / 1000
+                self._keep(key, Lease(stop + 1, stop, reset, 1), now)  # spent: tells the count
+                return stop, reset
             await asyncio.shield(self._claim(key, size, now))
 
     def _current(self, key: str, now: float) -> Lease | None:
         lease = self._leases.get(key)
+        spent = lease is not None and (lease.next > lease.stop or lease.reset <= now)
+        if spent and lease is not None and lease.following is not None:
+            lease = self._leases[key] = lease.following
         if lease is None or lease.reset <= now:
             return None
-        if lease.next > lease.stop and lease.following is not None:
-            lease = self._leases[key] = lease.following
         return lease
 
-    def _claim(self, key: str, size: int, now: float) -> asyncio.Task[Lease]:
-        """One claim per key at a time; its lease becomes current, or follows the current one."""
+    def _keep(self, key: str, lease: Lease, now: float) -> None:
+        """The new lease becomes current, or follows a current one that has units left."""
+        current = self._current(key, now)
+        if current is not None and current.next <= current.stop:
+            if lease.next <= lease.stop:
+                current.following = lease
+            return
+        if len(self._leases) >= MAX_LOCAL_KEYS:
+            self._leases = {k: v for k, v in self._leases.items() if v.reset > now}
+        self._leases[key] = lease
+
+    def _claim(self, key: str, size: int, now: float) -> asyncio.Task[None]:
+        """One lease claim per key at a time."""
         task = self._claims.get(key)
         if task is None:
             task = self._claims[key] = asyncio.create_task(self._claimed(key, size, now))
-            task.add_done_callback(lambda _: self._claims.pop(key, None))
+            task.add_done_callback(lambda done: self._settled(key, done))
         return task
 
-    async def _claimed(self, key: str, size: int, now: float) -> Lease:
+    def _settled(self, key: str, task: asyncio.Task[None]) -> None:
+        self._claims.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # a failed background claim: the next request will try again
+
+    async def _claimed(self, key: str, size: int, now: float) -> None:
         stop, left_ms = await self.counters.claim(key, size)
-        lease = Lease(stop - size + 1, stop, now + left_ms / 1000, size)
-        current = self._current(key, now)
-        if current is not None and current.next <= current.stop:
-            current.following = lease
-        else:
-            if len(self._leases) >= MAX_LOCAL_KEYS:
-                self._leases = {k: v for k, v in self._leases.items() if v.reset > now}
-            self._leases[key] = lease
-        return lease
+        self._keep(key, Lease(stop - size + 1, stop, now + left_ms / 1000, size), now)
 
     async def peek(self, key: str, now: float) -> tuple[int, float]:
         return await self.counters.peek(key, now)

@@ -1,12 +1,14 @@
 """Hourly call and upload limits: fixed one-hour windows per (bucket, caller), counted in the
-process or on Redis (api/limit_stores.py) when several API processes share them."""
+process (api/limit_stores.py) or on Redis (api/limit_leases.py) when several API processes
+share them."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from api.limit_stores import LocalWindows, RedisWindows, WindowStore
+from api.limit_leases import RedisWindows
+from api.limit_stores import LocalWindows, RedisCounters, WindowStore
 
 _NAMES = {  # header names, encoded once
     prefix: tuple(f"{prefix}-{part}".lower().encode() for part in ("Limit", "Remaining", "Reset"))
@@ -36,11 +38,13 @@ class Window:
 
 class Limiter:
     def __init__(self, redis_url: str, prefix: str = "pichr") -> None:
-        self.store: WindowStore = RedisWindows(redis_url, prefix) if redis_url else LocalWindows()
+        self.store: WindowStore = LocalWindows()
+        if redis_url:
+            self.store = RedisWindows(RedisCounters(redis_url, prefix))
 
     async def hit(self, bucket: str, caller: str, limit: int) -> Window:
         # The key leaves out the limit, so a plan change keeps the calls already counted.
-        count, reset = await self.store.hit(f"{bucket}/{caller}", time.time())
+        count, reset = await self.store.hit(f"{bucket}/{caller}", limit, time.time())
         return Window(limit, max(0, limit - count), int(reset), count <= limit)
 
     async def peek(self, bucket: str, caller: str, limit: int) -> Window:

@@ -15,7 +15,26 @@ from psycopg import Cursor
 
 from application.app import EVENTS_TABLE
 
-_decode = msgspec.json.Decoder(dict[str, Any]).decode
+_decode_json = msgspec.json.Decoder(dict[str, Any]).decode
+_NUL = b"\\u0000"  # how JSON spells a NUL character inside a string
+
+
+def _decode(state: bytes) -> dict[str, Any]:
+    """The event's fields; NUL characters dropped from its strings, because PostgreSQL text
+    cannot hold them and one such event would stop every projection for good."""
+    data = _decode_json(state)
+    return _without_nul(data) if _NUL in state else data
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
 
 SELECT_AFTER = (
     f"SELECT notification_id, originator_id, originator_version, topic, state "

@@ -20,6 +20,7 @@ from tests.integration.server import (
     image,
     presign,
     put_bytes,
+    upload,
 )
 
 pytestmark = pytest.mark.integration
@@ -222,3 +223,23 @@ def test_bytes_of_a_file_not_yet_uploaded_are_a_404(
     made = presign(client, fs_owner, image())
     for route in (f"/i/{made.file_id}", f"/api/v1/files/{made.file_id}/download"):
         assert_error(client.get(route, headers=fs_owner.headers), 404)
+
+
+def test_a_nul_character_in_a_text_field_does_not_stop_the_read_models(
+    client: httpx.Client, fs_owner: Account
+) -> None:
+    # Found by the fuzzer: PostgreSQL text cannot hold NUL, and one such event used to stop
+    # every projection for every user (a denial of service by a single request).
+    body = {
+        "filename": "a\u0000.png",
+        "mime": "image/png",
+        "bytes": 10,
+        "title": "x\u0000y",
+        "tags": ["t\u0000"],
+    }
+    answer = client.post("/api/v1/upload/presign", json=body, headers=fs_owner.headers)
+    if answer.status_code != 200:
+        assert_error(answer, 400)
+    after = upload(client, fs_owner, image(seed=99))  # finalize waits for the read model
+    listed = client.get("/api/v1/files", params={"limit": 100}, headers=fs_owner.headers)
+    assert after.file_id in [f["id"] for f in listed.json()["files"]]

@@ -43,7 +43,8 @@ class World:
         return [n.topic for n in found if not n.topic.startswith("pichr.quota.")]
 
     def report(self, file_id: str, reason: str, email: str | None = None) -> str:
-        return self.moderation.reports.file("anonymous", file_id, reason, "details", email).report_id
+        filed = self.moderation.reports.file("anonymous", file_id, reason, "details", email)
+        return filed.report_id
 
 
 @pytest.fixture
