@@ -126,6 +126,7 @@ class Reports:
         report_id = ids.to_public(ids.REPORT, ids.new_uuid())
         report = Report.file(report_id=report_id, actor=actor, file_id=file_id, reason=reason,
                              details=details or None, has_email=bool(email))  # fmt: skip
+        reportable(self.app, file_id)  # 404/410 before any personal data is written
         if email:
             self.contacts.add(report_id, email)
         try:

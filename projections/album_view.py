@@ -37,6 +37,11 @@ class AlbumProjection:
     name = "albums"
     tables: tuple[str, ...] = ("album_list", "album_files", "album_file_state")
 
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Only these events are read: a rebuild skips the rest of the log inside PostgreSQL."""
+        return (CREATED, REQUESTED, TALLIED, *ALBUM_FOLDS, *FILE_FOLDS)
+
     def create_sql(self, suffix: str) -> list[str]:
         a, f, s = (t + suffix for t in self.tables)
         return [

@@ -53,6 +53,7 @@ ANALYZED = F + "ImageAnalyzed.v1"
 class BlocklistProjection:
     name = "blocklist"
     tables: tuple[str, ...] = ("blocklist",)
+    topics: tuple[str, ...] = (*FOLDS, ANALYZED)  # only these are read from the log
 
     def create_sql(self, suffix: str) -> list[str]:
         t = f"blocklist{suffix}"

@@ -69,6 +69,7 @@ FOLDS: dict[str, Fold] = {
 class ReportsProjection:
     name = "reports"
     tables: tuple[str, ...] = ("report_list",)
+    topics: tuple[str, ...] = tuple(FOLDS)  # only these are read from the log
 
     def create_sql(self, suffix: str) -> list[str]:
         t = f"report_list{suffix}"
