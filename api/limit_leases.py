@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from api.limit_stores import MAX_LOCAL_KEYS, RedisCounters
 
-MAX_LEASE = 64
+MAX_LEASE = 1024
 LEASE_SHARE = 256
 
 

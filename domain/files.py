@@ -173,6 +173,49 @@ class File(Aggregate):
             "height": height,
             "phash": phash,
             "nsfw_score": nsfw_score,
+            "model": model,
+            "rendition_key": rendition_key,
+            "thumbnail_key": thumbnail_key,
+        }
+
+    def record_reanalysis(self, *, actor: str, result: dict[str, Any]) -> bool:
+        """A later run of the pipeline (a new model or threshold) over an analyzed file.
+
+        Records ImageReanalyzed only when something the pipeline decides changed (the score,
+        the hash or the model); False otherwise, so running it twice records nothing new.
+        """
+        if self.deleted or self.expired or not self.analysis or self.status != "ready":
+            return False
+        if all(self.analysis.get(k) == result[k] for k in ("nsfw_score", "phash", "model")):
+            return False
+        self._reanalyzed(actor=actor, **result)
+        return True
+
+    @event("ImageReanalyzed", topic="pichr.file.ImageReanalyzed.v1")
+    def _reanalyzed(
+        self,
+        *,
+        actor: str,
+        width: int,
+        height: int,
+        frames: int,
+        phash: str,
+        nsfw_score: float,
+        model: str,
+        rendition_key: str,
+        rendition_size: int,
+        rendition_mime: str,
+        rendition_sha256: str,
+        thumbnail_key: str,
+        thumbnail_size: int,
+        thumbnail_sha256: str,
+    ) -> None:
+        self.analysis = {
+            "width": width,
+            "height": height,
+            "phash": phash,
+            "nsfw_score": nsfw_score,
+            "model": model,
             "rendition_key": rendition_key,
             "thumbnail_key": thumbnail_key,
         }

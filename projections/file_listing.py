@@ -163,6 +163,7 @@ FOLDS: dict[str, Callable[[Row, LoggedEvent], None]] = {
     P + "UploadRejected.v1": _status("rejected"),
     P + "MetadataUpdated.v1": _updated,
     P + "ImageAnalyzed.v1": _analyzed,
+    P + "ImageReanalyzed.v1": _analyzed,  # same fields: the newer results replace the older
     P + "AnalysisFailed.v1": _analysis_failed,
     P + "FileDeleted.v1": _status("deleted", "deleted_at"),
     P + "FileExpired.v1": _status("expired"),

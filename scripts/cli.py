@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scripts import audit, commands, events, jobs, reports, roles
+from scripts import audit, commands, events, jobs, reanalyze, reports, roles
 
 EPILOG = """\
 roles (scale-out): pichr api | pichr projections | pichr worker  (one database, many api)
@@ -38,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_identity(sub)
     events.add_events(sub, commands.database_url)
     audit.add_audit(sub, commands.database_url)
+    reanalyze.add_reanalyze(sub, commands.database_url)
     reports.add_reports(sub, commands.database_url)  # pichr reports ... | pichr moderation report
     jobs.add_jobs(sub)  # pichr worker | pichr jobs failed
     return p

@@ -8,6 +8,7 @@ import hashlib
 import io
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,6 +25,7 @@ from workers.context import TaskContext
 log = logging.getLogger("pichr.workers")
 WORKER = "system:analysis"
 BLOCKLIST = "system:blocklist"
+REANALYSIS = "system:reanalysis"
 _model_lock = threading.Lock()
 _writer = ThreadPoolExecutor(4, thread_name_prefix="derived-blobs")  # fsyncs overlap
 
@@ -164,3 +166,34 @@ def _fail(context: TaskContext, file_id: str, reason: str) -> None:
     context.app.change(
         File, ids.FILE, file_id, lambda f: f.fail_analysis(actor=WORKER, reason=reason)
     )
+
+
+def reanalyze_images(context: TaskContext, file_ids: list[str]) -> int:
+    """Run analyzed files through the current pipeline again; how many got new results."""
+    loaded: list[tuple[File, bytes, Derived]] = []
+    for file_id in file_ids:
+        file = context.app.load(File, ids.FILE, file_id)
+        if not file.analysis or file.deleted or file.expired or file.status != "ready":
+            continue
+        try:
+            data = b"".join(context.blobs.read(file.stored_key))
+            loaded.append((file, data, derive(data)))
+        except (BlobNotFoundError, UnsupportedMediaError) as exc:
+            log.warning("not reanalyzing %s: %s", file_id, exc)
+    if not loaded:
+        return 0
+    model = nsfw_model(context)
+    scores = model.score([facts.model_input for _, _, facts in loaded])
+    changed = 0
+    for (file, data, facts), score in zip(loaded, scores, strict=True):
+        served, mime = rendition(data, facts)
+        fields = _store(
+            context, file.file_id, Analysis(facts, score, served, mime), model.info.label
+        )
+        position = context.app.change(File, ids.FILE, file.file_id, _reanalysis(fields))
+        changed += position > 0
+    return changed
+
+
+def _reanalysis(fields: dict[str, Any]) -> Callable[[File], bool]:
+    return lambda f: f.record_reanalysis(actor=REANALYSIS, result=fields)
