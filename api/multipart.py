@@ -147,6 +147,9 @@ class MultipartController(Controller):
     async def abort(self, upload_id: str, who: Principal, services: Services) -> MultipartAbortOut:
         _uploader(who)
         upload = await to_thread.run_sync(services.multipart.abort, who, upload_id)
+        # The abort spans several saves: wait for the read models to reach the log's head.
+        head = await to_thread.run_sync(services.app.recorder.max_notification_id)
+        await services.caught_up(head or 0)
         return MultipartAbortOut(
             message="The multipart upload was aborted and its parts deleted.",
             uploadId=upload.upload_id,
