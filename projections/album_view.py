@@ -22,6 +22,7 @@ from projections.album_folds import (
     new_album,
     new_state,
 )
+from projections.bulk import upsert
 from projections.events import LoggedEvent
 
 ALBUM_COLUMNS = (
@@ -177,12 +178,4 @@ def _recount(cur: Cursor[Any], members: str, states: str, batch: Batch) -> None:
 def _upsert(
     cur: Cursor[Any], table: str, columns: tuple[str, ...], key: str, rows: list[Row]
 ) -> None:
-    if not rows:
-        return
-    marks = ", ".join(["%s"] * len(columns))
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-    cur.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
-        [tuple(row[c] for c in columns) for row in rows],
-    )
+    upsert(cur, table, columns, key, rows)

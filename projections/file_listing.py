@@ -10,6 +10,7 @@ from uuid import UUID
 from psycopg import Cursor
 
 from domain import ids
+from projections.bulk import upsert
 from projections.events import LoggedEvent
 
 COLUMNS = (
@@ -269,15 +270,7 @@ def _tally(rows: dict[str, Row], changed: set[str], e: LoggedEvent) -> None:
                 changed.add(file_id)
 
 
-_SET = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS[1:])
 
 
 def _upsert(cur: Cursor[Any], table: str, rows: list[Row]) -> None:
-    if not rows:
-        return
-    marks = ", ".join(["%s"] * len(COLUMNS))
-    cur.executemany(
-        f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})"
-        f" ON CONFLICT (id) DO UPDATE SET {_SET}",
-        [tuple(row[c] for c in COLUMNS) for row in rows],
-    )
+    upsert(cur, table, COLUMNS, "id", rows)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 import psycopg
@@ -103,3 +105,22 @@ def _drop(conn: Connection[Any], projection: Projection, suffix: str) -> None:
         for table in projection.tables:
             conn.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
         conn.execute("DELETE FROM projection_tracking WHERE name = %s", (projection.name + suffix,))
+
+
+def _rebuild_named(database_url: str, name: str) -> int:
+    from projections.registry import all_projections  # noqa: PLC0415  (in the child process)
+
+    [projection] = [p for p in all_projections() if p.name == name]
+    return rebuild(database_url, projection)
+
+
+def rebuild_all(database_url: str, names: list[str], workers: int = 2) -> Iterator[tuple[str, int]]:
+    """Rebuild several read models at once, one process each (they share nothing but the log):
+    (name, position reached) as each one switches."""
+    context = multiprocessing.get_context("spawn")  # no threads or connections inherited
+    with ProcessPoolExecutor(
+        max_workers=max(1, min(workers, len(names))), mp_context=context
+    ) as pool:
+        futures = {pool.submit(_rebuild_named, database_url, name): name for name in names}
+        for done in as_completed(futures):
+            yield futures[done], done.result()

@@ -34,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
     )
     r = sub.add_parser("replay", help="rebuild read models from the event log, then switch")
     r.add_argument("projection", nargs="?", help="one projection (default: all)")
+    r.add_argument("--jobs", type=int, default=2, help="read models rebuilt at once (default 2)")
     r.set_defaults(run=commands.replay)
     commands.add_identity(sub)
     events.add_events(sub, commands.database_url)

@@ -19,7 +19,7 @@ from application.settings import Settings
 from domain.errors import DomainError
 from projections.bootstrap import ensure_all
 from projections.registry import all_projections
-from projections.replay import rebuild
+from projections.replay import rebuild, rebuild_all
 from projections.runner import wait_until
 
 WAIT_SECONDS = 5.0
@@ -167,10 +167,16 @@ def replay(args: argparse.Namespace) -> int:
     if not chosen:
         _emit({"error": "Not Found", "message": f"No projection named {args.projection!r}."})
         return 2
-    for projection in chosen:
-        show = sys.stderr.isatty()
-        count = rebuild(url, projection, progress=_progress(projection.name) if show else None)
-        _emit({"projection": projection.name, "events": count})
+    if len(chosen) == 1:
+        [projection] = chosen
+        show = _progress(projection.name) if sys.stderr.isatty() else None
+        _emit({"projection": projection.name, "events": rebuild(url, projection, progress=show)})
+        return 0
+    # Every read model at once, one process each: they share nothing but the log.
+    for name, reached in rebuild_all(url, [p.name for p in chosen], workers=args.jobs):
+        if sys.stderr.isatty():
+            sys.stderr.write(f"{name}: switched at log position {reached}\n")
+        _emit({"projection": name, "events": reached})
     return 0
 
 
