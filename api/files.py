@@ -12,6 +12,7 @@ from litestar.response import Stream
 
 from api.access import safe_mode_off, visible
 from api.auth import require
+from api.deps import caller
 from api.errors import ApiError
 from api.schemas import FileList, FileOut, MessageOut, Pagination, PatchIn, PatchOut
 from api.services import Services
@@ -34,8 +35,7 @@ class FileController(Controller):
     @get("/", summary="List your files")
     async def list_files(
         self,
-        who: Principal,
-        services: Services,
+        request: Request[Any, Any, Any],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
         offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
         sort: Literal["created", "views", "size"] = "created",
@@ -44,6 +44,7 @@ class FileController(Controller):
         exclude_nsfw: Annotated[bool, Parameter(query="excludeNsfw")] = True,
         cursor: Annotated[str | None, Parameter(max_length=512)] = None,
     ) -> Response[FileList]:
+        who, services = await caller(request)
         require(who, "read")
         q = ListQuery(
             who.account_id or "",
@@ -64,8 +65,9 @@ class FileController(Controller):
 
     @get("/{file_id:str}", summary="File metadata")
     async def get_file(
-        self, file_id: str, who: Principal, services: Services, safe_mode: SafeMode = None
+        self, request: Request[Any, Any, Any], file_id: str, safe_mode: SafeMode = None
     ) -> Response[FileOut]:
+        who, services = await caller(request)
         if not who.is_anonymous:
             require(who, "read")
         row = visible(
