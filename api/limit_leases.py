@@ -80,24 +80,30 @@ class RedisWindows:
         self._leases[key] = lease
 
     def _claim(self, key: str, size: int, now: float) -> asyncio.Task[None]:
-        """One lease claim per key at a time."""
+        """One lease claim per key at a time. Never a finished one: awaiting a done task does
+        not yield, and a loop that awaited one would spin without ever letting it be cleared."""
         task = self._claims.get(key)
-        if task is None:
+        if task is None or task.done():
             task = self._claims[key] = asyncio.create_task(self._claimed(key, size, now))
-            task.add_done_callback(lambda done: self._settled(key, done))
+            task.add_done_callback(_retrieve)
         return task
 
-    def _settled(self, key: str, task: asyncio.Task[None]) -> None:
-        self._claims.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # a failed background claim: the next request will try again
-
     async def _claimed(self, key: str, size: int, now: float) -> None:
-        stop, left_ms = await self.counters.claim(key, size)
-        self._keep(key, Lease(stop - size + 1, stop, now + left_ms / 1000, size), now)
+        try:
+            stop, left_ms = await self.counters.claim(key, size)
+            self._keep(key, Lease(stop - size + 1, stop, now + left_ms / 1000, size), now)
+        finally:
+            if self._claims.get(key) is asyncio.current_task():
+                del self._claims[key]
 
     async def peek(self, key: str, now: float) -> tuple[int, float]:
         return await self.counters.peek(key, now)
 
     async def check(self) -> None:
         await self.counters.check()
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """A failed background claim is not an error to report: the next request tries again."""
+    if not task.cancelled():
+        task.exception()

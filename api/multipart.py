@@ -53,8 +53,9 @@ class MultipartController(Controller):
         limit = services.settings.max_upload_bytes
         if data.totalBytes > limit:
             raise ApiError(
-                413, "The file exceeds the size limit.", limit=limit, declared=data.totalBytes
-            )
+                413, "The file exceeds the size limit.",
+                limit="maxUploadBytes", maxUploadBytes=limit, declaredBytes=data.totalBytes,
+            )  # fmt: skip
         upload = UploadRequest(
             filename=data.filename,
             mime=data.mime,

@@ -34,8 +34,9 @@ class UploadController(Controller):
             raise ApiError(
                 413,
                 "The file exceeds the size limit.",
-                limit=services.settings.max_upload_bytes,
-                declared=data.bytes,
+                limit="maxUploadBytes",  # which limit, its figure, and the size asked for
+                maxUploadBytes=services.settings.max_upload_bytes,
+                declaredBytes=data.bytes,
             )
         req = UploadRequest(
             filename=data.filename,

@@ -221,7 +221,8 @@ def test_an_expired_key_is_refused_by_every_process_within_a_second(
 )
 def test_malformed_and_unknown_keys_are_401(api: PichrServer, authorization: str | bytes) -> None:
     with api.client() as client:
-        answer = client.get("/api/v1/files", headers={"Authorization": authorization})
+        value = authorization if isinstance(authorization, bytes) else authorization.encode()
+        answer = client.get("/api/v1/files", headers=[(b"authorization", value)])
     assert_error(answer, 401)
     assert "X-RateLimit-Limit" in answer.headers
 

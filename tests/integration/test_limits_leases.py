@@ -16,7 +16,7 @@ from api.limit_leases import LEASE_SHARE, MAX_LEASE, RedisWindows
 from api.limit_stores import RedisCounters
 from tests.integration.multiproc import REDIS_URL, delete_redis_keys
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]  # a spinning store hangs
 PROCESSES = 4
 
 

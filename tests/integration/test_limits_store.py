@@ -36,7 +36,7 @@ def served(admin_url: str, label: str, **env: str) -> Iterator[PichrServer]:
     with contextlib.ExitStack() as stack:
         data_dir = stack.enter_context(scratch_dir(label))
         url = stack.enter_context(fresh_database(admin_url))
-        yield stack.enter_context(run_server(url, data_dir, **env))
+        yield stack.enter_context(run_server(url, data_dir, None, **env))
 
 
 def timed_get(client: httpx.Client, path: str, headers: dict[str, str]) -> httpx.Response:
@@ -46,15 +46,30 @@ def timed_get(client: httpx.Client, path: str, headers: dict[str, str]) -> httpx
     return answer
 
 
-def test_the_embedded_default_limits_in_process(pg_admin_url: str) -> None:
-    plans = json.dumps({"free": {"callsPerHour": 5}})
-    with served(pg_admin_url, "limit-memory", PICHR_PLANS=plans) as server:
-        who = server.new_account()
-        with server.client() as client:
-            answers = [client.get("/api/v1/files", headers=who.headers) for _ in range(6)]
+@pytest.fixture(scope="module")
+def embedded(pg_admin_url: str) -> Iterator[PichrServer]:
+    """`pichr serve` with no Redis and no trusted proxy."""
+    plans = {"free": {"callsPerHour": 5}, "anonymous": {"callsPerHour": 3}}
+    with served(pg_admin_url, "limit-memory", PICHR_PLANS=json.dumps(plans)) as server:
+        yield server
+
+
+def test_the_embedded_default_limits_in_process(embedded: PichrServer) -> None:
+    who = embedded.new_account()
+    with embedded.client() as client:
+        answers = [client.get("/api/v1/files", headers=who.headers) for _ in range(6)]
     assert [r.status_code for r in answers] == [200] * 5 + [429]
     assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["4", "3", "2", "1", "0", "0"]
     assert assert_error(answers[-1], 429)["limit"] == "callsPerHour"
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(embedded: PichrServer) -> None:
+    with embedded.client() as client:
+        answers = [
+            client.get("/api/v1/files/file_none", headers={"X-Forwarded-For": f"198.51.100.{n}"})
+            for n in range(4)
+        ]
+    assert [r.status_code for r in answers] == [404, 404, 404, 429]  # one address: the peer
 
 
 def test_a_dead_redis_fails_open_with_a_warning_and_limits_come_back_with_it(

@@ -40,8 +40,10 @@ PLANS = {
 
 @pytest.fixture(scope="module")
 def api(pg_admin_url: str) -> Iterator[PichrServer]:
-    env = {"PICHR_PLANS": json.dumps(PLANS), "PICHR_ANONYMOUS_EXPIRY_HOURS": str(ANON_EXPIRY_HOURS)}
-    with scaled_out(pg_admin_url, "quota", with_worker=True, **env) as server:
+    with scaled_out(
+        pg_admin_url, "quota", with_worker=True, PICHR_PLANS=json.dumps(PLANS),
+        PICHR_ANONYMOUS_EXPIRY_HOURS=str(ANON_EXPIRY_HOURS),
+    ) as server:  # fmt: skip
         yield server
 
 
