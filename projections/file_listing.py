@@ -270,7 +270,5 @@ def _tally(rows: dict[str, Row], changed: set[str], e: LoggedEvent) -> None:
                 changed.add(file_id)
 
 
-
-
 def _upsert(cur: Cursor[Any], table: str, rows: list[Row]) -> None:
     upsert(cur, table, COLUMNS, "id", rows)
