@@ -168,15 +168,15 @@ class File(Aggregate):
         thumbnail_size: int,
         thumbnail_sha256: str,
     ) -> None:
-        self.analysis = {
-            "width": width,
-            "height": height,
-            "phash": phash,
-            "nsfw_score": nsfw_score,
-            "model": model,
-            "rendition_key": rendition_key,
-            "thumbnail_key": thumbnail_key,
-        }
+        self.analysis = analysis_state(
+            width=width,
+            height=height,
+            phash=phash,
+            nsfw_score=nsfw_score,
+            model=model,
+            rendition_key=rendition_key,
+            thumbnail_key=thumbnail_key,
+        )
 
     def record_reanalysis(self, *, actor: str, result: dict[str, Any]) -> bool:
         """A later run of the pipeline (a new model or threshold) over an analyzed file.
@@ -210,15 +210,15 @@ class File(Aggregate):
         thumbnail_size: int,
         thumbnail_sha256: str,
     ) -> None:
-        self.analysis = {
-            "width": width,
-            "height": height,
-            "phash": phash,
-            "nsfw_score": nsfw_score,
-            "model": model,
-            "rendition_key": rendition_key,
-            "thumbnail_key": thumbnail_key,
-        }
+        self.analysis = analysis_state(
+            width=width,
+            height=height,
+            phash=phash,
+            nsfw_score=nsfw_score,
+            model=model,
+            rendition_key=rendition_key,
+            thumbnail_key=thumbnail_key,
+        )
 
     def fail_analysis(self, *, actor: str, reason: str) -> bool:
         """The bytes cannot be analyzed (a permanent failure); recorded once."""
@@ -314,15 +314,22 @@ class File(Aggregate):
             return False
         if self.finalized_at is None:
             raise ConflictError("Only a published file can be removed.", status=self.status)
-        self._banned(actor=actor, report_id=report_id, reason=reason, category=category,
-                     **self.hashes())  # fmt: skip
+        self._banned(
+            actor=actor, report_id=report_id, reason=reason, category=category, **self.hashes()
+        )
         return True
 
     @event("FileBanned", topic="pichr.file.FileBanned.v1")
     def _banned(
-        self, *, actor: str, report_id: str, reason: str, category: str, sha256: str | None,
+        self,
+        *,
+        actor: str,
+        report_id: str,
+        reason: str,
+        category: str,
+        sha256: str | None,
         phash: str | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.hold = "banned"
 
     def restrict(self, *, actor: str, report_id: str, reason: str) -> bool:
@@ -360,16 +367,30 @@ class File(Aggregate):
         False when it ended otherwise, or is itself held."""
         if self.status not in ("uploaded", "ready") or self.held or self.deleted or self.expired:
             return False
-        self._blocked(actor=actor, reason=f"matches blocked content ({kind})",
-                      matched_file_id=matched_file_id, report_id=report_id, kind=kind,
-                      distance=distance, **self.hashes())  # fmt: skip
+        self._blocked(
+            actor=actor,
+            reason=f"matches blocked content ({kind})",
+            matched_file_id=matched_file_id,
+            report_id=report_id,
+            kind=kind,
+            distance=distance,
+            **self.hashes(),
+        )
         return True
 
     @event("UploadBlocked", topic="pichr.file.UploadBlocked.v1")
     def _blocked(
-        self, *, actor: str, reason: str, matched_file_id: str, report_id: str | None,
-        kind: str, distance: int, sha256: str | None, phash: str | None,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        actor: str,
+        reason: str,
+        matched_file_id: str,
+        report_id: str | None,
+        kind: str,
+        distance: int,
+        sha256: str | None,
+        phash: str | None,
+    ) -> None:
         self.status = "blocked"
 
     # -- clean-up (application/cleanup.py) ----------------------------------------------------
@@ -436,3 +457,9 @@ def _check_changes(changes: dict[str, Any]) -> None:
         raise InvalidInputError(
             "A whitelist policy needs hotlinkWhitelist.", field="hotlinkWhitelist"
         )
+
+
+def analysis_state(**fields: Any) -> dict[str, Any]:
+    """What a File keeps of its latest analysis (first run or a re-run)."""
+    kept = ("width", "height", "phash", "nsfw_score", "model", "rendition_key", "thumbnail_key")
+    return {name: fields[name] for name in kept}
