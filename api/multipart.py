@@ -21,10 +21,10 @@ from api.multipart_schemas import (
     PartUrl,
 )
 from api.services import Services
+from api.uploads import upload_request
 from application.multipart import MultipartRequest, MultipartView
 from application.multipart_parts import PartChecksums
 from application.principal import Principal
-from application.uploads import UploadRequest
 from domain.uploads import count_parts
 
 
@@ -50,23 +50,7 @@ class MultipartController(Controller):
     ) -> MultipartInitOut:
         _uploader(who)
         count_parts(data.totalBytes, data.partSize)  # the plan's shape first (400), then size
-        limit = services.settings.max_upload_bytes
-        if data.totalBytes > limit:
-            raise ApiError(
-                413, "The file exceeds the size limit.",
-                limit="maxUploadBytes", maxUploadBytes=limit, declaredBytes=data.totalBytes,
-            )  # fmt: skip
-        upload = UploadRequest(
-            filename=data.filename,
-            mime=data.mime,
-            bytes=data.totalBytes,
-            sha256=data.sha256,
-            title=data.title,
-            description=data.description,
-            visibility=data.visibility,
-            tags=tuple(data.tags),
-            expires_in=data.expiresIn,
-        )
+        upload = upload_request(data, data.totalBytes, services.settings.max_upload_bytes)
         req = MultipartRequest(upload=upload, part_size=data.partSize)
         view = await to_thread.run_sync(services.multipart.init, who, req)
         await services.caught_up(view.position)

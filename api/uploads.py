@@ -13,6 +13,7 @@ from api.analysis_wait import analyzed_row, duplicates
 from api.auth import require
 from api.body import ThreadBodyReader
 from api.errors import ApiError
+from api.multipart_schemas import MultipartInitIn
 from api.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
 from api.services import Services
 from api.views import finalize_out, status
@@ -30,25 +31,7 @@ class UploadController(Controller):
     async def presign(self, data: PresignIn, who: Principal, services: Services) -> PresignOut:
         if not who.is_anonymous:
             require(who, "upload")
-        if data.bytes > services.settings.max_upload_bytes:
-            raise ApiError(
-                413,
-                "The file exceeds the size limit.",
-                limit="maxUploadBytes",  # which limit, its figure, and the size asked for
-                maxUploadBytes=services.settings.max_upload_bytes,
-                declaredBytes=data.bytes,
-            )
-        req = UploadRequest(
-            filename=data.filename,
-            mime=data.mime,
-            bytes=data.bytes,
-            sha256=data.sha256,
-            title=data.title,
-            description=data.description,
-            visibility=data.visibility,
-            tags=tuple(data.tags),
-            expires_in=data.expiresIn,
-        )
+        req = upload_request(data, data.bytes, services.settings.max_upload_bytes)
         made = await to_thread.run_sync(services.uploads.presign, who, req)
         await services.caught_up(made.position)
         url = f"{services.settings.base_url}/api/v1/upload/direct/{made.file_id}"
@@ -127,3 +110,26 @@ class UploadController(Controller):
             )
         body = finalize_out(row, services.urls, services.nsfw_threshold, duplicates(services, row))
         return Response(body, status_code=202 if body.status == "processing" else 200)
+
+
+def upload_request(data: PresignIn | MultipartInitIn, size: int, max_bytes: int) -> UploadRequest:
+    """The command for presign and multipart init, after the instance-wide size limit (413)."""
+    if size > max_bytes:
+        raise ApiError(
+            413,
+            "The file exceeds the size limit.",
+            limit="maxUploadBytes",
+            maxUploadBytes=max_bytes,
+            declaredBytes=size,
+        )
+    return UploadRequest(
+        filename=data.filename,
+        mime=data.mime,
+        bytes=size,
+        sha256=data.sha256,
+        title=data.title,
+        description=data.description,
+        visibility=data.visibility,
+        tags=tuple(data.tags),
+        expires_in=data.expiresIn,
+    )
