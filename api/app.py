@@ -8,6 +8,7 @@ from pathlib import Path
 
 from litestar import Litestar, Router
 from litestar.di import Provide
+from litestar.middleware._internal.exceptions import ExceptionHandlerMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -82,7 +83,6 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
         },
         exception_handlers=HANDLERS,
         lifespan=[lifespan],
-        middleware=[request_id_middleware, gate_middleware],
         openapi_config=OpenAPIConfig(
             title="Pichr API",
             version="1.0.0",
@@ -95,4 +95,16 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
         debug=False,
     )
     document_errors(app.openapi_schema)
+    around_router(app)
     return app
+
+
+def around_router(app: Litestar) -> None:
+    """The request id and the gate wrap the router itself, not each route: a path or method the
+    router refuses (404/405) is counted, and answered with the X-RateLimit-* and X-Request-ID
+    headers, like any other call. An exception handler inside them turns every error into a
+    response that passes through their headers; the outer one answers for the gate itself (its
+    key lookup failing while PostgreSQL is down: 503)."""
+    inner = ExceptionHandlerMiddleware(app.asgi_router, None)  # handlers: the route's, or the app's
+    gated = request_id_middleware(gate_middleware(inner))
+    app.asgi_handler = ExceptionHandlerMiddleware(gated, None, exception_handlers=HANDLERS)

@@ -17,6 +17,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import NAMES, ApiError
 from api.limiter import Window
+from api.logs import RESPONSE_HEADERS
 from api.services import Services
 from application.plans import Plan
 from application.principal import NOBODY, Principal
@@ -74,18 +75,24 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
             await _refuse(send, *refused, extra)
             return
 
-        if not extra:  # limits off
-            await app(scope, receive, send)
-            return
-
-        async def send_with_limits(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await app(scope, receive, send_with_limits)
+        if extra:
+            added = state.get(RESPONSE_HEADERS)
+            if added is None:  # not behind request_id_middleware: add them ourselves
+                await app(scope, receive, _adding(send, extra))
+                return
+            added += extra
+        await app(scope, receive, send)
 
     return middleware
+
+
+def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def send_with_limits(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return send_with_limits
 
 
 async def _limit(

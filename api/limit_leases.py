@@ -1,4 +1,5 @@
-"""Hourly windows on Redis, handed out in leases so that a busy caller costs few round trips.
+"""Hourly windows handed out in leases, so that a busy caller costs few calls to the counter
+store (a round trip each on Redis; on the in-process store, the library's bookkeeping).
 
 Each process claims a run of units (calls) from the caller's shared counter and hands them out
 one per request: every unit is claimed exactly once across all processes, so no more than the
@@ -6,7 +7,7 @@ limit are ever allowed. A lease is at most 1/LEASE_SHARE of what the caller had 
 claimed (and 1 unit when the process knows nothing yet, or the caller is near the limit), so
 units held unused by idle processes can never stand for more than a sliver of the allowance,
 and small limits are counted one by one. The next lease is claimed when half of the current
-one is used, so a steady caller never waits for Redis.
+one is used, so a steady caller never waits for the store.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from api.limit_stores import MAX_LOCAL_KEYS, RedisCounters
+from api.limit_stores import Counters
 
 MAX_LEASE = 1024
+MAX_LOCAL_KEYS = 100_000  # leases kept per process; expired ones go first
 LEASE_SHARE = 256
 
 
@@ -36,8 +38,8 @@ def lease_size(limit: int, known: int | None) -> int:
     return max(1, min(MAX_LEASE, (limit - known) // LEASE_SHARE))
 
 
-class RedisWindows:
-    def __init__(self, counters: RedisCounters) -> None:
+class LeasedWindows:
+    def __init__(self, counters: Counters) -> None:
         self.counters = counters
         self._leases: dict[str, Lease] = {}
         self._claims: dict[str, asyncio.Task[None]] = {}
@@ -52,9 +54,8 @@ class RedisWindows:
                     self._claim(key, lease_size(limit, lease.stop), now)  # in the background
                 return unit, lease.reset
             size = lease_size(limit, lease.stop if lease else None)
-            if size == 1:  # unit by unit: each request claims its own (batched with others)
-                stop, left_ms = await self.counters.claim(key, 1)
-                reset = now + left_ms / 1000
+            if size == 1:  # unit by unit: each request claims its own
+                stop, reset = await self.counters.claim(key, 1, self._known_reset(key))
                 self._keep(key, Lease(stop + 1, stop, reset, 1), now)  # spent: tells the count
                 return stop, reset
             await asyncio.shield(self._claim(key, size, now))
@@ -90,17 +91,19 @@ class RedisWindows:
 
     async def _claimed(self, key: str, size: int, now: float) -> None:
         try:
-            stop, left_ms = await self.counters.claim(key, size)
-            self._keep(key, Lease(stop - size + 1, stop, now + left_ms / 1000, size), now)
+            stop, reset = await self.counters.claim(key, size, self._known_reset(key))
+            self._keep(key, Lease(stop - size + 1, stop, reset, size), now)
         finally:
             if self._claims.get(key) is asyncio.current_task():
                 del self._claims[key]
 
+    def _known_reset(self, key: str) -> float:
+        """When this key's window ends, as the last lease claimed here saw it (0: unknown)."""
+        lease = self._leases.get(key)
+        return lease.reset if lease is not None else 0.0
+
     async def peek(self, key: str, now: float) -> tuple[int, float]:
         return await self.counters.peek(key, now)
-
-    async def check(self) -> None:
-        await self.counters.check()
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:

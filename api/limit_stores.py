@@ -1,143 +1,85 @@
-"""Where the hourly windows are counted: a dict in the process, or a counter per key on Redis
-shared by every process (api/limit_leases.py hands its units out).
+"""Where the hourly windows are counted: the `limits` library's storages, in the process (its
+memory storage) or on Redis shared by every process. api/limit_leases.py hands their units out.
 
-On Redis, the requests of one turn of the event loop go out together as one script call over
-all their keys: a busy process pays one round trip, and one reply to parse, per batch rather
-than per request. (One script over several keys: a single Redis, not Redis Cluster.)
+Each window is a fixed one: a counter per key that lives one hour from its first hit (the
+library's `incr` with an expiry). The key leaves out the limit, so a plan change keeps the
+calls already counted.
 """
 
 from __future__ import annotations
 
-import asyncio
+import time
 from typing import Any, Protocol
 
-import redis.asyncio as aredis
-from redis.exceptions import NoScriptError
+from limits.aio.storage import RedisStorage
+from limits.storage import MemoryStorage
 
 WINDOW_SECONDS = 3600
 STORE_TIMEOUT_SECONDS = 0.5  # a store that hangs must not hang every request
-MAX_LOCAL_KEYS = 100_000
-MAX_BATCH = 500  # keys per script call: Redis runs one script at a time
-# Add ARGV[i + 1] to key i; a key without a lifetime (a new window) gets one (ARGV[1] ms).
-# One reply string, "count ms_left" per key, comma-separated: cheap to parse, however many.
-CLAIM = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  local count = redis.call('INCRBY', key, ARGV[i + 1])
-  local left = redis.call('PTTL', key)
-  if left < 0 then
-    redis.call('PEXPIRE', key, ARGV[1])
-    left = tonumber(ARGV[1])
-  end
-  out[i] = count .. ' ' .. left
-end
-return table.concat(out, ',')
-"""
 
 
-class WindowStore(Protocol):
-    async def hit(self, key: str, limit: int, now: float) -> tuple[int, float]:
-        """Count one hit; (its number in the window, unix time the window ends)."""
+class Counters(Protocol):
+    async def claim(self, key: str, amount: int, known_reset: float = 0.0) -> tuple[int, float]:
+        """Add `amount` to the key's counter; (its new value, unix time the window ends).
+        `known_reset`, the end of this key's window as last seen, may save asking for it."""
         ...
 
-    async def peek(self, key: str, now: float) -> tuple[int, float]: ...
+    async def peek(self, key: str, now: float) -> tuple[int, float]:
+        """(The counter's value, unix time the window ends) without counting."""
+        ...
 
-    async def check(self) -> None: ...
+
+def window_end(count: int, amount: int, known_reset: float, now: float) -> float | None:
+    """The window's end when the claim alone tells it, else None (ask the store)."""
+    if count == amount:  # this claim opened the window
+        return now + WINDOW_SECONDS
+    return known_reset if known_reset > now else None
 
 
-class LocalWindows:
-    """A dict of [count, end] per key. One event loop per process and no await between read
-    and write, so no lock is needed."""
+class MemoryCounters:
+    """The library's in-process storage (thread-safe; expired windows dropped by its own timer).
+    Its synchronous flavour: the asyncio one schedules a clean-up task per call."""
 
     def __init__(self) -> None:
-        self._windows: dict[str, list[float]] = {}
+        self.storage = MemoryStorage()
 
-    async def hit(self, key: str, limit: int, now: float) -> tuple[int, float]:
-        window = self._windows.get(key)
-        if window is None or window[1] <= now:
-            if len(self._windows) >= MAX_LOCAL_KEYS:
-                self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
-            window = self._windows[key] = [0, now + WINDOW_SECONDS]
-        window[0] += 1
-        return int(window[0]), window[1]
+    async def claim(self, key: str, amount: int, known_reset: float = 0.0) -> tuple[int, float]:
+        count = self.storage.incr(key, WINDOW_SECONDS, amount)
+        end = window_end(count, amount, known_reset, time.time())
+        return count, self.storage.get_expiry(key) if end is None else end
 
     async def peek(self, key: str, now: float) -> tuple[int, float]:
-        window = self._windows.get(key)
-        if window is None or window[1] <= now:
-            return 0, now + WINDOW_SECONDS
-        return int(window[0]), window[1]
+        count = self.storage.get(key)
+        return count, (self.storage.get_expiry(key) if count else now + WINDOW_SECONDS)
 
-    async def check(self) -> None:
+    async def close(self) -> None:
         return None
 
 
-Pending = list[tuple[str, int, asyncio.Future[tuple[int, float]]]]
-
-
 class RedisCounters:
-    """A counter per key with the window's lifetime; `claim` adds to one and answers its new
-    value and the milliseconds left in the window."""
+    """A counter per key on Redis, through the library's Redis storage: a claim is one script
+    call (INCRBY, and EXPIRE when it opens the window)."""
 
     def __init__(self, url: str, prefix: str) -> None:
-        self.client: Any = aredis.Redis.from_url(
-            url,
+        self.storage = RedisStorage(
+            "async+" + url.removeprefix("async+"),
+            implementation="redispy",
+            key_prefix=prefix,
             socket_timeout=STORE_TIMEOUT_SECONDS,
             socket_connect_timeout=STORE_TIMEOUT_SECONDS,
         )
-        self.prefix = prefix + ":"
-        self._sha = ""
-        self._pending: Pending = []
-        self._sending: set[asyncio.Task[None]] = set()  # strong references while in flight
 
-    async def claim(self, key: str, amount: int) -> tuple[int, float]:
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[tuple[int, float]] = loop.create_future()
-        if not self._pending:  # the first claim of this turn of the loop sends them all
-            loop.call_soon(self._send_pending)
-        self._pending.append((self.prefix + key, amount, answer))
-        return await answer
-
-    def _send_pending(self) -> None:
-        """One script call for the claims of this turn of the loop (several may be in flight)."""
-        batch, self._pending = self._pending, []
-        for start in range(0, len(batch), MAX_BATCH):
-            task = asyncio.create_task(self._answer(batch[start : start + MAX_BATCH]))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-
-    async def _answer(self, batch: Pending) -> None:
-        try:
-            replies = await self._send(batch)
-        except Exception as exc:  # each caller decides: fail open, or closed
-            for _, _, answer in batch:
-                if not answer.done():
-                    answer.set_exception(exc)
-        else:
-            for (_, _, answer), reply in zip(batch, replies, strict=True):
-                if not answer.done():
-                    answer.set_result(reply)
-
-    async def _send(self, batch: Pending) -> list[tuple[int, float]]:
-        args = [len(batch), *(key for key, _, _ in batch), WINDOW_SECONDS * 1000]
-        args += [amount for _, amount, _ in batch]
-        if not self._sha:
-            self._sha = await self.client.script_load(CLAIM)
-        try:
-            raw = await self.client.evalsha(self._sha, *args)
-        except NoScriptError:  # Redis restarted (or SCRIPT FLUSH): load the script again
-            self._sha = await self.client.script_load(CLAIM)
-            raw = await self.client.evalsha(self._sha, *args)
-        pairs = (item.split(b" ") for item in raw.split(b","))
-        return [(int(count), float(left)) for count, left in pairs]
+    async def claim(self, key: str, amount: int, known_reset: float = 0.0) -> tuple[int, float]:
+        count = await self.storage.incr(key, WINDOW_SECONDS, amount)
+        end = window_end(count, amount, known_reset, time.time())
+        return count, await self.storage.get_expiry(key) if end is None else end
 
     async def peek(self, key: str, now: float) -> tuple[int, float]:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.get(self.prefix + key)
-        pipe.pttl(self.prefix + key)
-        count, left_ms = await pipe.execute()
-        if count is None or left_ms < 0:
+        count = await self.storage.get(key)
+        if not count:
             return 0, now + WINDOW_SECONDS
-        return int(count), now + left_ms / 1000
+        return count, await self.storage.get_expiry(key)
 
-    async def check(self) -> None:
-        await self.client.ping()
+    async def close(self) -> None:
+        bridge: Any = self.storage.bridge  # the redis-py bridge: its client
+        await bridge.get_connection().aclose()

@@ -1,14 +1,14 @@
-"""Hourly call and upload limits: fixed one-hour windows per (bucket, caller), counted in the
-process (api/limit_stores.py) or on Redis (api/limit_leases.py) when several API processes
-share them."""
+"""Hourly call and upload limits: fixed one-hour windows per (bucket, caller), counted by the
+`limits` library's storages, in the process (api/limit_stores.py) or on Redis when several API
+processes share them (handed out in leases, api/limit_leases.py)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from api.limit_leases import RedisWindows
-from api.limit_stores import LocalWindows, RedisCounters, WindowStore
+from api.limit_leases import LeasedWindows
+from api.limit_stores import Counters, MemoryCounters, RedisCounters
 
 _NAMES = {  # header names, encoded once
     prefix: tuple(f"{prefix}-{part}".lower().encode() for part in ("Limit", "Remaining", "Reset"))
@@ -38,9 +38,8 @@ class Window:
 
 class Limiter:
     def __init__(self, redis_url: str, prefix: str = "pichr") -> None:
-        self.store: WindowStore = LocalWindows()
-        if redis_url:
-            self.store = RedisWindows(RedisCounters(redis_url, prefix))
+        counters: Counters = RedisCounters(redis_url, prefix) if redis_url else MemoryCounters()
+        self.store = LeasedWindows(counters)
 
     async def hit(self, bucket: str, caller: str, limit: int) -> Window:
         # The key leaves out the limit, so a plan change keeps the calls already counted.
@@ -51,6 +50,3 @@ class Limiter:
         """The current window without counting a hit."""
         count, reset = await self.store.peek(f"{bucket}/{caller}", time.time())
         return Window(limit, max(0, limit - count), int(reset), count < limit)
-
-    async def check(self) -> None:
-        await self.store.check()

@@ -44,6 +44,9 @@ def configure(level: str) -> None:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
+RESPONSE_HEADERS = "pichr.response_headers"  # scope state: headers every response gets
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Reuse a sane incoming X-Request-ID or make one; echo it; log one access line."""
 
@@ -58,12 +61,14 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 0
+        added = [(b"x-request-id", rid.encode())]  # inner middleware may add theirs
+        scope.setdefault("state", {})[RESPONSE_HEADERS] = added
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", []), *added]
             await send(message)
 
         try:

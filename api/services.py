@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -159,14 +160,20 @@ async def running(
 
 
 async def _flush_forever(services: Services) -> None:
+    """View counts every PICHR_TALLY_FLUSH_SECONDS; keys' last use more rarely (a busy key
+    would otherwise put an event in the log every second)."""
+    keys_flushed = time.monotonic()
     while True:
         await asyncio.sleep(services.settings.tally_flush_seconds)
-        await asyncio.to_thread(_flush_quietly, services)
+        keys_due = time.monotonic() - keys_flushed >= services.settings.key_usage_flush_seconds
+        if keys_due:
+            keys_flushed = time.monotonic()
+        await asyncio.to_thread(_flush_quietly, services, keys=keys_due)
 
 
-def _flush_quietly(services: Services) -> None:
+def _flush_quietly(services: Services, *, keys: bool = True) -> None:
     with contextlib.suppress(Exception):
         services.counter.flush()
-    if services.auth.usage is not None:
+    if keys and services.auth.usage is not None:
         with contextlib.suppress(Exception):
             services.auth.usage.flush()

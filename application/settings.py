@@ -28,6 +28,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "PICHR_DB_POOL_SIZE": ("5", "Connections per pool in each process (two pools per API process)"),
     "PICHR_READ_WAIT_MS": ("3000", "How long a command waits for read models to catch up"),
     "PICHR_TALLY_FLUSH_SECONDS": ("1.0", "How often served view/download counts are recorded"),
+    "PICHR_KEY_USAGE_FLUSH_SECONDS": ("60", "How often API keys' last-used times are recorded"),
     "PICHR_MAX_UPLOAD_BYTES": ("524288000", "Largest upload accepted on any plan (bytes)"),
     "PICHR_PLANS": ("", 'JSON overrides of the plans, e.g. {"free": {"callsPerHour": 5000}}'),
     "PICHR_ANONYMOUS_EXPIRY_HOURS": ("720", "Anonymous uploads expire after this many hours"),
@@ -97,6 +98,7 @@ class Settings:
     db_pool_size: int = 5
     read_wait_ms: int = 3000
     tally_flush_seconds: float = 1.0
+    key_usage_flush_seconds: float = 60.0
     max_upload_bytes: int = 500 * 1024 * 1024
     plans: str = ""
     anonymous_expiry_hours: int = 720

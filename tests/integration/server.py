@@ -132,6 +132,7 @@ def server_env(
         PICHR_DATABASE_URL=database_url,
         PICHR_DATA_DIR=str(data_dir),
         PICHR_TALLY_FLUSH_SECONDS="0.2",
+        PICHR_KEY_USAGE_FLUSH_SECONDS="1",  # the tests read last use back within seconds
         PICHR_LOG_LEVEL="WARNING",
         PYTHONFAULTHANDLER="1",
     )

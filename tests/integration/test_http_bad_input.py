@@ -213,8 +213,16 @@ def test_key_without_write_scope_cannot_patch(
 
 
 def test_router_404_and_405_use_the_error_format(client: httpx.Client) -> None:
-    assert_error(client.get("/api/v1/no-such-route"), 404)
-    assert_error(client.delete("/api/v1/upload/presign"), 405)
+    for answer, status in (
+        (client.get("/api/v1/no-such-route"), 404),
+        (client.delete("/api/v1/upload/presign"), 405),
+    ):
+        assert_error(answer, status)
+        # Counted and labelled like every other call of the API.
+        assert int(answer.headers["x-ratelimit-remaining"]) < int(
+            answer.headers["x-ratelimit-limit"]
+        )
+        assert answer.headers["x-request-id"]
 
 
 def test_bytes_of_a_file_not_yet_uploaded_are_a_404(

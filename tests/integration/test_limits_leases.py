@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from api.limit_leases import LEASE_SHARE, MAX_LEASE, RedisWindows
+from api.limit_leases import LEASE_SHARE, MAX_LEASE, LeasedWindows
 from api.limit_stores import RedisCounters
 from tests.integration.multiproc import REDIS_URL, delete_redis_keys
 
@@ -37,15 +37,15 @@ class CountedCounters(RedisCounters):
 
     claims = 0
 
-    async def claim(self, key: str, amount: int) -> tuple[int, float]:
+    async def claim(self, key: str, amount: int, known_reset: float = 0.0) -> tuple[int, float]:
         CountedCounters.claims += 1
-        return await super().claim(key, amount)
+        return await super().claim(key, amount, known_reset)
 
 
 async def hits(prefix: str, limit: int, count: int, *, spread: int = PROCESSES) -> list[int]:
     """`count` hits from 64 concurrent clients (as wrk -c64 sends them), dealt round-robin
     over `spread` of the four stores."""
-    stores = [RedisWindows(CountedCounters(REDIS_URL, prefix)) for _ in range(PROCESSES)]
+    stores = [LeasedWindows(CountedCounters(REDIS_URL, prefix)) for _ in range(PROCESSES)]
     numbers = iter(range(count))
     units: list[int] = []
 
@@ -58,7 +58,7 @@ async def hits(prefix: str, limit: int, count: int, *, spread: int = PROCESSES) 
         await asyncio.gather(*(client() for _ in range(64)))
     finally:
         for store in stores:
-            await store.counters.client.aclose()
+            await store.counters.close()
     return units
 
 
