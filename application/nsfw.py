@@ -77,6 +77,9 @@ class NsfwModel:
             raise ModelError(f"NSFW model {model} has sha256 {actual}, expected {expected}")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle intra-op threads would spin on the cores after each run, starving what the
+        # worker does between runs (database round trips, blob writes) on a small machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(model), sess_options=options, providers=["CPUExecutionProvider"]
         )

@@ -4,15 +4,12 @@ a second delivery, even a concurrent one, records nothing new."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from application.analysis import Analysis, Derived, derive, rendition
+from application.analysis import derive, rendition
 from application.blobs import BlobNotFoundError
 from application.blocklist import Screener
 from application.imaging import UnsupportedMediaError
@@ -21,21 +18,15 @@ from domain import ids
 from domain.errors import ConflictError
 from domain.files import File
 from workers.context import TaskContext
+from workers.derived_blobs import Writing, rendition_key, start_writes, thumbnail_key
+from workers.screening import screening_ahead
 
+__all__ = ["analyze_image", "analyze_images", "reanalyze_images", "rendition_key", "thumbnail_key"]
 log = logging.getLogger("pichr.workers")
 WORKER = "system:analysis"
 BLOCKLIST = "system:blocklist"
 REANALYSIS = "system:reanalysis"
 _model_lock = threading.Lock()
-_writer = ThreadPoolExecutor(4, thread_name_prefix="derived-blobs")  # fsyncs overlap
-
-
-def rendition_key(file_id: str) -> str:
-    return f"derived/{file_id}/rendition"
-
-
-def thumbnail_key(file_id: str) -> str:
-    return f"derived/{file_id}/thumbnail.webp"
 
 
 def nsfw_model(context: TaskContext) -> NsfwModel:
@@ -55,30 +46,31 @@ def analyze_image(context: TaskContext, file_id: str) -> None:
 
 
 def analyze_images(context: TaskContext, file_ids: list[str]) -> None:
-    """Analyze the files that still wait for it: one model call and one commit for them all."""
-    waiting: list[tuple[File, bytes, Derived]] = []
+    """Analyze the files that still wait for it: one model call and one commit for them all.
+    While the model runs, the derived blobs are written and the blocklist is asked; the
+    analysis is recorded once the blobs are durable."""
+    screen, ahead = screening_ahead(_screener(context))
+    waiting: list[tuple[File, Writing]] = []
     for file_id in file_ids:
         loaded = _waiting(context, file_id)
         if loaded is None:
             continue
+        file, data = loaded
         try:
-            waiting.append((loaded[0], loaded[1], derive(loaded[1])))
+            facts = derive(data)
+            served = rendition(data, facts)
         except UnsupportedMediaError as exc:
             _fail(context, file_id, exc.message)
+            continue
+        waiting.append((file, start_writes(context.blobs, file_id, facts, served)))
+        ahead.ask(file.stored.get("sha256"), facts.phash, file_id)
     if not waiting:
         return
     model = nsfw_model(context)
-    scores = model.score([facts.model_input for _, _, facts in waiting])
-    analyzed: list[tuple[File, dict[str, Any]]] = []
-    for (file, data, facts), score in zip(waiting, scores, strict=True):
-        try:
-            served, mime = rendition(data, facts)
-        except UnsupportedMediaError as exc:
-            _fail(context, file.file_id, exc.message)
-            continue
-        result = Analysis(facts, score, served, mime)
-        analyzed.append((file, _store(context, file.file_id, result, model.info.label)))
-    _record(context, analyzed)
+    scores = model.score([writing.facts.model_input for _, writing in waiting])
+    label = model.info.label
+    analyzed = [(f, w.fields(score, label)) for (f, w), score in zip(waiting, scores, strict=True)]
+    _record(context, analyzed, screen)
 
 
 def _waiting(context: TaskContext, file_id: str) -> tuple[File, bytes] | None:
@@ -98,38 +90,11 @@ def _gone(context: TaskContext, file_id: str) -> bool:
     return file.deleted or file.expired
 
 
-def _store(context: TaskContext, file_id: str, result: Analysis, model: str) -> dict[str, Any]:
-    """Write the derived blobs (both at once); ImageAnalyzed's fields."""
-    # Content-independent keys: a second run overwrites the same objects with the same bytes.
-    served, thumb = rendition_key(file_id), thumbnail_key(file_id)
-    thumbnail = result.derived.thumbnail
-    writes = [
-        _writer.submit(context.blobs.put, key, io.BytesIO(data), len(data))
-        for key, data in ((served, result.rendition), (thumb, thumbnail))
-    ]
-    for write in writes:
-        write.result()
-    facts = result.derived
-    return {
-        "width": facts.width,
-        "height": facts.height,
-        "frames": facts.frames,
-        "phash": facts.phash,
-        "nsfw_score": round(result.nsfw_score, 6),
-        "model": model,
-        "rendition_key": served,
-        "rendition_size": len(result.rendition),
-        "rendition_mime": result.rendition_mime,
-        "rendition_sha256": result.rendition_sha256,
-        "thumbnail_key": thumb,
-        "thumbnail_size": len(thumbnail),
-        "thumbnail_sha256": hashlib.sha256(thumbnail).hexdigest(),
-    }
-
-
-def _record(context: TaskContext, analyzed: list[tuple[File, dict[str, Any]]]) -> None:
+def _record(
+    context: TaskContext, analyzed: list[tuple[File, dict[str, Any]]], screen: Screener
+) -> None:
     """One save for the batch; after a concurrent write (a duplicate delivery), file by file."""
-    screen, blocked = _screener(context), []
+    blocked: list[Any] = []
     for file, fields in analyzed:
         if file.record_analysis(actor=WORKER, result=fields):
             blocked += screen(file, BLOCKLIST)  # same save: a blocked image is never served
@@ -170,26 +135,26 @@ def _fail(context: TaskContext, file_id: str, reason: str) -> None:
 
 def reanalyze_images(context: TaskContext, file_ids: list[str]) -> int:
     """Run analyzed files through the current pipeline again; how many got new results."""
-    loaded: list[tuple[File, bytes, Derived]] = []
+    loaded: list[tuple[File, Writing]] = []
     for file_id in file_ids:
         file = context.app.load(File, ids.FILE, file_id)
         if not file.analysis or file.deleted or file.expired or file.status != "ready":
             continue
         try:
             data = b"".join(context.blobs.read(file.stored_key))
-            loaded.append((file, data, derive(data)))
+            facts = derive(data)
+            served = rendition(data, facts)
         except (BlobNotFoundError, UnsupportedMediaError) as exc:
             log.warning("not reanalyzing %s: %s", file_id, exc)
+            continue
+        loaded.append((file, start_writes(context.blobs, file_id, facts, served)))
     if not loaded:
         return 0
     model = nsfw_model(context)
-    scores = model.score([facts.model_input for _, _, facts in loaded])
+    scores = model.score([writing.facts.model_input for _, writing in loaded])
     changed = 0
-    for (file, data, facts), score in zip(loaded, scores, strict=True):
-        served, mime = rendition(data, facts)
-        fields = _store(
-            context, file.file_id, Analysis(facts, score, served, mime), model.info.label
-        )
+    for (file, writing), score in zip(loaded, scores, strict=True):
+        fields = writing.fields(score, model.info.label)
         position = context.app.change(File, ids.FILE, file.file_id, _reanalysis(fields))
         changed += position > 0
     return changed

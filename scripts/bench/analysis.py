@@ -18,13 +18,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import imagehash
+import psycopg
 from PIL import Image
 
 from application.analysis import draft_size
+from application.analysis_strip import strip
 from application.blob_fs import FilesystemBlobStore
 from application.nsfw import NsfwModel, preprocess
 from application.settings import Settings
 from application.uploads import Uploads
+from projections.blocklist_view import BlocklistProjection
+from projections.runner import ensure_schema
 from scripts.bench.common import scratch_database
 from tests.integration.helpers import make_app, new_owner, upload
 from tests.photos import photo_jpeg
@@ -33,9 +37,9 @@ from workers.context import TaskContext
 
 
 def bare(images: list[bytes], model: NsfwModel) -> None:
-    """The library calls alone: decode (draft), phash, thumbnail, NSFW, sha256."""
+    """The work alone: decode (draft), strip, phash, thumbnail, NSFW, sha256."""
     for data in images:
-        hashlib.sha256(data).hexdigest()
+        hashlib.sha256(strip(data, "image/jpeg")).hexdigest()  # the served rendition's
         with Image.open(io.BytesIO(data)) as img:
             img.draft("RGB", draft_size(img.size))
             img.load()
@@ -61,6 +65,8 @@ def main() -> None:
     print(f"{args.images} JPEGs 1920x1080, {sum(map(len, images)) // len(images) // 1024} KB avg")
     root = Path(tempfile.mkdtemp(prefix="pichr-bench-analysis-"))
     with scratch_database() as url:
+        with psycopg.connect(url) as conn:  # the screener queries it, as in a deployment
+            ensure_schema(conn, BlocklistProjection())
         app = make_app(url, pool_size=4)
         blobs = FilesystemBlobStore(root / "blobs")
         context = TaskContext(app, blobs, Settings(data_dir=root), url)
