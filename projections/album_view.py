@@ -24,6 +24,7 @@ from projections.album_folds import (
 )
 from projections.bulk import upsert
 from projections.events import LoggedEvent
+from projections.file_listing import file_id_of
 
 ALBUM_COLUMNS = (
     "id", "owner_id", "title", "description", "visibility", "tags", "password_hash", "cover_id",
@@ -81,12 +82,13 @@ class AlbumProjection:
                 batch.albums[e.data["album_id"]] = new_album(e)
                 batch.album_changed(e.data["album_id"], e.position)
             elif e.topic == REQUESTED:
-                batch.states[e.data["file_id"]] = new_state(e)
-                batch.file_changed(e.data["file_id"], e.position)
+                state = new_state(e)
+                batch.states[state["file_id"]] = state
+                batch.file_changed(state["file_id"], e.position)
             elif e.topic in ALBUM_FOLDS:
                 ALBUM_FOLDS[e.topic](batch, ids.to_public(ids.ALBUM, e.originator_id), e)
             elif e.topic in FILE_FOLDS:
-                FILE_FOLDS[e.topic](batch, ids.to_public(ids.FILE, e.originator_id), e)
+                FILE_FOLDS[e.topic](batch, file_id_of(e.originator_id), e)
             elif e.topic == TALLIED:
                 _views(batch, e)
         _upsert(cur, s, STATE_COLUMNS, "file_id", [batch.states[i] for i in sorted(batch.files)])
@@ -108,7 +110,7 @@ def _album_ids(events: list[LoggedEvent]) -> set[str]:
 
 
 def _file_ids(events: list[LoggedEvent]) -> set[str]:
-    return {ids.to_public(ids.FILE, e.originator_id) for e in events if e.topic in FILE_FOLDS}
+    return {file_id_of(e.originator_id) for e in events if e.topic in FILE_FOLDS}
 
 
 def _views(batch: Batch, e: LoggedEvent) -> None:
