@@ -11,10 +11,9 @@ from litestar import Litestar
 
 from api.app import create_app
 from application.database import resolve_database_url
-from application.settings import Settings
+from application.settings import EMBED_PROJECTIONS, Settings
 
 PR_SET_PDEATHSIG = 1
-EMBED_PROJECTIONS = "PICHR_EMBED_PROJECTIONS"  # set by `pichr serve`, not by `pichr api`
 
 
 def _die_with_parent() -> None:

@@ -18,7 +18,7 @@ from api.auth import Authenticator
 from api.limiter import Limiter
 from api.views import Urls
 from application.app import PichrApplication
-from application.blob_factory import make_blob_store
+from application.blob_factory import blob_store_for
 from application.blobs import BlobStore
 from application.blocklist import SqlBlocklist
 from application.database import eventsourcing_env
@@ -74,15 +74,7 @@ class Services:
 
 def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> Services:
     app = PichrApplication(env=eventsourcing_env(database_url, settings.db_pool_size))
-    blobs = make_blob_store(
-        data_dir=settings.data_dir,
-        s3_endpoint=settings.s3_endpoint or None,
-        s3_bucket=settings.s3_bucket,
-        s3_access_key=settings.s3_access_key,
-        s3_secret_key=settings.s3_secret_key,
-        s3_region=settings.s3_region,
-        s3_secure=settings.s3_secure,
-    )
+    blobs = blob_store_for(settings)
     cache = ReadCache(pool)
     reads = ReadModels(pool, cache)
     key_usage = KeyUsageRecorder(app)

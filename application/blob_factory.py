@@ -12,6 +12,20 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from application.blobs import BlobStore
+    from application.settings import Settings
+
+
+def blob_store_for(settings: Settings) -> BlobStore:
+    """The blob store the settings name: S3 when PICHR_S3_ENDPOINT is set, else PICHR_DATA_DIR."""
+    return make_blob_store(
+        data_dir=settings.data_dir,
+        s3_endpoint=settings.s3_endpoint or None,
+        s3_bucket=settings.s3_bucket,
+        s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key,
+        s3_region=settings.s3_region,
+        s3_secure=settings.s3_secure,
+    )
 
 
 def make_blob_store(

@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+# Set by `pichr serve` (1) and `pichr api` (0) for the API processes they start; not a setting.
+EMBED_PROJECTIONS = "PICHR_EMBED_PROJECTIONS"
+
 # name -> (default, help). The README's configuration table is generated from this.
 DOCUMENTED: dict[str, tuple[str, str]] = {
     "PICHR_DATABASE_URL": (

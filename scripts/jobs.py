@@ -12,12 +12,10 @@ from typing import Any
 
 from api.logs import configure
 from application.app import PichrApplication
-from application.blob_factory import make_blob_store
 from application.database import eventsourcing_env, resolve_database_url
 from application.settings import Settings
 from projections.bootstrap import ensure_all
 from workers.failures import failed_jobs
-from workers.runtime import WorkerRuntime
 
 log = logging.getLogger("pichr")
 
@@ -33,19 +31,14 @@ def worker(args: argparse.Namespace) -> int:
 
     Several `pichr worker` processes may run: their dispatchers take turns on one tracking row.
     """
+    from application.blob_factory import blob_store_for  # noqa: PLC0415  (heavy: `pichr --help`
+    from workers.runtime import WorkerRuntime  # noqa: PLC0415  need not load the image pipeline)
+
     settings = Settings.from_env()
     configure(settings.log_level)
     url = _url(settings)
     app = PichrApplication(env=eventsourcing_env(url, settings.worker_threads + 2))
-    blobs = make_blob_store(
-        data_dir=settings.data_dir,
-        s3_endpoint=settings.s3_endpoint or None,
-        s3_bucket=settings.s3_bucket,
-        s3_access_key=settings.s3_access_key,
-        s3_secret_key=settings.s3_secret_key,
-        s3_region=settings.s3_region,
-        s3_secure=settings.s3_secure,
-    )
+    blobs = blob_store_for(settings)
     runtime = WorkerRuntime(settings, url, app, blobs, dispatch=not args.no_dispatch)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

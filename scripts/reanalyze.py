@@ -17,12 +17,9 @@ from typing import Any
 import psycopg
 
 from application.app import PichrApplication
-from application.blob_factory import make_blob_store
 from application.database import eventsourcing_env
 from application.settings import Settings
 from scripts.events import Progress
-from workers.context import TaskContext
-from workers.tasks import reanalyze_images
 
 BATCH = 8  # one model call per batch
 DUE = (
@@ -32,6 +29,10 @@ DUE = (
 
 
 def reanalyze(args: argparse.Namespace, url: Callable[[], str]) -> int:
+    from application.blob_factory import blob_store_for  # noqa: PLC0415  (heavy: loaded only
+    from workers.context import TaskContext  # noqa: PLC0415  when the command runs, not for
+    from workers.tasks import reanalyze_images  # noqa: PLC0415  every `pichr` call)
+
     since = datetime.fromisoformat(args.since)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
     database_url = url()
@@ -40,15 +41,7 @@ def reanalyze(args: argparse.Namespace, url: Callable[[], str]) -> int:
         file_ids = [row[0] for row in conn.execute(DUE, (since,)).fetchall()]
     context = TaskContext(
         app=PichrApplication(env=eventsourcing_env(database_url, 2)),
-        blobs=make_blob_store(
-            data_dir=settings.data_dir,
-            s3_endpoint=settings.s3_endpoint or None,
-            s3_bucket=settings.s3_bucket,
-            s3_access_key=settings.s3_access_key,
-            s3_secret_key=settings.s3_secret_key,
-            s3_region=settings.s3_region,
-            s3_secure=settings.s3_secure,
-        ),
+        blobs=blob_store_for(settings),
         settings=settings,
         database_url=database_url,
     )

@@ -8,12 +8,11 @@ import os
 import signal
 import threading
 
-from api.asgi import EMBED_PROJECTIONS
 from api.logs import configure
 from application.app import PichrApplication
 from application.database import eventsourcing_env, resolve_database_url
 from application.expiry import ExpirySweeper
-from application.settings import Settings
+from application.settings import EMBED_PROJECTIONS, Settings
 from projections.bootstrap import ensure_all
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
