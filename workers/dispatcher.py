@@ -6,6 +6,10 @@ position. On the PostgreSQL broker the messages are rows written in that same tr
 (exactly once). On RabbitMQ or Redis they are published while the row is locked and the
 position commits after: at-least-once, and the actors are idempotent. While the broker is down
 nothing moves; the jobs wait in the log and go out when it returns.
+
+It reads only the topics its routes name, and looks before it locks: most commits (presign,
+PUT, the analysis itself) carry no job, and they cost a read, not a write and a WAL flush. The
+position then moves with the next job, or once BATCH positions lag, so a restart re-reads little.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from typing import Any
 import psycopg
 from dramatiq import Broker
 from dramatiq.errors import DramatiqError
-from psycopg import Connection
+from psycopg import Connection, Cursor
 
 from application.app import EVENTS_TABLE
 from domain import ids
-from projections.events import LoggedEvent, read_after
+from projections.events import LoggedEvent, read_batch
 from projections.runner import ensure_tracking
 from workers.broker import message
 
@@ -41,7 +45,12 @@ class Job:
     key: str  # unique per event and job: the message id derives from it
 
 
-Route = Callable[[list[LoggedEvent]], list[Job]]
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Turns a batch of events (only `topics`) into jobs."""
+
+    topics: tuple[str, ...]
+    jobs: Callable[[list[LoggedEvent]], list[Job]]
 
 
 def analysis_jobs(events: list[LoggedEvent]) -> list[Job]:
@@ -58,23 +67,25 @@ def analysis_jobs(events: list[LoggedEvent]) -> list[Job]:
     return jobs
 
 
-# Each route turns a batch of events into jobs; add yours (e.g. clean-up after FileDeleted).
-ROUTES: list[Route] = [analysis_jobs]
+# Add yours (e.g. clean-up after FileDeleted): the dispatcher reads only the topics named here.
+ROUTES: list[Route] = [Route((FINALIZED,), analysis_jobs)]
+TOPICS = tuple(dict.fromkeys(topic for route in ROUTES for topic in route.topics))
+SELECT_POSITION = "SELECT position FROM projection_tracking WHERE name = %s"
 
 
 def dispatch_batch(
     conn: Connection[Any], broker: Broker, *, in_transaction: bool, batch: int = BATCH
 ) -> int:
-    """Enqueue the jobs of the next batch of events; how many events it covered."""
+    """Enqueue the jobs of the next batch of events; how many log positions it moved past."""
+    with conn.transaction(), conn.cursor() as cur:  # a read: nothing to flush at commit
+        start = _position(cur, "")
+        events, reached = read_batch(cur, start, batch, TOPICS)
+    if not events and reached - start < batch:
+        return 0  # no job due: the position moves with the next one
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "SELECT position FROM projection_tracking WHERE name = %s FOR UPDATE", (TRACKING,)
-        )
-        row = cur.fetchone()
-        events = read_after(cur, int(row[0]) if row else 0, batch)
-        if not events:
-            return 0
-        for job in (job for route in ROUTES for job in route(events)):
+        start = _position(cur, " FOR UPDATE")  # another dispatcher may have moved it
+        events, reached = read_batch(cur, start, batch, TOPICS)
+        for job in (job for route in ROUTES for job in route.jobs(_of(events, route.topics))):
             sent = message(broker, job.name, *job.args, key=job.key)
             if in_transaction:
                 from workers.pgbroker import enqueue_in  # noqa: PLC0415
@@ -83,10 +94,19 @@ def dispatch_batch(
             else:
                 broker.enqueue(sent)
         cur.execute(
-            "UPDATE projection_tracking SET position = %s WHERE name = %s",
-            (events[-1].position, TRACKING),
+            "UPDATE projection_tracking SET position = %s WHERE name = %s", (reached, TRACKING)
         )
-    return len(events)
+    return reached - start
+
+
+def _position(cur: Cursor[Any], lock: str) -> int:
+    cur.execute(SELECT_POSITION + lock, (TRACKING,))
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _of(events: list[LoggedEvent], topics: tuple[str, ...]) -> list[LoggedEvent]:
+    return [e for e in events if e.topic in topics]
 
 
 class Dispatcher:

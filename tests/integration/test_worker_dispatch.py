@@ -1,0 +1,93 @@
+"""The job dispatcher on the real PostgreSQL: each finalized file's job goes out once, and
+commits that carry no job do not move (write) the dispatcher's position."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+from typing import Any
+
+import psycopg
+
+from application.blob_memory import InMemoryBlobStore
+from application.principal import Principal
+from application.uploads import UploadRequest, Uploads
+from projections.runner import ensure_tracking
+from tests.integration.helpers import image_bytes, make_app, new_owner, upload
+from workers.dispatcher import TRACKING, dispatch_batch
+
+
+class RecordingBroker:
+    """Only what the dispatcher asks of a broker: actor queues, and enqueue."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    def get_actor(self, name: str) -> SimpleNamespace:
+        return SimpleNamespace(queue_name="analysis")
+
+    def enqueue(self, message: Any) -> Any:
+        self.sent.append((message.actor_name, tuple(message.args)))
+        return message
+
+
+def _dispatch(conn: psycopg.Connection[Any], broker: RecordingBroker, batch: int = 500) -> None:
+    while dispatch_batch(conn, broker, in_transaction=False, batch=batch):  # type: ignore[arg-type]
+        pass
+
+
+def _position(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute(
+        "SELECT position FROM projection_tracking WHERE name = %s", (TRACKING,)
+    ).fetchone()
+    return int(row[0]) if row else -1
+
+
+def _head(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT max(notification_id) FROM pichr_events").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _presigned(uploads: Uploads) -> tuple[Principal, str, str]:
+    data = image_bytes(seed=9)
+    req = UploadRequest(filename="late.jpg", mime="image/jpeg", bytes=len(data))
+    who = new_owner()
+    made = uploads.presign(who, req)
+    uploads.store(who, made.file_id, made.upload_token, io.BytesIO(data))
+    return who, made.file_id, made.upload_id
+
+
+def test_finalized_files_are_enqueued_once_and_other_commits_write_nothing(
+    database_url: str,
+) -> None:
+    app, broker = make_app(database_url), RecordingBroker()
+    uploads = Uploads(app, InMemoryBlobStore())
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        ensure_tracking(conn, TRACKING, "")
+        first = [upload(uploads, new_owner(), image_bytes(seed=n)).file_id for n in (1, 2)]
+        _dispatch(conn, broker)
+        assert broker.sent == [("analyze_images", (first,))]
+        assert _position(conn) == _head(conn)
+        moved_to = _position(conn)
+        who, file_id, upload_id = _presigned(uploads)  # presign and PUT: commits without a job
+        _dispatch(conn, broker)
+        assert (len(broker.sent), _position(conn)) == (1, moved_to)
+        uploads.finalize(who, upload_id, file_id, None, None)
+        _dispatch(conn, broker)
+        _dispatch(conn, broker)  # nothing left: nothing sent twice
+        assert broker.sent[1:] == [("analyze_image", (file_id,))]
+        assert _position(conn) == _head(conn)
+    app.close()
+
+
+def test_position_moves_past_a_batch_of_events_without_jobs(database_url: str) -> None:
+    app, broker = make_app(database_url), RecordingBroker()
+    uploads = Uploads(app, InMemoryBlobStore())
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        ensure_tracking(conn, TRACKING, "")
+        for _ in range(3):
+            _presigned(uploads)
+        _dispatch(conn, broker, batch=4)  # more than a batch behind: the position catches up
+        assert broker.sent == []
+        assert _position(conn) == _head(conn)
+    app.close()
