@@ -8,6 +8,7 @@ model. The served rendition is the original with its metadata stripped at the co
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from collections.abc import Callable
@@ -62,46 +63,65 @@ def draft_size(size: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+class Deriving:
+    """One decode of the first frame (raises UnsupportedMediaError), then what is made from it,
+    each on first use: a caller may start storing the thumbnail, or looking up the hash,
+    before the model input is made."""
+
+    def __init__(self, data: bytes) -> None:
+        with open_image(io.BytesIO(data)) as img:
+            self.mime, self.frames = mime_of(img), frame_count(img)
+            turn = orientation(img)
+            width, height = img.size
+            if img.format == "JPEG":
+                img.draft("RGB", draft_size(img.size))
+            img.load()
+            self._frame = upright(img)
+        self.width, self.height = (height, width) if turn in (5, 6, 7, 8) else (width, height)
+
+    @functools.cached_property
+    def thumbnail(self) -> bytes:
+        return thumbnail_webp(self._frame)
+
+    @functools.cached_property
+    def phash(self) -> str:
+        return str(imagehash.phash(self._frame))
+
+    def result(self) -> Derived:
+        return Derived(
+            mime=self.mime,
+            width=self.width,
+            height=self.height,
+            frames=self.frames,
+            phash=self.phash,
+            thumbnail=self.thumbnail,
+            model_input=preprocess(self._frame),
+        )
+
+
 def derive(data: bytes) -> Derived:
     """Decode the first frame once; hash, thumbnail and model input from it."""
-    with open_image(io.BytesIO(data)) as img:
-        mime, frames = mime_of(img), frame_count(img)
-        turn = orientation(img)
-        width, height = img.size
-        if img.format == "JPEG":
-            img.draft("RGB", draft_size(img.size))
-        img.load()
-        frame = upright(img)
-    if turn in (5, 6, 7, 8):
-        width, height = height, width
-    return Derived(
-        mime=mime,
-        width=width,
-        height=height,
-        frames=frames,
-        phash=str(imagehash.phash(frame)),
-        thumbnail=thumbnail_webp(frame),
-        model_input=preprocess(frame),
-    )
+    return Deriving(data).result()
 
 
-def rendition(data: bytes, derived: Derived) -> tuple[bytes, str]:
+def rendition(data: bytes) -> tuple[bytes, str]:
     """The bytes to serve: stripped losslessly when upright (and always for animations)."""
     with open_image(io.BytesIO(data)) as img:
-        upright_already = orientation(img) == 1 or derived.frames > 1
-        if derived.mime not in STRIPPERS:
+        mime = mime_of(img)
+        upright_already = orientation(img) == 1 or frame_count(img) > 1
+        if mime not in STRIPPERS:
             img.load()
-            return reencode(img, derived.mime)
-    stripped = strip(data, derived.mime)  # also refuses polyglots
+            return reencode(img, mime)
+    stripped = strip(data, mime)  # also refuses polyglots
     if upright_already:
-        return stripped, derived.mime
+        return stripped, mime
     with open_image(io.BytesIO(data)) as img:  # the original: its EXIF says how to turn it
         img.load()
-        return reencode(img, derived.mime)
+        return reencode(img, mime)
 
 
 def analyze(data: bytes, score: Scorer) -> Analysis:
     derived = derive(data)
-    served, mime = rendition(data, derived)
+    served, mime = rendition(data)
     (nsfw,) = score([derived.model_input])
     return Analysis(derived, nsfw, served, mime)

@@ -1,8 +1,11 @@
 """The derived blobs of an analysis (served rendition, WebP thumbnail): written in the
-background while the model scores, and durable before the analysis is recorded.
+background while the image decodes and the model scores, durable before the analysis is
+recorded.
 
 The writes are the store's own (the filesystem store fsyncs each file and its directory before
-put() returns): overlapping them with inference hides their latency without weakening them.
+put() returns): overlapping them with the analysis hides their latency without weakening them.
+A blob written for an analysis that then fails (or crashes) is mentioned by no event: the
+orphan sweep deletes it, as it does after a crash between the writes and the record.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from application.analysis import Derived
@@ -27,21 +29,31 @@ def thumbnail_key(file_id: str) -> str:
     return f"derived/{file_id}/thumbnail.webp"
 
 
-@dataclass(frozen=True, slots=True)
-class Writing:
-    """One file's derived blobs on their way to the store."""
+class DerivedWrites:
+    """One file's derived blobs on their way to the store. Content-independent keys: a second
+    run overwrites the same objects with the same bytes."""
 
-    facts: Derived
-    rendition: bytes
-    rendition_mime: str
-    rendition_key: str
-    thumbnail_key: str
-    writes: tuple[Future[str], Future[str]]  # each blob's sha256, once durable
+    def __init__(self, blobs: BlobStore, file_id: str) -> None:
+        self.blobs = blobs
+        self.file_id = file_id
+        self.rendition_size = 0
+        self.rendition_mime = ""
+        self.writes: dict[str, Future[str]] = {}  # key -> the blob's sha256, once durable
 
-    def fields(self, nsfw_score: float, model: str) -> dict[str, Any]:
+    def rendition(self, served: tuple[bytes, str]) -> None:
+        data, self.rendition_mime = served
+        self.rendition_size = len(data)
+        self._start(rendition_key(self.file_id), data)
+
+    def thumbnail(self, data: bytes) -> None:
+        self._start(thumbnail_key(self.file_id), data)
+
+    def _start(self, key: str, data: bytes) -> None:
+        self.writes[key] = _writer.submit(_put, self.blobs, key, data)
+
+    def fields(self, facts: Derived, nsfw_score: float, model: str) -> dict[str, Any]:
         """ImageAnalyzed's fields, once both blobs are durable (a failed write raises here)."""
-        rendition_sha256, thumbnail_sha256 = (write.result() for write in self.writes)
-        facts, thumbnail = self.facts, self.facts.thumbnail
+        served, thumb = rendition_key(self.file_id), thumbnail_key(self.file_id)
         return {
             "width": facts.width,
             "height": facts.height,
@@ -49,27 +61,14 @@ class Writing:
             "phash": facts.phash,
             "nsfw_score": round(nsfw_score, 6),
             "model": model,
-            "rendition_key": self.rendition_key,
-            "rendition_size": len(self.rendition),
+            "rendition_key": served,
+            "rendition_size": self.rendition_size,
             "rendition_mime": self.rendition_mime,
-            "rendition_sha256": rendition_sha256,
-            "thumbnail_key": self.thumbnail_key,
-            "thumbnail_size": len(thumbnail),
-            "thumbnail_sha256": thumbnail_sha256,
+            "rendition_sha256": self.writes[served].result(),
+            "thumbnail_key": thumb,
+            "thumbnail_size": len(facts.thumbnail),
+            "thumbnail_sha256": self.writes[thumb].result(),
         }
-
-
-def start_writes(
-    blobs: BlobStore, file_id: str, facts: Derived, served: tuple[bytes, str]
-) -> Writing:
-    """Start writing both blobs. Content-independent keys: a second run overwrites the same
-    objects with the same bytes."""
-    served_key, thumb_key = rendition_key(file_id), thumbnail_key(file_id)
-    writes = (
-        _writer.submit(_put, blobs, served_key, served[0]),
-        _writer.submit(_put, blobs, thumb_key, facts.thumbnail),
-    )
-    return Writing(facts, served[0], served[1], served_key, thumb_key, writes)
 
 
 def _put(blobs: BlobStore, key: str, data: bytes) -> str:

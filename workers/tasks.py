@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from application.analysis import derive, rendition
+from application.analysis import Derived, Deriving, rendition
 from application.blobs import BlobNotFoundError
 from application.blocklist import Screener
 from application.imaging import UnsupportedMediaError
@@ -18,8 +18,8 @@ from domain import ids
 from domain.errors import ConflictError
 from domain.files import File
 from workers.context import TaskContext
-from workers.derived_blobs import Writing, rendition_key, start_writes, thumbnail_key
-from workers.screening import screening_ahead
+from workers.derived_blobs import DerivedWrites, rendition_key, thumbnail_key
+from workers.screening import AskedAhead, screening_ahead
 
 __all__ = ["analyze_image", "analyze_images", "reanalyze_images", "rendition_key", "thumbnail_key"]
 log = logging.getLogger("pichr.workers")
@@ -47,30 +47,43 @@ def analyze_image(context: TaskContext, file_id: str) -> None:
 
 def analyze_images(context: TaskContext, file_ids: list[str]) -> None:
     """Analyze the files that still wait for it: one model call and one commit for them all.
-    While the model runs, the derived blobs are written and the blocklist is asked; the
+    The derived blobs are stored, and the blocklist asked, while the analysis goes on; the
     analysis is recorded once the blobs are durable."""
     screen, ahead = screening_ahead(_screener(context))
-    waiting: list[tuple[File, Writing]] = []
+    waiting: list[tuple[File, Derived, DerivedWrites]] = []
     for file_id in file_ids:
         loaded = _waiting(context, file_id)
         if loaded is None:
             continue
         file, data = loaded
         try:
-            facts = derive(data)
-            served = rendition(data, facts)
+            waiting.append((file, *_derive(context, file, data, ahead)))
         except UnsupportedMediaError as exc:
             _fail(context, file_id, exc.message)
-            continue
-        waiting.append((file, start_writes(context.blobs, file_id, facts, served)))
-        ahead.ask(file.stored.get("sha256"), facts.phash, file_id)
     if not waiting:
         return
     model = nsfw_model(context)
-    scores = model.score([writing.facts.model_input for _, writing in waiting])
+    scores = model.score([facts.model_input for _, facts, _ in waiting])
     label = model.info.label
-    analyzed = [(f, w.fields(score, label)) for (f, w), score in zip(waiting, scores, strict=True)]
+    analyzed = [
+        (file, writes.fields(facts, score, label))
+        for (file, facts, writes), score in zip(waiting, scores, strict=True)
+    ]
     _record(context, analyzed, screen)
+
+
+def _derive(
+    context: TaskContext, file: File, data: bytes, ahead: AskedAhead | None
+) -> tuple[Derived, DerivedWrites]:
+    """The facts of `data`; each derived blob, and the blocklist question, goes out as soon as
+    it is known, so that their I/O overlaps the decode and leaves the model run alone."""
+    writes = DerivedWrites(context.blobs, file.file_id)
+    writes.rendition(rendition(data))  # stored while the image decodes
+    step = Deriving(data)
+    if ahead is not None:
+        ahead.ask(file.stored.get("sha256"), step.phash, file.file_id)
+    writes.thumbnail(step.thumbnail)
+    return step.result(), writes
 
 
 def _waiting(context: TaskContext, file_id: str) -> tuple[File, bytes] | None:
@@ -135,26 +148,23 @@ def _fail(context: TaskContext, file_id: str, reason: str) -> None:
 
 def reanalyze_images(context: TaskContext, file_ids: list[str]) -> int:
     """Run analyzed files through the current pipeline again; how many got new results."""
-    loaded: list[tuple[File, Writing]] = []
+    loaded: list[tuple[File, Derived, DerivedWrites]] = []
     for file_id in file_ids:
         file = context.app.load(File, ids.FILE, file_id)
         if not file.analysis or file.deleted or file.expired or file.status != "ready":
             continue
         try:
             data = b"".join(context.blobs.read(file.stored_key))
-            facts = derive(data)
-            served = rendition(data, facts)
+            loaded.append((file, *_derive(context, file, data, None)))
         except (BlobNotFoundError, UnsupportedMediaError) as exc:
             log.warning("not reanalyzing %s: %s", file_id, exc)
-            continue
-        loaded.append((file, start_writes(context.blobs, file_id, facts, served)))
     if not loaded:
         return 0
     model = nsfw_model(context)
-    scores = model.score([writing.facts.model_input for _, writing in loaded])
+    scores = model.score([facts.model_input for _, facts, _ in loaded])
     changed = 0
-    for (file, writing), score in zip(loaded, scores, strict=True):
-        fields = writing.fields(score, model.info.label)
+    for (file, facts, writes), score in zip(loaded, scores, strict=True):
+        fields = writes.fields(facts, score, model.info.label)
         position = context.app.change(File, ids.FILE, file.file_id, _reanalysis(fields))
         changed += position > 0
     return changed
