@@ -57,18 +57,23 @@ async def _check_password(albums: AlbumServices, row: Row, unlock: Unlock) -> No
     if not unlock.password:
         raise ApiError(401, "This album is password-protected.", id=album_id, passwordRequired=True)
     key = f"{album_id}|{unlock.client}"
-    wait = albums.guesses.retry_after(key)
+    wait = await albums.guesses.retry_after(key)
     if wait > 0:
-        seconds = max(1, math.ceil(wait))
-        error = ApiError(429, "Too many wrong passwords; retry later.", retryAfter=seconds)
-        error.headers = {"Retry-After": str(seconds)}
-        raise error
+        raise _throttled(wait)
     password = unlock.password
     if albums.passwords.remembered(hashed, password):
         return
     # Counted before the (slow) check, so parallel guesses cannot all slip under the limit.
-    albums.guesses.wrong_guess(key)
+    if not await albums.guesses.wrong_guess(key):
+        raise _throttled(await albums.guesses.retry_after(key))
     if await to_thread.run_sync(albums.passwords.verify, hashed, password):
-        albums.guesses.forgive(key)
+        await albums.guesses.forgive(key)
         return
     raise ApiError(401, "The album password is wrong.", id=album_id, passwordRequired=True)
+
+
+def _throttled(wait: float) -> ApiError:
+    seconds = max(1, math.ceil(wait))
+    error = ApiError(429, "Too many wrong passwords; retry later.", retryAfter=seconds)
+    error.headers = {"Retry-After": str(seconds)}
+    return error

@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from application.albums import AlbumCommands
 from application.app import PichrApplication
-from application.passwords import GuessLimiter, PasswordChecker, SlidingWindowLimiter
+from application.passwords import GuessLimiter, PasswordChecker
 from projections.album_cache import AlbumCache
 from projections.album_queries import AlbumReads
 
@@ -20,7 +20,7 @@ class AlbumServices:
     reads: AlbumReads
     cache: AlbumCache  # a follower of the position waiter
     passwords: PasswordChecker
-    guesses: GuessLimiter  # in-process for now; a shared (Redis) limiter fits the same Protocol
+    guesses: GuessLimiter  # shared by every API process when PICHR_REDIS_URL is set
     web_base: str  # album and file pages: {web_base}/a/{id}, {web_base}/f/{id}
 
     def page_url(self, album_id: str) -> str:
@@ -28,7 +28,11 @@ class AlbumServices:
 
 
 def build_album_services(
-    app: PichrApplication, pool: AsyncConnectionPool[Any], threshold: float, web_base: str
+    app: PichrApplication,
+    pool: AsyncConnectionPool[Any],
+    threshold: float,
+    web_base: str,
+    guesses: GuessLimiter,
 ) -> AlbumServices:
     cache = AlbumCache(pool)
     return AlbumServices(
@@ -36,6 +40,6 @@ def build_album_services(
         reads=AlbumReads(pool, cache, threshold),
         cache=cache,
         passwords=PasswordChecker(),
-        guesses=SlidingWindowLimiter(),
+        guesses=guesses,
         web_base=web_base.rstrip("/"),
     )

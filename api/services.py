@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.album_services import AlbumServices, build_album_services
 from api.auth import Authenticator
+from api.limit_guesses import MovingWindowGuesses
 from api.limiter import Limiter
 from api.views import Urls
 from application.app import PichrApplication
@@ -83,7 +84,10 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
     blocklist = SqlBlocklist(app, settings.phash_max_distance)  # finalize refuses its hashes
     uploads = Uploads(app, blobs, plans, settings.anonymous_expiry_hours, blocklist)
     web_base = settings.web_base or settings.base_url
-    albums = build_album_services(app, pool, settings.nsfw_threshold, web_base)
+    guesses = MovingWindowGuesses(
+        settings.redis_url, settings.redis_prefix, fail_closed=settings.limits_fail_closed
+    )
+    albums = build_album_services(app, pool, settings.nsfw_threshold, web_base, guesses)
     analyses = AnalysisFollower(pool)
     return Services(
         settings=settings,

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-import time
-from collections import deque
 from typing import Protocol
 
 from argon2 import PasswordHasher
@@ -70,61 +67,16 @@ def token_valid(password_hash: str, album_id: str, token: str, now: float) -> bo
 
 
 class GuessLimiter(Protocol):
-    """Counts wrong guesses per key (album and client). A shared (Redis) one can replace it."""
+    """Counts guesses per key (album and client); api/limit_guesses.py is the one in use."""
 
-    def retry_after(self, key: str) -> float:
+    async def retry_after(self, key: str) -> float:
         """Seconds until the key may guess again; 0 when it may guess now."""
         ...
 
-    def wrong_guess(self, key: str) -> None: ...
-
-    def forgive(self, key: str) -> None:
-        """Take back the last guess counted for the key (it turned out right)."""
+    async def wrong_guess(self, key: str) -> bool:
+        """Count a guess before checking it; False when the key has no guess left."""
         ...
 
-
-class SlidingWindowLimiter:
-    """In-process: at most `limit` wrong guesses per key in any `window` seconds."""
-
-    def __init__(
-        self,
-        limit: int = GUESSES_PER_WINDOW,
-        window: float = WINDOW_SECONDS,
-        max_keys: int = 100_000,
-    ) -> None:
-        self.limit = limit
-        self.window = window
-        self.max_keys = max_keys
-        self._guesses: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, key: str) -> float:
-        now = time.monotonic()
-        with self._lock:
-            guesses = self._guesses.get(key)
-            if guesses is None:
-                return 0.0
-            while guesses and guesses[0] <= now - self.window:
-                guesses.popleft()
-            if not guesses:
-                del self._guesses[key]
-                return 0.0
-            if len(guesses) < self.limit:
-                return 0.0
-            return guesses[-self.limit] + self.window - now
-
-    def wrong_guess(self, key: str) -> None:
-        with self._lock:
-            if key not in self._guesses and len(self._guesses) >= self.max_keys:
-                self._forget_idle(time.monotonic())
-            self._guesses.setdefault(key, deque()).append(time.monotonic())
-
-    def _forget_idle(self, now: float) -> None:
-        for key in [k for k, g in self._guesses.items() if not g or g[-1] <= now - self.window]:
-            del self._guesses[key]
-
-    def forgive(self, key: str) -> None:
-        with self._lock:
-            guesses = self._guesses.get(key)
-            if guesses:
-                guesses.pop()
+    async def forgive(self, key: str) -> None:
+        """The guess was right: forget the key's wrong guesses."""
+        ...

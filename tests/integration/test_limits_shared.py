@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.multiproc import Admin, gets, scaled_out
 from tests.integration.server import PichrServer, assert_error
+from tests.integration.test_album_support import create_album
 
 pytestmark = pytest.mark.integration
 CALLS = 40
@@ -158,3 +159,18 @@ def test_keyed_callers_do_not_share_a_window(api: PichrServer, admin: Admin) -> 
         answer = client.get("/api/v1/files", headers=two.headers)
     assert answer.status_code == 200
     assert answer.headers["X-RateLimit-Remaining"] == str(CALLS - 1)
+
+
+def test_wrong_album_passwords_are_counted_once_across_four_processes(
+    api: PichrServer, admin: Admin
+) -> None:
+    owner = admin.new_account()
+    with api.client() as client:
+        album = create_album(client, owner, password="s3cret")
+    guess = {"X-Album-Password": "guess", "X-Forwarded-For": some_ip()}
+    answers = gets(api, 8, f"/api/v1/albums/{album['id']}", guess)
+    # Five wrong guesses a minute per album and client, however the requests are spread.
+    assert sorted(r.status_code for r in answers) == [401] * 5 + [429] * 3
+    for r in answers:
+        if r.status_code == 429:
+            assert 0 < int(r.headers["Retry-After"]) <= 60

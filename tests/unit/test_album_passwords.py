@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+import pytest
+
+from api.errors import ApiError
+from api.limit_guesses import MovingWindowGuesses
 from application.passwords import (
     PasswordChecker,
-    SlidingWindowLimiter,
     hash_password,
     token_valid,
     unlock_token,
@@ -37,22 +41,44 @@ def test_unlock_tokens_expire_and_die_with_the_password() -> None:
 
 
 def test_the_sixth_wrong_guess_in_a_window_waits_until_the_first_leaves_it() -> None:
-    limiter = SlidingWindowLimiter(limit=5, window=0.5)
-    for _ in range(5):
-        assert limiter.retry_after("alb|1.2.3.4") == 0
-        limiter.wrong_guess("alb|1.2.3.4")
-    wait = limiter.retry_after("alb|1.2.3.4")
-    assert 0 < wait <= 0.5
-    assert limiter.retry_after("alb|5.6.7.8") == 0  # other clients are not affected
-    assert limiter.retry_after("other|1.2.3.4") == 0  # nor other albums
-    time.sleep(wait + 0.01)
-    assert limiter.retry_after("alb|1.2.3.4") == 0
+    async def scenario() -> None:
+        guesses = MovingWindowGuesses(limit=5, window_seconds=1)
+        for _ in range(5):
+            assert await guesses.retry_after("alb|1.2.3.4") == 0
+            assert await guesses.wrong_guess("alb|1.2.3.4")
+        assert not await guesses.wrong_guess("alb|1.2.3.4")  # the window is full: not counted
+        wait = await guesses.retry_after("alb|1.2.3.4")
+        assert 0 < wait <= 1
+        assert await guesses.retry_after("alb|5.6.7.8") == 0  # other clients are not affected
+        assert await guesses.retry_after("other|1.2.3.4") == 0  # nor other albums
+        await asyncio.sleep(wait + 0.05)
+        assert await guesses.retry_after("alb|1.2.3.4") == 0
+
+    asyncio.run(scenario())
 
 
-def test_a_forgiven_guess_does_not_count() -> None:
-    limiter = SlidingWindowLimiter(limit=2, window=60)
-    limiter.wrong_guess("k")
-    limiter.wrong_guess("k")
-    assert limiter.retry_after("k") > 0
-    limiter.forgive("k")
-    assert limiter.retry_after("k") == 0
+def test_a_right_guess_forgives_the_wrong_ones() -> None:
+    async def scenario() -> None:
+        guesses = MovingWindowGuesses(limit=2, window_seconds=60)
+        assert await guesses.wrong_guess("k")
+        assert await guesses.wrong_guess("k")
+        assert await guesses.retry_after("k") > 0
+        await guesses.forgive("k")
+        assert await guesses.retry_after("k") == 0
+
+    asyncio.run(scenario())
+
+
+def test_with_the_store_down_guesses_go_uncounted_or_are_refused() -> None:
+    async def scenario(fail_closed: bool) -> None:
+        down = "redis://127.0.0.1:1"  # nothing listens there
+        guesses = MovingWindowGuesses(
+            down, "t", limit=1, window_seconds=60, fail_closed=fail_closed
+        )
+        assert await guesses.wrong_guess("k")
+        assert await guesses.retry_after("k") == 0
+
+    asyncio.run(scenario(False))
+    with pytest.raises(ApiError) as refused:
+        asyncio.run(scenario(True))
+    assert refused.value.status_code == 503
