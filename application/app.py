@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, InternalError
 
@@ -48,11 +48,24 @@ class PichrApplication(Application[UUID]):
 
     def load(self, kind: type[A], prefix: str, public_id: str) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(ids.to_uuid(prefix, public_id))
+            aggregate = self._get(kind, ids.to_uuid(prefix, public_id))
         except (ids.InvalidIdError, AggregateNotFoundError):
             raise NotFoundError(f"No such {prefix.rstrip('_')}.", id=public_id) from None
         if not isinstance(aggregate, kind):
             raise NotFoundError(f"No such {prefix.rstrip('_')}.", id=public_id)
+        return aggregate
+
+    def _get(self, kind: type[Aggregate], aggregate_id: UUID) -> Aggregate:
+        """The repository asks the snapshot table first for every aggregate; only the kinds
+        that are snapshotted can have one, so the others skip that query (one per command)."""
+        if kind in self.snapshotting_intervals:
+            got: Aggregate = self.repository.get(aggregate_id)
+            return got
+        aggregate: Aggregate | None = project_aggregate(
+            None, self.repository.event_store.get(originator_id=aggregate_id)
+        )
+        if aggregate is None:
+            raise AggregateNotFoundError(aggregate_id)
         return aggregate
 
     def commit(self, *aggregates: Aggregate) -> int:
