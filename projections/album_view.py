@@ -31,6 +31,7 @@ ALBUM_COLUMNS = (
     "file_count", "view_count", "status", "created_at", "updated_at", "deleted_at", "position",
 )  # fmt: skip
 STATE_COLUMNS = ("file_id", "status", "visibility", "expires_at")
+MEMBER_COLUMNS = ("album_id", "file_id", "seq")
 LIVE = ["pending", "uploaded", "ready"]  # counted in fileCount; anything else is gone
 Row = dict[str, Any]
 
@@ -131,14 +132,12 @@ def _load(
 
 
 def _write_members(cur: Cursor[Any], table: str, batch: Batch) -> None:
-    present = [(a, f, seq) for (a, f), seq in sorted(batch.members.items()) if seq is not None]
-    absent = [(a, f) for (a, f), seq in sorted(batch.members.items()) if seq is None]
-    if present:
-        cur.executemany(
-            f"INSERT INTO {table} (album_id, file_id, seq) VALUES (%s, %s, %s)"
-            " ON CONFLICT (album_id, file_id) DO UPDATE SET seq = EXCLUDED.seq",
-            present,
-        )
+    members = sorted(batch.members.items())
+    present = [
+        dict(zip(MEMBER_COLUMNS, (*k, seq), strict=True)) for k, seq in members if seq is not None
+    ]
+    absent = [k for k, seq in members if seq is None]
+    upsert(cur, table, MEMBER_COLUMNS, ("album_id", "file_id"), present)
     if absent:
         cur.executemany(f"DELETE FROM {table} WHERE album_id = %s AND file_id = %s", absent)
     if batch.deleted:

@@ -12,13 +12,16 @@ COPY_FROM = 50  # rows; fewer go through executemany
 
 
 def upsert(
-    cur: Cursor[Any], table: str, columns: tuple[str, ...], key: str, rows: list[Row]
-) -> None:
+    cur: Cursor[Any], table: str, columns: tuple[str, ...], key: str | tuple[str, ...],
+    rows: list[Row],
+) -> None:  # fmt: skip
+    """Insert `rows` (at most one per key), replacing the other columns of rows present."""
     if not rows:
         return
+    keys = (key,) if isinstance(key, str) else key
     names = ", ".join(columns)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != key)
-    conflict = f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in keys)
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     if len(rows) < COPY_FROM:
         marks = ", ".join(["%s"] * len(columns))
         cur.executemany(

@@ -1,6 +1,6 @@
 """Issue 6 figures: a full rebuild of every read model, and the feed export, from one log.
 
-    .venv/bin/python -m scripts.bench.log_tools [--events 500000] [--rounds 2]
+    .venv/bin/python -m scripts.bench.log_tools [--events 500000] [--rounds 2] [--album-size 5]
 
 Targets: rebuild of all read models >= 20,000 events/s; export >= 50,000 events/s to a file.
 The baseline printed beside them is a bare read of the same log (SELECT every row, decode
@@ -68,10 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=500_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--album-size", type=int, default=0, help="every N files (N <= 30) in an album (0: none)"
+    )
     args = parser.parse_args(argv)
     with scratch_database() as url:
         ensure_all(url)
-        events = generate(url, args.events)
+        events = generate(url, args.events, album_size=args.album_size)
         medians = interleaved(
             args.rounds,
             {

@@ -24,6 +24,7 @@ from psycopg.sql import SQL
 from application.app import EVENTS_TABLE, PichrApplication
 from application.database import eventsourcing_env
 from domain import ids
+from domain.albums import Album
 from domain.files import File
 from domain.tallies import ViewTally
 from projections.file_listing import COLUMNS, FileListingProjection
@@ -57,8 +58,17 @@ def _file(rng: random.Random, n: int) -> File:
     return f
 
 
-def generate(url: str, target: int, per_save: int = 400) -> int:
-    """~target events: per file 4-6 events; one ViewTally over 30 recent files per 10 files."""
+def _album(file_ids: list[str]) -> Album:
+    album = Album(album_id=ids.to_public(ids.ALBUM, ids.new_uuid()), actor="key_bench",
+                  owner_id=OWNERS[0], title="album", description=None, visibility="public",
+                  tags=[])  # fmt: skip
+    album.add_files(actor="key_bench", file_ids=file_ids)
+    return album
+
+
+def generate(url: str, target: int, per_save: int = 400, album_size: int = 0) -> int:
+    """~target events: per file 4-6 events; one ViewTally over 30 recent files per 10 files;
+    with `album_size`, each run of that many files also goes into a new album."""
     app = PichrApplication(env=eventsourcing_env(url, 2))
     rng, total, n, recent = random.Random(7), 0, 0, list[str]()
     start = time.perf_counter()
@@ -72,6 +82,8 @@ def generate(url: str, target: int, per_save: int = 400) -> int:
             if n % 10 == 0:
                 counts = {i: rng.randint(1, 50) for i in recent}
                 batch.append(ViewTally(views=counts, downloads=dict(list(counts.items())[:5])))
+            if album_size and n % album_size == 0:
+                batch.append(_album(recent[-album_size:]))
         total += len(app.save(*batch))
     app.close()
     took = time.perf_counter() - start
