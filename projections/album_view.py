@@ -33,6 +33,9 @@ ALBUM_COLUMNS = (
 STATE_COLUMNS = ("file_id", "status", "visibility", "expires_at")
 MEMBER_COLUMNS = ("album_id", "file_id", "seq")
 LIVE = ["pending", "uploaded", "ready"]  # counted in fileCount; anything else is gone
+# Queries by `= ANY(ids)` are never prepared (prepare=False): each is planned with its ids. A
+# plan cached while a rebuild's tables were nearly empty compared every row with every id,
+# batch after batch (album_files has no file_id index until a rebuild's end).
 Row = dict[str, Any]
 
 
@@ -127,7 +130,8 @@ def _load(
 ) -> dict[str, Row]:
     if not wanted:
         return {}
-    cur.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(%s)", (list(wanted),))
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ANY(%s)"
+    cur.execute(sql, (list(wanted),), prepare=False)
     return {row[0]: dict(zip(columns, row, strict=True)) for row in cur.fetchall()}
 
 
@@ -141,7 +145,8 @@ def _write_members(cur: Cursor[Any], table: str, batch: Batch) -> None:
     if absent:
         cur.executemany(f"DELETE FROM {table} WHERE album_id = %s AND file_id = %s", absent)
     if batch.deleted:
-        cur.execute(f"DELETE FROM {table} WHERE album_id = ANY(%s)", (sorted(batch.deleted),))
+        ids = sorted(batch.deleted)
+        cur.execute(f"DELETE FROM {table} WHERE album_id = ANY(%s)", (ids,), prepare=False)
 
 
 def _follow_files(cur: Cursor[Any], albums: str, members: str, batch: Batch) -> None:
@@ -151,6 +156,7 @@ def _follow_files(cur: Cursor[Any], albums: str, members: str, batch: Batch) -> 
     cur.execute(
         f"SELECT album_id, file_id FROM {members} WHERE file_id = ANY(%s)",
         (list(batch.file_positions),),
+        prepare=False,
     )
     moved: dict[str, int] = {}
     for album_id, file_id in cur.fetchall():
@@ -170,6 +176,7 @@ def _recount(cur: Cursor[Any], members: str, states: str, batch: Batch) -> None:
         f"SELECT m.album_id, count(*) FROM {members} m JOIN {states} s ON s.file_id = m.file_id"
         " WHERE m.album_id = ANY(%s) AND s.status = ANY(%s) GROUP BY m.album_id",
         (wanted, LIVE),
+        prepare=False,
     )
     counts = dict(cur.fetchall())
     for album_id in wanted:

@@ -59,9 +59,6 @@ def rebuild(
         # Tables nobody reads yet: their batches need not wait for the disk (a crash only
         # loses the unfinished rebuild). The switch below commits durably again.
         conn.execute("SET synchronous_commit = off")
-        # The tables grow from empty: a plan cached while they were small (a scan comparing
-        # every row with every id of `= ANY(ids)`) would stay, so every query is planned anew.
-        conn.execute("SET plan_cache_mode = force_custom_plan")
         while True:
             count, reached = process_batch(conn, projection, REPLAY_BATCH, NEXT)
             if progress:
@@ -70,7 +67,6 @@ def rebuild(
                 break
         create_indexes(conn, projection, NEXT)
         conn.execute("RESET synchronous_commit")
-        conn.execute("RESET plan_cache_mode")
         return _switch(conn, projection)
 
 
