@@ -12,7 +12,6 @@ Target: on/off >= 0.85.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -39,8 +38,6 @@ from scripts.bench.common import (
 )
 
 TARGET = 0.85
-HIGH = {"callsPerHour": 1_000_000_000, "uploadsPerHour": 1_000_000_000}
-PLANS = json.dumps(dict.fromkeys(("anonymous", "free", "pro", "enterprise"), HIGH))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     require_wrk()
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
-        env = server_env(url, Path(tmp), free_port(), PICHR_PLANS=PLANS)
+        env = server_env(url, Path(tmp), free_port())
         with running(env) as setup:
             key = make_key(env)
             headers = {"Authorization": f"Bearer {key}"}

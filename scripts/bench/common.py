@@ -48,10 +48,9 @@ def free_port() -> int:
         return port
 
 
-BENCH_PLANS = (
-    '{"free": {"callsPerHour": 1000000000, "uploadsPerHour": 1000000000},'
-    ' "anonymous": {"callsPerHour": 1000000000, "uploadsPerHour": 1000000000}}'
-)
+# Every plan's hourly limits raised out of reach: a run measures the route, never a 429.
+_HIGH = {"callsPerHour": 1_000_000_000, "uploadsPerHour": 1_000_000_000}
+BENCH_PLANS = json.dumps(dict.fromkeys(("anonymous", "free", "pro", "enterprise"), _HIGH))
 
 
 def server_env(database_url: str, data_dir: Path, port: int, **extra: str) -> dict[str, str]:

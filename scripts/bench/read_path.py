@@ -8,6 +8,7 @@ compares granian with uvicorn on that constant route.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 from functools import partial
@@ -84,6 +85,9 @@ def _real_vs_constant(server: Server, headers: dict[str, str], file_id: str,
 
 
 def _granian_vs_uvicorn(server: Server, env: dict[str, str], args: argparse.Namespace) -> None:
+    if importlib.util.find_spec("uvicorn") is None:  # not a dependency: only this comparison
+        print("\ngranian vs uvicorn: skipped (`.venv/bin/pip install uvicorn` to run it)")
+        return
     port = free_port()
     uv_env = env | {"PICHR_PORT": str(port), "PICHR_EMBED_PROJECTIONS": "1"}
     argv = [sys.executable, "-m", "uvicorn", "--factory", "api.asgi:app", "--host", "127.0.0.1",
