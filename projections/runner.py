@@ -87,7 +87,9 @@ def process_batch(
         cur.execute(
             "UPDATE projection_tracking SET position = %s WHERE name = %s", (position, tracking)
         )
-        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{tracking}:{position}"))
+        # "name:position:applied": followers skip their catch-up query when none applied.
+        note = f"{tracking}:{position}:{len(events)}"
+        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, note))
     return len(events), position
 
 

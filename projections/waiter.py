@@ -56,10 +56,14 @@ class PositionWaiter:
             return await self._poll_once(name) >= position
         return True
 
-    async def _set(self, name: str, position: int) -> None:
+    async def _set(self, name: str, position: int, changed: bool = True) -> None:
+        """A projection reached `position`. Followers hear of it only when its batch applied
+        an event: otherwise nothing they copy changed, and their next catch-up (from where
+        they last synced) covers the skipped range anyway."""
         if position > self.positions.get(name, 0):
-            for follower in self.followers:
-                await follower.advance(name, position)
+            if changed:
+                for follower in self.followers:
+                    await follower.advance(name, position)
             self.positions[name] = position
             async with self._changed:
                 self._changed.notify_all()
@@ -91,10 +95,19 @@ class PositionWaiter:
                     for name, position in current.items():
                         await self._set(name, position)
                     async for note in conn.notifies():
-                        tracking, _, reached = note.payload.rpartition(":")
-                        await self._set(tracking, int(reached))
+                        await self._set(*parse_note(note.payload))
             except (psycopg.Error, OSError) as exc:
                 for follower in self.followers:
                     follower.stop()  # notifications may be missed until reconnected
                 log.warning("position listener: %s; reconnecting", exc)
                 await asyncio.sleep(1.0)
+
+
+def parse_note(payload: str) -> tuple[str, int, bool]:
+    """(projection, position, whether its batch applied any event) from a runner's NOTIFY;
+    a note without the count (an older runner) counts as a change."""
+    parts = payload.split(":")
+    if len(parts) >= 3 and parts[-1].isdigit() and parts[-2].isdigit():
+        return ":".join(parts[:-2]), int(parts[-2]), parts[-1] != "0"
+    name, _, position = payload.rpartition(":")
+    return name, int(position), True
