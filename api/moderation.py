@@ -7,7 +7,7 @@ moderator (api/admin_reports.py). The reporter's e-mail is kept apart from the e
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from anyio import to_thread
 from litestar import Request, post
@@ -19,20 +19,9 @@ from api.gate import client_ip
 from api.schemas import ErrorOut
 from api.services import Services
 from application.principal import Principal
+from domain.reports import Reason
 
 log = logging.getLogger("pichr.moderation")
-Reason = Literal[
-    "csam",
-    "terrorism",
-    "adult_content",
-    "violence",
-    "harassment",
-    "hate_speech",
-    "self_harm",
-    "spam",
-    "copyright",
-    "other",
-]  # fmt: skip  (domain/reports.py REASONS)
 Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 COMPLIANCE = (
     "Thank you for reporting. Reports are reviewed by priority; content reported as child sexual"

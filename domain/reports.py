@@ -8,6 +8,7 @@ there is one, and when it was erased.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -15,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import ids
 from domain.errors import ConflictError, InvalidInputError
 
-REASONS = (
+Reason = Literal[
     "csam",
     "terrorism",
     "adult_content",
@@ -26,7 +27,8 @@ REASONS = (
     "spam",
     "copyright",
     "other",
-)
+]  # the reference's list; the API validates against this type
+REASONS: tuple[str, ...] = get_args(Reason)
 QUARANTINE = ("csam", "terrorism")  # the file is withheld at once, before any review
 # 0: acted on at once and reviewed first; 1: harm to people; 2: everything else.
 PRIORITY = {
