@@ -25,6 +25,7 @@ from typing import IO, Any, ClassVar
 import httpx
 from PIL import Image
 
+from tests.pg import fresh_database
 from tests.s3server import S3Server, free_port
 
 PICHR = str(Path(sys.executable).with_name("pichr"))
@@ -160,6 +161,17 @@ def run_server(
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def fresh_server(admin_url: str, label: str, **extra: str) -> Iterator[PichrServer]:
+    """A `pichr serve` of its own: a fresh database, a scratch data dir, `extra` settings."""
+    with (
+        scratch_dir(label) as data_dir,
+        fresh_database(admin_url) as url,
+        run_server(url, data_dir, **extra) as server,
+    ):
+        yield server
 
 
 @contextlib.contextmanager

@@ -9,19 +9,22 @@ from typing import Any
 
 import httpx
 
-from tests.integration.server import Account, PichrServer, image, run_server, scratch_dir, upload
-from tests.pg import fresh_database
+from tests.integration.server import (
+    Account,
+    PichrServer,
+    fresh_server,
+    image,
+    upload,
+)
 
 
 @contextlib.contextmanager
 def album_server(admin_url: str, label: str) -> Iterator[PichrServer]:
     """A `pichr serve` on a fresh database. The plans' hourly call limits are off: these tests
     make hundreds of anonymous calls from one address; the limits have tests of their own."""
-    with (
-        scratch_dir(label) as data_dir,
-        fresh_database(admin_url) as url,
-        run_server(url, data_dir, PICHR_RATE_LIMITS="false", PICHR_DB_POOL_SIZE="5") as server,
-    ):
+    with fresh_server(
+        admin_url, label, PICHR_RATE_LIMITS="false", PICHR_DB_POOL_SIZE="5"
+    ) as server:
         yield server
 
 

@@ -3,7 +3,6 @@ when PICHR_LIMITS_FAIL_CLOSED is set."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -12,8 +11,11 @@ import httpx
 import pytest
 
 from tests.integration.multiproc import ThrowawayRedis
-from tests.integration.server import PichrServer, assert_error, run_server, scratch_dir
-from tests.pg import fresh_database
+from tests.integration.server import (
+    PichrServer,
+    assert_error,
+    fresh_server,
+)
 from tests.s3server import free_port
 
 pytestmark = pytest.mark.integration
@@ -31,14 +33,6 @@ def redis_server() -> Iterator[ThrowawayRedis]:
         store.kill()
 
 
-@contextlib.contextmanager
-def served(admin_url: str, label: str, **env: str) -> Iterator[PichrServer]:
-    with contextlib.ExitStack() as stack:
-        data_dir = stack.enter_context(scratch_dir(label))
-        url = stack.enter_context(fresh_database(admin_url))
-        yield stack.enter_context(run_server(url, data_dir, None, **env))
-
-
 def timed_get(client: httpx.Client, path: str, headers: dict[str, str]) -> httpx.Response:
     started = time.monotonic()
     answer = client.get(path, headers=headers)
@@ -50,7 +44,7 @@ def timed_get(client: httpx.Client, path: str, headers: dict[str, str]) -> httpx
 def embedded(pg_admin_url: str) -> Iterator[PichrServer]:
     """`pichr serve` with no Redis and no trusted proxy."""
     plans = {"free": {"callsPerHour": 5}, "anonymous": {"callsPerHour": 3}}
-    with served(pg_admin_url, "limit-memory", PICHR_PLANS=json.dumps(plans)) as server:
+    with fresh_server(pg_admin_url, "limit-memory", PICHR_PLANS=json.dumps(plans)) as server:
         yield server
 
 
@@ -75,7 +69,7 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy(embedded: PichrServer)
 def test_a_dead_redis_fails_open_with_a_warning_and_limits_come_back_with_it(
     pg_admin_url: str, redis_server: ThrowawayRedis
 ) -> None:
-    with served(pg_admin_url, "redis-down", PICHR_REDIS_URL=redis_server.url) as server:
+    with fresh_server(pg_admin_url, "redis-down", PICHR_REDIS_URL=redis_server.url) as server:
         who = server.new_account()
         with server.client() as client:
             before = timed_get(client, "/api/v1/files", who.headers)
@@ -98,7 +92,7 @@ def test_a_dead_redis_fails_open_with_a_warning_and_limits_come_back_with_it(
 def test_a_dead_redis_is_a_503_when_limits_fail_closed(pg_admin_url: str) -> None:
     closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     env = {"PICHR_REDIS_URL": closed, "PICHR_LIMITS_FAIL_CLOSED": "true"}
-    with served(pg_admin_url, "redis-closed", **env) as server:
+    with fresh_server(pg_admin_url, "redis-closed", **env) as server:
         who = server.new_account()
         with server.client() as client:
             refused = timed_get(client, "/api/v1/files", who.headers)

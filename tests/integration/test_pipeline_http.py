@@ -16,22 +16,16 @@ from tests.integration.server import (
     PichrServer,
     assert_error,
     finalize,
+    fresh_server,
     presign,
     put_bytes,
-    run_server,
-    scratch_dir,
 )
-from tests.pg import fresh_database
 from tests.photos import photo
 
 
 @pytest.fixture(scope="module")
 def served(pg_admin_url: str) -> Iterator[PichrServer]:
-    with (
-        scratch_dir("pipeline") as data_dir,
-        fresh_database(pg_admin_url) as url,
-        run_server(url, data_dir, PICHR_FINALIZE_WAIT_MS="20000") as server,
-    ):
+    with fresh_server(pg_admin_url, "pipeline", PICHR_FINALIZE_WAIT_MS="20000") as server:
         yield server
 
 

@@ -15,22 +15,17 @@ from tests.integration.server import (
     PichrServer,
     assert_error,
     finalize,
+    fresh_server,
     presign,
     put_bytes,
-    run_server,
-    scratch_dir,
 )
 from tests.integration.test_worker_recovery import _slow_png
-from tests.pg import fresh_database
 
 
 @pytest.fixture(scope="module")
 def served(pg_admin_url: str) -> Iterator[PichrServer]:
-    with (
-        scratch_dir("waits") as data_dir,
-        fresh_database(pg_admin_url) as url,
-        run_server(url, data_dir, PICHR_FINALIZE_WAIT_MS="300", PICHR_NSFW_THRESHOLD="0") as server,
-    ):
+    waits = {"PICHR_FINALIZE_WAIT_MS": "300", "PICHR_NSFW_THRESHOLD": "0"}
+    with fresh_server(pg_admin_url, "waits", **waits) as server:
         yield server
 
 

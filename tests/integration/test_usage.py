@@ -3,7 +3,6 @@ of the event log that `pichr replay usage` rebuilds to the same answer."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -18,13 +17,11 @@ from tests.integration.server import (
     Account,
     PichrServer,
     assert_error,
+    fresh_server,
     image,
     presign,
-    run_server,
-    scratch_dir,
     upload,
 )
-from tests.pg import fresh_database
 
 pytestmark = pytest.mark.integration
 PLANS = {
@@ -34,10 +31,8 @@ PLANS = {
 
 @pytest.fixture(scope="module")
 def served(pg_admin_url: str) -> Iterator[PichrServer]:
-    with contextlib.ExitStack() as stack:
-        data_dir = stack.enter_context(scratch_dir("usage"))
-        url = stack.enter_context(fresh_database(pg_admin_url))
-        yield stack.enter_context(run_server(url, data_dir, PICHR_PLANS=json.dumps(PLANS)))
+    with fresh_server(pg_admin_url, "usage", PICHR_PLANS=json.dumps(PLANS)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
