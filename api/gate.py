@@ -1,7 +1,8 @@
 """The gate every API request passes: who is calling, and whether their plan allows the call.
 
 An ASGI middleware, so a refusal costs no routing and every response of the API carries the
-caller's X-RateLimit-* headers. The principal it resolves is handed to the handlers.
+caller's X-RateLimit-* headers. The principal it resolves is handed to the handlers. It runs
+inside request_id_middleware (api/app.py around_router), which sends the headers it adds.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import Any
 
 import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import NAMES, ApiError
 from api.limiter import Window
-from api.logs import RESPONSE_HEADERS
+from api.logs import REQUEST_HEADERS, RESPONSE_HEADERS
 from api.services import Services
 from application.plans import Plan
 from application.principal import NOBODY, Principal
@@ -55,14 +56,14 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         services: Services = scope["app"].state.services
-        headers = dict(scope["headers"])
+        state = scope["state"]  # request_id_middleware, outside, filled it (api/app.py)
+        headers: dict[bytes, bytes] = state[REQUEST_HEADERS]
         unauthorized: ApiError | None = None
         try:
             token = headers.get(b"authorization", b"").decode("latin-1") or None
             who = await services.auth.principal(token)
         except ApiError as exc:  # counted against the client's address: guessing keys is limited
             who, unauthorized = NOBODY, exc
-        state = scope.setdefault("state", {})
         state[PRINCIPAL] = who
         extra: list[tuple[bytes, bytes]] = []
         refused = None
@@ -75,24 +76,10 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
             await _refuse(send, *refused, extra)
             return
 
-        if extra:
-            added = state.get(RESPONSE_HEADERS)
-            if added is None:  # not behind request_id_middleware: add them ourselves
-                await app(scope, receive, _adding(send, extra))
-                return
-            added += extra
+        state[RESPONSE_HEADERS] += extra  # sent by request_id_middleware with its own
         await app(scope, receive, send)
 
     return middleware
-
-
-def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
-    async def send_with_limits(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *extra]
-        await send(message)
-
-    return send_with_limits
 
 
 async def _limit(

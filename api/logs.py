@@ -44,7 +44,10 @@ def configure(level: str) -> None:
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
-RESPONSE_HEADERS = "pichr.response_headers"  # scope state: headers every response gets
+# Scope state shared with the middleware inside (api/gate.py): the headers every response
+# gets, and the request's headers as a dict (made once per request).
+RESPONSE_HEADERS = "pichr.response_headers"
+REQUEST_HEADERS = "pichr.request_headers"
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -54,7 +57,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         rid = (
             incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else os.urandom(12).hex()
         )
@@ -62,7 +66,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         started = time.perf_counter()
         status = 0
         added = [(b"x-request-id", rid.encode())]  # inner middleware may add theirs
-        scope.setdefault("state", {})[RESPONSE_HEADERS] = added
+        state = scope.setdefault("state", {})
+        state[RESPONSE_HEADERS], state[REQUEST_HEADERS] = added, headers
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
