@@ -35,7 +35,6 @@ from scripts.bench.common import (
 
 JSON_TARGET = 0.2
 PAGE_TARGET_MS = 50.0
-# Hourly plan limits stay on (the gate is part of the real route) but high enough for wrk.
 _DURATION = re.compile(r"app;dur=([\d.]+)")
 
 

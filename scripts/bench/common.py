@@ -48,7 +48,6 @@ def free_port() -> int:
         return port
 
 
-# Every plan's hourly limits raised out of reach: a run measures the route, never a 429.
 _HIGH = {"callsPerHour": 1_000_000_000, "uploadsPerHour": 1_000_000_000}
 BENCH_PLANS = json.dumps(dict.fromkeys(("anonymous", "free", "pro", "enterprise"), _HIGH))
 
