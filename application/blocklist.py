@@ -90,13 +90,13 @@ class SqlBlocklist:
                 if cur is None:
                     return None
                 if sha256:
-                    cur.execute(EXACT, (sha256, exclude))
+                    cur.execute(EXACT, (sha256, exclude), prepare=True)
                     row = cur.fetchone()
                     if row:
                         return BlockMatch(row["file_id"], row["report_id"], "exact", 0)
                 if not phash or not PHASH.match(phash):
                     return None
-                cur.execute(SIMILAR, (phash, exclude, self.max_distance))
+                cur.execute(SIMILAR, (phash, exclude, self.max_distance), prepare=True)
                 row = cur.fetchone()
                 return (
                     BlockMatch(row["file_id"], row["report_id"], "similar", row["d"])

@@ -30,12 +30,18 @@ CONTACTS_DDL = (
 
 @contextmanager
 def app_cursor(app: PichrApplication, *, commit: bool = False) -> Iterator[Any]:
-    """A cursor on the event store's own database (its pool); None on the in-memory store."""
+    """A cursor on the event store's own database (its pool); None on the in-memory store.
+    Without `commit` it runs in autocommit, for reads: a transaction ended by ROLLBACK would
+    also discard every statement that connection had prepared (psycopg's DEALLOCATE ALL)."""
     datastore = getattr(app.recorder, "datastore", None)
     if datastore is None:
         yield None
         return
-    with datastore.transaction(commit=commit) as cur:
+    if not commit:
+        with datastore.cursor() as cur:
+            yield cur
+        return
+    with datastore.transaction(commit=True) as cur:
         yield cur
 
 

@@ -20,6 +20,7 @@ from psycopg import Connection
 from application.app import EVENTS_TABLE
 from projections.base import CHANNEL, TRACKING_DDL, Projection
 from projections.events import read_batch
+from projections.rounds import process_round, wanted_topics
 
 log = logging.getLogger("pichr.projections")
 
@@ -129,7 +130,7 @@ class ProjectionRunner:
         while not self.stopping.is_set():
             try:
                 self._follow()
-            except psycopg.Error as exc:
+            except Exception as exc:  # a database outage, or a projection that cannot fold
                 log.warning("projection %s: %s; retrying", self.name, exc)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, 5.0)
@@ -142,12 +143,36 @@ class ProjectionRunner:
             for projection in self.projections:
                 ensure_schema(conn, projection)
             listener.execute(f"LISTEN {EVENTS_TABLE}")
+            topics = wanted_topics(self.projections)
             while not self.stopping.is_set():
-                for projection in self.projections:
-                    catch_up(conn, projection, self.batch)
+                self._fold(conn, topics)
                 # Wake on the event store's NOTIFY; the timeout bounds a missed one.
                 for _ in listener.notifies(timeout=0.5, stop_after=1):
                     pass
+
+    def _fold(self, conn: Connection[Any], topics: tuple[str, ...] | None) -> None:
+        """Catch every projection up: all in one transaction per round; one by one when a
+        round fails, so that a projection that cannot fold an event stops only itself."""
+        try:
+            while process_round(conn, self.projections, self.batch, topics)[1]:
+                pass
+        except Exception as exc:
+            if conn.broken or len(self.projections) == 1:
+                raise
+            log.warning("projections %s: %s; folding them one by one", self.name, exc)
+        else:
+            return
+        failed: Exception | None = None
+        for projection in self.projections:
+            try:
+                catch_up(conn, projection, self.batch)
+            except Exception as exc:
+                if conn.broken:
+                    raise
+                log.exception("projection %s cannot fold", projection.name)
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name=f"projection-{self.name}")

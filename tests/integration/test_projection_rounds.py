@@ -1,0 +1,117 @@
+"""One runner folds all its projections in one transaction per round; a projection that cannot
+fold an event stops only itself, and the others keep following the log."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from psycopg import Cursor
+
+from application.blob_memory import InMemoryBlobStore
+from application.uploads import UploadRequest, Uploads
+from projections.bootstrap import ensure_all
+from projections.events import LoggedEvent
+from projections.file_listing import FileListingProjection
+from projections.runner import ProjectionRunner
+from tests.integration.helpers import all_rows, make_app, max_notification_id, new_owner, positions
+
+pytestmark = pytest.mark.integration
+
+
+class Broken:
+    """Folds nothing: raises on every UploadRequested."""
+
+    name = "broken"
+    tables: tuple[str, ...] = ()
+    topics = ("pichr.file.UploadRequested.v1",)
+
+    def create_sql(self, suffix: str) -> list[str]:
+        return []
+
+    def apply(self, cur: Cursor[Any], events: list[LoggedEvent], suffix: str) -> None:
+        raise ValueError("cannot fold")
+
+    def checksum_sql(self, suffix: str) -> list[str]:
+        return []
+
+
+def presign_files(database_url: str, count: int) -> None:
+    app = make_app(database_url)
+    try:
+        uploads, who = Uploads(app, InMemoryBlobStore()), new_owner()
+        for _ in range(count):
+            uploads.presign(who, UploadRequest("a.jpg", "image/jpeg", 100))
+    finally:
+        app.close()
+
+
+def wait_for_position(database_url: str, name: str, position: int) -> None:
+    deadline = time.monotonic() + 20
+    while positions(database_url).get(name, 0) < position:
+        assert time.monotonic() < deadline, f"{name} did not reach {position}"
+        time.sleep(0.01)
+
+
+def test_a_projection_that_cannot_fold_stops_only_itself(database_url: str) -> None:
+    ensure_all(database_url)
+    runner = ProjectionRunner(database_url, [Broken(), FileListingProjection()])  # type: ignore[list-item]
+    thread = runner.start_thread()
+    try:
+        presign_files(database_url, 5)
+        wait_for_position(database_url, "file_listing", max_notification_id(database_url))
+        presign_files(database_url, 5)  # the runner keeps following after the failure
+        wait_for_position(database_url, "file_listing", max_notification_id(database_url))
+        assert len(all_rows(database_url)) == 10
+        assert positions(database_url)["broken"] == 0
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
+
+
+def test_projections_at_different_positions_fold_together(database_url: str) -> None:
+    """A projection added later starts at 0 beside one at the head: each applies only the
+    events after its own position, and both end at the head."""
+    ensure_all(database_url)
+    presign_files(database_url, 3)
+    first = ProjectionRunner(database_url, FileListingProjection())
+    thread = first.start_thread()
+    wait_for_position(database_url, "file_listing", max_notification_id(database_url))
+    first.stop()
+    thread.join(timeout=10)
+    presign_files(database_url, 2)
+
+    class Counting(FileListingProjection):
+        name = "file_listing_copy"
+        applied: list[int] = []
+
+        def create_sql(self, suffix: str) -> list[str]:
+            return []
+
+        def apply(self, cur: Cursor[Any], events: list[LoggedEvent], suffix: str) -> None:
+            self.applied.extend(e.position for e in events)
+
+    class Listing(FileListingProjection):
+        applied: list[int] = []
+
+        def apply(self, cur: Cursor[Any], events: list[LoggedEvent], suffix: str) -> None:
+            self.applied.extend(e.position for e in events)
+            super().apply(cur, events, suffix)
+
+    listing_at = positions(database_url)["file_listing"]
+    runner = ProjectionRunner(database_url, [Listing(), Counting()])
+    thread = runner.start_thread()
+    try:
+        head = max_notification_id(database_url)
+        wait_for_position(database_url, "file_listing_copy", head)
+        wait_for_position(database_url, "file_listing", head)
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
+    assert Listing.applied
+    assert min(Listing.applied) > listing_at
+    assert Counting.applied
+    assert min(Counting.applied) <= listing_at  # it started from 0
+    assert len(set(Counting.applied)) == len(Counting.applied)  # each event once
+    assert len(all_rows(database_url)) == 5
