@@ -25,6 +25,7 @@ from application.blocklist import SqlBlocklist
 from application.database import eventsourcing_env
 from application.expiry import ExpirySweeper
 from application.files import FileCommands
+from application.handoff import Handoff
 from application.identity import Identity
 from application.moderation import Moderation
 from application.multipart import Multipart
@@ -131,6 +132,9 @@ async def running(
     services = build(settings, database_url, pool)
     sweeper = ExpirySweeper(database_url, services.app)
     jobs = WorkerRuntime(settings, database_url, services.app, services.blobs)
+    if with_projections and settings.worker_threads > 0:
+        # Finalize hands what it verified to the analysis workers of this process.
+        services.uploads.handoff = jobs.context.handoff = Handoff()
     if with_projections:  # `pichr serve`: the job dispatcher and worker threads run here too
         await asyncio.to_thread(jobs.start)
         services.runners = [ProjectionRunner(database_url, all_projections())]

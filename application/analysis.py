@@ -72,12 +72,18 @@ class Deriving:
         with open_image(io.BytesIO(data)) as img:
             self.mime, self.frames = mime_of(img), frame_count(img)
             turn = orientation(img)
+            self.size: tuple[int, int] = img.size  # as stored, before the orientation
             width, height = img.size
             if img.format == "JPEG":
                 img.draft("RGB", draft_size(img.size))
             img.load()
             self._frame = upright(img)
         self.width, self.height = (height, width) if turn in (5, 6, 7, 8) else (width, height)
+
+    @property
+    def frame_bytes(self) -> int:
+        """Memory the decoded frame holds."""
+        return self._frame.width * self._frame.height * len(self._frame.getbands())
 
     @functools.cached_property
     def thumbnail(self) -> bytes:

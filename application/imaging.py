@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -60,19 +62,29 @@ def inspect_image(stream: IO[bytes], expected_mime: str) -> ImageFacts:
     # analysis_decode imports this module (for the error type): import it when first used.
     from application.analysis_decode import mime_of, open_image  # noqa: PLC0415
 
+    with declared_type_errors(expected_mime), open_image(stream) as img:
+        width, height = img.size
+        mime = mime_of(img)
+        if img.format == "JPEG":
+            img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+        img.load()
+    check_declared(mime, expected_mime)
+    return ImageFacts(mime=mime, width=width, height=height)
+
+
+@contextlib.contextmanager
+def declared_type_errors(expected_mime: str) -> Iterator[None]:
+    """Decode errors of an AVIF or HEIC name the declared type (Pillow often cannot tell)."""
     try:
-        with open_image(stream) as img:
-            width, height = img.size
-            mime = mime_of(img)
-            if img.format == "JPEG":
-                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            img.load()
+        yield
     except UnsupportedMediaError as exc:
         if expected_mime in ("image/avif", "image/heic") and not exc.details:
             raise UnsupportedMediaError(
                 "The bytes are not a decodable image of this type.", mime=expected_mime
             ) from exc
         raise
+
+
+def check_declared(mime: str, expected_mime: str) -> None:
     if mime != expected_mime:
         raise UnsupportedMediaError("The bytes do not match the declared type.", mime=mime)
-    return ImageFacts(mime=mime, width=width, height=height)

@@ -14,6 +14,7 @@ from application.app import PichrApplication
 from application.blobs import BlobNotFoundError, BlobStore
 from application.blocklist import Blocklist, Screener
 from application.guarded import GuardedReader, Readable, TooLargeError
+from application.handoff import Handoff
 from application.imaging import UnsupportedMediaError, normalize_mime
 from application.plans import DEFAULT_PLANS, Plan
 from application.principal import Principal
@@ -69,6 +70,8 @@ class Uploads:
         self.quotas = Quotas(app, self.plans)
         self.anonymous_expiry_hours = anonymous_expiry_hours
         self.screen = Screener(blocklist, self.quotas) if blocklist is not None else None
+        # Set when an analysis worker runs in this process: finalize hands it what it verified.
+        self.handoff: Handoff | None = None
 
     def presign(self, who: Principal, req: UploadRequest) -> PresignedUpload:
         if req.visibility not in VISIBILITIES:
@@ -159,7 +162,7 @@ class Uploads:
             raise ConflictError("r2Etag does not match the stored object.", field="r2Etag")
         self._refuse_blocked(who, file)
         try:
-            facts = verify_stored(self.blobs, file.stored_key, file.stored)
+            facts = verify_stored(self.blobs, file.stored_key, file.stored, self.handoff, file_id)
         except BlobNotFoundError:
             raise ConflictError("The stored object is missing; upload it again.") from None
         except UnsupportedMediaError as exc:

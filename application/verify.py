@@ -7,19 +7,50 @@ import tempfile
 from typing import Any
 
 from application.blobs import BlobStore
-from application.imaging import ImageFacts, inspect_image
+from application.handoff import LARGEST, Handoff
+from application.imaging import ImageFacts, check_declared, declared_type_errors, inspect_image
 from domain.errors import ConflictError
 
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
-def verify_stored(blobs: BlobStore, key: str, stored: dict[str, Any]) -> ImageFacts:
+def verify_stored(
+    blobs: BlobStore,
+    key: str,
+    stored: dict[str, Any],
+    handoff: Handoff | None = None,
+    file_id: str = "",
+) -> ImageFacts:
+    """With a `handoff` (an analysis worker runs in this process), the first frame is decoded
+    as the analysis decodes it, and kept with the bytes for that worker: each image is read
+    and decoded once, not twice."""
+    if handoff is not None and int(stored.get("size", LARGEST + 1)) <= LARGEST:
+        return _verify_for_analysis(blobs, key, stored, handoff, file_id)
     digest = hashlib.sha256()
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         for chunk in blobs.read(key):
             digest.update(chunk)
             spool.write(chunk)
-        if digest.hexdigest() != stored["sha256"]:
-            raise ConflictError("The stored object changed since it was uploaded.")
+        _check_digest(digest.hexdigest(), stored)
         spool.seek(0)
         return inspect_image(spool, stored["mime"])
+
+
+def _verify_for_analysis(
+    blobs: BlobStore, key: str, stored: dict[str, Any], handoff: Handoff, file_id: str
+) -> ImageFacts:
+    from application.analysis import Deriving  # noqa: PLC0415  (the image pipeline's imports)
+
+    data = b"".join(blobs.read(key))
+    _check_digest(hashlib.sha256(data).hexdigest(), stored)
+    with declared_type_errors(stored["mime"]):
+        step = Deriving(data)
+    check_declared(step.mime, stored["mime"])
+    handoff.put(file_id, stored["sha256"], data, step)
+    width, height = step.size
+    return ImageFacts(mime=step.mime, width=width, height=height)
+
+
+def _check_digest(sha256: str, stored: dict[str, Any]) -> None:
+    if sha256 != stored["sha256"]:
+        raise ConflictError("The stored object changed since it was uploaded.")

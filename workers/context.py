@@ -11,6 +11,7 @@ from typing import Any
 
 from application.app import PichrApplication
 from application.blobs import BlobStore
+from application.handoff import Handoff
 from application.settings import Settings
 
 
@@ -22,6 +23,8 @@ class TaskContext:
     database_url: str
     # Lazily built, process-wide helpers (e.g. the NSFW model), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
+    # Images finalize verified in this process: their bytes and decode, for the analysis.
+    handoff: Handoff | None = None
 
 
 _current: TaskContext | None = None

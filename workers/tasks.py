@@ -55,9 +55,9 @@ def analyze_images(context: TaskContext, file_ids: list[str]) -> None:
         loaded = _waiting(context, file_id)
         if loaded is None:
             continue
-        file, data = loaded
+        file, data, step = loaded
         try:
-            waiting.append((file, *_derive(context, file, data, ahead)))
+            waiting.append((file, *_derive(context, file, data, ahead, step)))
         except UnsupportedMediaError as exc:
             _fail(context, file_id, exc.message)
     if not waiting:
@@ -73,25 +73,36 @@ def analyze_images(context: TaskContext, file_ids: list[str]) -> None:
 
 
 def _derive(
-    context: TaskContext, file: File, data: bytes, ahead: AskedAhead | None
+    context: TaskContext,
+    file: File,
+    data: bytes,
+    ahead: AskedAhead | None,
+    step: Deriving | None = None,
 ) -> tuple[Derived, DerivedWrites]:
-    """The facts of `data`; each derived blob, and the blocklist question, goes out as soon as
-    it is known, so that their I/O overlaps the decode and leaves the model run alone."""
+    """The facts of `data` (`step`: its decode, when finalize handed it over); each derived
+    blob, and the blocklist question, goes out as soon as it is known, so that their I/O
+    overlaps the decode and leaves the model run alone."""
     writes = DerivedWrites(context.blobs, file.file_id)
     writes.rendition(rendition(data))  # stored while the image decodes
-    step = Deriving(data)
+    step = step or Deriving(data)
     if ahead is not None:
         ahead.ask(file.stored.get("sha256"), step.phash, file.file_id)
     writes.thumbnail(step.thumbnail)
     return step.result(), writes
 
 
-def _waiting(context: TaskContext, file_id: str) -> tuple[File, bytes] | None:
+def _waiting(context: TaskContext, file_id: str) -> tuple[File, bytes, Deriving | None] | None:
+    """The file, when it still waits for its analysis, with its bytes (and their decode, when
+    finalize in this process handed them over: then the blob is not read again)."""
     file = context.app.load(File, ids.FILE, file_id)
     if file.analyzed or file.deleted or file.expired or file.status != "ready":
         return None
+    if context.handoff is not None:
+        handed = context.handoff.take(file_id, str(file.stored.get("sha256", "")))
+        if handed is not None:
+            return file, *handed
     try:
-        return file, b"".join(context.blobs.read(file.stored_key))
+        return file, b"".join(context.blobs.read(file.stored_key)), None
     except BlobNotFoundError:
         if _gone(context, file_id):
             return None  # deleted meanwhile: nothing to analyze

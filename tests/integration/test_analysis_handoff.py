@@ -1,0 +1,125 @@
+"""Finalize hands the bytes it verified, and their decode, to an analysis worker of the same
+process: the worker reads and decodes nothing again, and records exactly what it records
+without the handoff."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from application.blob_fs import FilesystemBlobStore
+from application.handoff import Handoff
+from application.uploads import Uploads
+from domain import ids
+from domain.files import File
+from tests.integration.helpers import new_owner, upload
+from tests.integration.server import scratch_dir
+from tests.integration.workers import CommandSide, command_side, job_settings
+from tests.photos import photo
+from workers import tasks
+
+pytestmark = pytest.mark.integration
+
+
+class CountingBlobs(FilesystemBlobStore):
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads: list[str] = []
+
+    def read(self, key: str) -> Iterator[bytes]:
+        self.reads.append(key)
+        return super().read(key)
+
+
+@pytest.fixture
+def side(database_url: str) -> Iterator[CommandSide]:
+    with scratch_dir("handoff") as data_dir, command_side(database_url, data_dir) as made:
+        yield made
+
+
+def turned_jpeg() -> bytes:
+    """640x480 as stored, shown 480x640 (EXIF orientation 6)."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    photo((640, 480), 5).save(buf, "JPEG", quality=90, exif=exif)
+    return buf.getvalue()
+
+
+def recorded(side: CommandSide, file_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(UploadFinalized's width and height, ImageAnalyzed's fields but the file's own keys)."""
+    events = list(side.app.repository.event_store.get(ids.to_uuid(ids.FILE, file_id)))
+    final = next(e for e in events if type(e).__name__ == "UploadFinalized")
+    analyzed = side.app.load(File, ids.FILE, file_id).analysis
+    mine = ("rendition_key", "thumbnail_key")
+    return (
+        {"width": final.width, "height": final.height},  # type: ignore[attr-defined]
+        {k: v for k, v in analyzed.items() if k not in mine},
+    )
+
+
+def test_the_worker_takes_the_handed_decode_and_records_the_same(side: CommandSide) -> None:
+    data = turned_jpeg()
+    blobs = CountingBlobs(side.data_dir / "blobs")
+    handoff = Handoff()
+    settings = job_settings("", side.data_dir)
+    who = new_owner()
+
+    handing = Uploads(side.app, blobs)
+    handing.handoff = handoff
+    handed = upload(handing, who, data).file_id
+    assert len(handoff) == 1
+    context = side.context(settings)
+    context.blobs, context.handoff = blobs, handoff
+    reads = len(blobs.reads)
+    tasks.analyze_image(context, handed)
+    assert len(handoff) == 0
+    assert blobs.reads[reads:] == []  # the original was not read again
+
+    plain = upload(Uploads(side.app, blobs), who, data).file_id
+    reads = len(blobs.reads)
+    context = side.context(settings)
+    context.blobs = blobs
+    tasks.analyze_image(context, plain)
+    assert len(blobs.reads) > reads  # without a handoff the worker reads the blob
+
+    assert recorded(side, handed) == recorded(side, plain)
+    finalized, analysis = recorded(side, handed)
+    assert finalized == {"width": 640, "height": 480}  # as stored
+    assert (analysis["width"], analysis["height"]) == (480, 640)  # as shown
+
+
+def test_a_corrupt_upload_is_refused_and_nothing_is_handed(side: CommandSide) -> None:
+    whole = turned_jpeg()
+    handoff = Handoff()
+    uploads = Uploads(side.app, side.blobs)
+    uploads.handoff = handoff
+    with pytest.raises(Exception, match="decodable"):
+        upload(uploads, new_owner(), whole[: len(whole) // 2])
+    assert len(handoff) == 0
+
+
+def test_handoff_is_bounded_in_size_and_age() -> None:
+    from application.analysis import Deriving  # noqa: PLC0415
+
+    data = turned_jpeg()
+    step = Deriving(data)
+    one = len(data) + step.frame_bytes
+    handoff = Handoff(max_bytes=2 * one + 10, ttl=60)
+    for n in range(3):
+        handoff.put(f"f{n}", "s", data, step)
+    assert len(handoff) == 2
+    assert handoff.take("f0", "s") is None  # the oldest went first
+    assert handoff.take("f1", "other digest") is None  # the bytes must be the same
+    took = handoff.take("f1", "s")
+    assert took is not None
+    assert took[0] == data
+    assert handoff.take("f1", "s") is None  # taken once
+    stale = Handoff(ttl=0.0)
+    stale.put("f", "s", data, step)
+    assert stale.take("f", "s") is None
