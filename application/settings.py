@@ -49,7 +49,14 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "Job broker: amqp://... (RabbitMQ) or redis://...; empty: PostgreSQL (dramatiq-postgres)",
     ),
     "PICHR_JOB_NAMESPACE": ("pichr", "Prefix of the job queues' names (to share one broker)"),
-    "PICHR_WORKER_THREADS": ("2", "Job worker threads in `pichr serve` / `pichr worker`"),
+    "PICHR_WORKER_THREADS": (
+        "8",
+        "Job worker threads in `pichr serve` / `pichr worker` (waiting ones cost little)",
+    ),
+    "PICHR_ANALYSIS_LANES": (
+        "1",
+        "Analysis batches run at once per worker process (the jobs waiting join one batch)",
+    ),
     "PICHR_JOB_MAX_RETRIES": (
         "8",
         "Retries of a failing job before it is dead (`pichr jobs failed`)",
@@ -116,7 +123,8 @@ class Settings:
     log_level: str = "INFO"
     broker_url: str = ""
     job_namespace: str = "pichr"
-    worker_threads: int = 2
+    worker_threads: int = 8
+    analysis_lanes: int = 1
     job_max_retries: int = 8
     job_min_backoff_ms: int = 1000
     job_recovery_seconds: float = 30.0

@@ -37,7 +37,10 @@ def worker(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     configure(settings.log_level)
     url = _url(settings)
-    app = PichrApplication(env=eventsourcing_env(url, settings.worker_threads + 2))
+    # Threads on the event store at once: the analysis lanes (workers/batching.py; the other
+    # analysis jobs wait for a lane) and the three clean-up jobs.
+    busy = min(settings.worker_threads, settings.analysis_lanes + 3)
+    app = PichrApplication(env=eventsourcing_env(url, busy + 2))
     blobs = blob_store_for(settings)
     runtime = WorkerRuntime(settings, url, app, blobs, dispatch=not args.no_dispatch)
     stop = threading.Event()

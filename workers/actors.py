@@ -1,17 +1,19 @@
-"""The actors: two lines each, calling the plain task functions in workers/tasks.py."""
+"""The actors: two lines each. The analysis ones hand their ids to the process's batcher
+(workers/batching.py), which runs `tasks.analyze_images` over the jobs waiting together and
+returns once these ids are analyzed: the message is acked only after its work is durable."""
 
 from __future__ import annotations
 
-from workers import tasks
+from workers.batching import analysis_batcher
 from workers.broker import job
 from workers.context import current
 
 
 @job(queue="analysis")
 def analyze_image(file_id: str) -> None:
-    tasks.analyze_image(current(), file_id)
+    analysis_batcher(current()).submit([file_id])
 
 
 @job(queue="analysis")
 def analyze_images(file_ids: list[str]) -> None:
-    tasks.analyze_images(current(), file_ids)
+    analysis_batcher(current()).submit(file_ids)

@@ -83,12 +83,16 @@ class WorkerRuntime:
             # Periodic clean-up (abandon, purge, orphan sweep) where the dispatcher runs.
             self.scheduler = CleanupScheduler(self.broker, self.settings.cleanup_interval_seconds)
             self.threads.append(self.scheduler.start_thread())
+        threads, lanes = self.settings.worker_threads, self.settings.analysis_lanes
         log.info(
-            "jobs: %s broker, %d worker threads, dispatcher %s",
+            "jobs: %s broker, %d worker threads, %d analysis lanes, dispatcher %s",
             broker_kind(self.settings.broker_url),
-            self.settings.worker_threads,
+            threads,
+            lanes,
             "on" if self.dispatch else "off",
         )
+        if 0 < threads <= lanes:  # workers/batching.py: a batch needs more jobs than lanes
+            log.warning("jobs: %d threads for %d analysis lanes: no batching", threads, lanes)
 
     def stop(self, timeout_ms: int = 10_000) -> None:
         if self.dispatcher is not None:
