@@ -71,17 +71,25 @@ def analysis_jobs(events: list[LoggedEvent]) -> list[Job]:
 ROUTES: list[Route] = [Route((FINALIZED,), analysis_jobs)]
 TOPICS = tuple(dict.fromkeys(topic for route in ROUTES for topic in route.topics))
 SELECT_POSITION = "SELECT position FROM projection_tracking WHERE name = %s"
+# Most commits carry no job: one statement says whether any is due after the position.
+LOOK = (
+    "WITH t AS (SELECT coalesce(max(position), 0) AS p FROM projection_tracking WHERE name = %s)"
+    f" SELECT t.p, EXISTS (SELECT 1 FROM {EVENTS_TABLE} WHERE notification_id > t.p"
+    f" AND topic = ANY(%s)), (SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE})"
+    " FROM t"
+)
 
 
 def dispatch_batch(
     conn: Connection[Any], broker: Broker, *, in_transaction: bool, batch: int = BATCH
 ) -> int:
     """Enqueue the jobs of the next batch of events; how many log positions it moved past."""
-    with conn.transaction(), conn.cursor() as cur:  # a read: nothing to flush at commit
-        start = _position(cur, "")
-        events, reached = read_batch(cur, start, batch, TOPICS)
-    if not events and reached - start < batch:
-        return 0  # no job due: the position moves with the next one
+    with conn.cursor() as cur:  # the look: one statement, outside a transaction
+        cur.execute(LOOK, (TRACKING, list(TOPICS)), prepare=True)
+        row = cur.fetchone()
+    start, due, head = (int(row[0]), bool(row[1]), int(row[2])) if row else (0, False, 0)
+    if not due and head - start < batch:
+        return 0  # no job due: the position moves with the next one (or once BATCH lag)
     with conn.transaction(), conn.cursor() as cur:
         start = _position(cur, " FOR UPDATE")  # another dispatcher may have moved it
         events, reached = read_batch(cur, start, batch, TOPICS)
@@ -131,7 +139,7 @@ class Dispatcher:
     def _follow(self) -> None:
         with (
             psycopg.connect(self.database_url, autocommit=True) as listener,
-            psycopg.connect(self.database_url) as conn,
+            psycopg.connect(self.database_url, autocommit=True) as conn,  # looks: no BEGIN
         ):
             ensure_tracking(conn, TRACKING, "")
             listener.execute(f"LISTEN {EVENTS_TABLE}")
