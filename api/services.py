@@ -35,6 +35,7 @@ from application.tally import KeyUsageRecorder, ViewCounter
 from application.uploads import Uploads
 from projections.analysis_follower import AnalysisFollower
 from projections.cache import ReadCache
+from projections.file_feed import FileListingFeed
 from projections.queries import ReadModels
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
@@ -73,6 +74,11 @@ class Services:
             return True
         return await self.waiter.wait_for(projection, position, self.settings.read_wait_ms / 1000)
 
+    async def fenced(self, projection: str = "file_listing") -> bool:
+        """Wait until `projection` has folded every event committed before this call: a read
+        that follows a command which did not wait (presign) sees what that command wrote."""
+        return await self.caught_up(await self.reads.head(), projection)
+
 
 def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> Services:
     app = PichrApplication(env=eventsourcing_env(database_url, settings.db_pool_size))
@@ -100,7 +106,9 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
         files=FileCommands(app, uploads.quotas),
         reads=reads,
         auth=auth,
-        waiter=PositionWaiter(database_url, [cache, auth, albums.cache, analyses]),
+        waiter=PositionWaiter(
+            database_url, [FileListingFeed(pool, cache, analyses), auth, albums.cache]
+        ),
         counter=ViewCounter(app),
         urls=Urls(settings.base_url, settings.cdn_url),
         identity=Identity(app),

@@ -32,8 +32,9 @@ class UploadController(Controller):
         if not who.is_anonymous:
             require(who, "upload")
         req = upload_request(data, data.bytes, services.settings.max_upload_bytes)
+        # No wait for the read models: nothing in the answer comes from them, and the reads
+        # that can see a pending upload (GET /files/{id}, GET /usage) wait for the log's head.
         made = await to_thread.run_sync(services.uploads.presign, who, req)
-        await services.caught_up(made.position)
         url = f"{services.settings.base_url}/api/v1/upload/direct/{made.file_id}"
         if made.upload_token:
             url += f"?token={made.upload_token}"

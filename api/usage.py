@@ -45,6 +45,7 @@ async def usage(request: Request[Any, Any, Any], who: Principal, services: Servi
     if who.is_anonymous:  # any scope will do: the key only needs to be valid
         require(who, "read")
     plan = services.plans.get(who.plan, services.plans["anonymous"])
+    await services.fenced("usage")  # a presign does not wait for the usage read model
     used, files = await services.reads.storage_used(who.account_id or "")
     calls: Window | None = request.scope.get("state", {}).get(CALLS)
     uploads = None

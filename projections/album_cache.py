@@ -69,6 +69,11 @@ class AlbumCache:
     async def advance(self, name: str, position: int) -> None:
         if name not in self.synced or position <= self.synced[name]:
             return
+        if not self.albums and not self.contents:  # nothing cached: nothing to evict
+            async with self._lock:
+                self.passes += 1  # reads in flight must not cache what they fetched
+                self.synced[name] = max(self.synced[name], position)
+            return
         sql = ALBUMS_MOVED if name == ALBUMS else FILES_MOVED
         async with self._lock, self.pool.connection() as conn:
             cur = await conn.execute(sql, (self.synced[name],), prepare=True)

@@ -53,11 +53,19 @@ class AnalysisFollower:
             return
         async with self._lock, self.pool.connection() as conn:
             cur = await conn.execute(CHANGED_SINCE, (self.synced,), prepare=True)
-            for row in await cur.fetchall():
-                self._apply(row)
-                if row[5] is not None:
-                    self._wake(row[0])
-            self.synced = max(self.synced, position)
+            self._take(await cur.fetchall(), position)
+
+    async def take(self, changed: list[tuple[Any, ...]], position: int) -> None:
+        """`advance` with the changed rows (CHANGED_SINCE's columns) read by the caller."""
+        async with self._lock:
+            self._take(changed, position)
+
+    def _take(self, changed: list[tuple[Any, ...]], position: int) -> None:
+        for row in changed:
+            self._apply(row)
+            if row[5] is not None:
+                self._wake(row[0])
+        self.synced = max(self.synced, position)
 
     def _apply(self, row: tuple[Any, ...]) -> None:
         file_id, owner_id, sha256, phash, status = row[:5]

@@ -61,15 +61,22 @@ class ReadCache:
             return
         async with self._lock, self.pool.connection() as conn:
             cur = await conn.execute(CHANGED_SINCE, (self.synced,), prepare=True)
-            changed = await cur.fetchall()
-            self.passes += 1
-            owners = set()
-            for file_id, owner_id in changed:
-                self.rows.pop(file_id, None)
-                owners.add(owner_id)
-            if owners:
-                self.pages = {k: v for k, v in self.pages.items() if k[0] not in owners}
-            self.synced = max(self.synced, position)
+            self._evict(await cur.fetchall(), position)
+
+    async def take(self, changed: list[tuple[Any, ...]], position: int) -> None:
+        """`advance` with the changed rows (id and owner first) read by the caller."""
+        async with self._lock:
+            self._evict(changed, position)
+
+    def _evict(self, changed: list[tuple[Any, ...]], position: int) -> None:
+        self.passes += 1
+        owners = set()
+        for file_id, owner_id, *_ in changed:
+            self.rows.pop(file_id, None)
+            owners.add(owner_id)
+        if owners:
+            self.pages = {k: v for k, v in self.pages.items() if k[0] not in owners}
+        self.synced = max(self.synced, position)
 
     async def row(self, file_id: str, fetch: Callable[[], Awaitable[Row | None]]) -> Row | None:
         cached = self.rows.get(file_id)

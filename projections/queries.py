@@ -8,11 +8,13 @@ from typing import Any
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from application.app import EVENTS_TABLE
 from projections.cache import Page, ReadCache
 from projections.cursor import decode_cursor
 from projections.file_listing import COLUMNS
 
 FILE_BY_ID = f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE id = %s"
+HEAD = f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
 SORTS = {"created": "created_at", "views": "view_count", "size": "bytes"}
 
 
@@ -33,6 +35,13 @@ class ReadModels:
     def __init__(self, pool: AsyncConnectionPool[Any], cache: ReadCache | None = None) -> None:
         self.pool = pool
         self.cache = cache
+
+    async def head(self) -> int:
+        """The log's last position: what a read that must see every earlier write waits for."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(HEAD, prepare=True)
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def file(self, file_id: str) -> dict[str, Any] | None:
         if self.cache is None:

@@ -129,3 +129,17 @@ def test_usage_is_rebuilt_from_the_event_log(served: PichrServer, admin: Admin) 
         after, _ = usage(client, who)
     assert after["storage"] == before["storage"]
     assert after["remaining"]["storageBytes"] == before["remaining"]["storageBytes"]
+
+
+def test_a_presign_shows_at_once_in_the_file_and_in_usage(served: PichrServer) -> None:
+    """Presign answers without waiting for the read models; the reads that can see a pending
+    upload wait for the log instead, so the caller still reads its own write."""
+    who = served.new_account()
+    with served.client() as client:
+        for n in range(1, 6):  # the plan allows 7 uploads an hour
+            made = presign(client, who, image(seed=n))
+            got = client.get(f"/api/v1/files/{made.file_id}", headers=who.headers)
+            assert got.status_code == 200, got.text
+            assert got.json()["status"] == "pending"
+            body, _ = usage(client, who)
+            assert body["storage"]["files"] == n
