@@ -8,6 +8,8 @@ from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
 
+from application.recorder import TOPIC as RECORDER_TOPIC
+
 log = logging.getLogger("pichr.database")
 
 
@@ -37,6 +39,7 @@ def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
     params = conninfo_to_dict(database_url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
         "POSTGRES_PORT": str(params.get("port") or "5432"),
