@@ -18,28 +18,30 @@ from application.app import EVENTS_TABLE
 from projections.base import CHANNEL, Projection
 from projections.events import LoggedEvent
 
-LOCK_TRACKING = (
-    "SELECT name, position FROM projection_tracking WHERE name = ANY(%s) ORDER BY name FOR UPDATE"
-)
-# The events after the lowest of the positions just locked (read in the same round trip as
-# the lock: this statement runs after it, and no one can move a locked position). As in
-# projections/events.py, the head comes from the same snapshot as the events.
-_AFTER_LOWEST = (
-    f"WITH head AS (SELECT max(notification_id) AS h FROM {EVENTS_TABLE}),"
-    " low AS (SELECT coalesce(min(position), 0) AS p FROM projection_tracking"
-    " WHERE name = ANY(%s))"
-    " SELECT head.h, low.p, e.notification_id, e.originator_id, e.originator_version,"
-    " e.topic, e.state FROM head CROSS JOIN low LEFT JOIN LATERAL (SELECT * FROM"
-    f" {EVENTS_TABLE} WHERE notification_id > low.p{{topics}}"
+# One statement locks the runner's tracking rows (in name order: runners never deadlock) and
+# reads the events after the lowest of their positions. Its snapshot may predate a lock it had
+# to wait for; the locked rows then show the newer positions, and the fold reaches at most the
+# head of its own snapshot, in which, as in projections/events.py, every event up to the head
+# is visible (writers insert under a table lock, in id order).
+_LOCK_AND_READ = (
+    "WITH locked AS (SELECT name, position FROM projection_tracking WHERE name = ANY(%s)"
+    " ORDER BY name FOR UPDATE),"
+    " low AS (SELECT coalesce(min(position), 0) AS p, array_agg(name) AS names,"
+    " array_agg(position) AS positions FROM locked),"
+    f" head AS (SELECT max(notification_id) AS h FROM {EVENTS_TABLE})"
+    " SELECT head.h, low.p, low.names, low.positions, e.notification_id, e.originator_id,"
+    " e.originator_version, e.topic, e.state FROM head CROSS JOIN low LEFT JOIN LATERAL"
+    f" (SELECT * FROM {EVENTS_TABLE} WHERE notification_id > low.p{{topics}}"
     " ORDER BY notification_id LIMIT %s) e ON true"
 )
-READ_ALL = _AFTER_LOWEST.format(topics="")
-READ_TOPICS = _AFTER_LOWEST.format(topics=" AND topic = ANY(%s)")
-MOVE_TRACKING = (
-    "UPDATE projection_tracking AS t SET position = m.position"
+READ_ALL = _LOCK_AND_READ.format(topics="")
+READ_TOPICS = _LOCK_AND_READ.format(topics=" AND topic = ANY(%s)")
+# The moves and their notes, one statement (the UPDATE runs whatever the SELECT reads).
+MOVE_AND_NOTIFY = (
+    "WITH moved AS (UPDATE projection_tracking AS t SET position = m.position"
     " FROM unnest(%s::text[], %s::bigint[]) AS m(name, position) WHERE t.name = m.name"
+    " RETURNING 1) SELECT pg_notify(%s, note) FROM unnest(%s::text[]) AS note"
 )
-NOTIFY = "SELECT pg_notify(%s, note) FROM unnest(%s::text[]) AS note"
 
 
 def wanted_topics(projections: Sequence[Projection]) -> tuple[str, ...] | None:
@@ -68,40 +70,31 @@ def process_round(
         if topics is None
         else (READ_TOPICS, (names, list(topics), batch))
     )
-    # The lock and the read go out together, and so do the moves, the notes and the COMMIT
-    # (pipelined); the projections' own statements run as usual (they may COPY).
-    try:
-        with conn.cursor() as cur, conn.cursor() as log:
-            with conn.pipeline():
-                cur.execute(LOCK_TRACKING, (names,), prepare=True)
-                log.execute(read, params, prepare=True, binary=True)
-                positions = {str(name): int(position) for name, position in cur.fetchall()}
-                events, reached = _batch(log.fetchall(), batch)
-            moved: dict[str, int] = {}
-            notes: list[str] = []
-            for projection in projections:
-                position = positions.get(projection.name, 0)
-                if reached <= position:
-                    continue
-                mine: tuple[str, ...] | None = getattr(projection, "topics", None)
-                due = [
-                    e for e in events if e.position > position and (mine is None or e.topic in mine)
-                ]
-                if due:
-                    projection.apply(cur, due, "")
-                applied += len(due)
-                moved[projection.name] = reached
-                # "name:position:applied": followers skip their catch-up query when none applied.
-                notes.append(f"{projection.name}:{reached}:{len(due)}")
-            with conn.pipeline():
-                if moved:
-                    cur.execute(MOVE_TRACKING, (list(moved), list(moved.values())), prepare=True)
-                    cur.execute(NOTIFY, (CHANNEL, notes), prepare=True)
-                conn.commit()
-    except BaseException:
-        if not conn.closed:
-            conn.rollback()
-        raise
+    # Plain statements, no pipeline mode: psycopg's pipeline loop runs in Python, and under
+    # load this process is bound by its GIL more than by round trips.
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(read, params, prepare=True, binary=True)
+        rows = cur.fetchall()
+        positions = dict(zip(rows[0][2] or [], rows[0][3] or [], strict=True)) if rows else {}
+        events, reached = _batch(rows, batch)
+        moved: dict[str, int] = {}
+        notes: list[str] = []
+        for projection in projections:
+            position = int(positions.get(projection.name, 0))
+            if reached <= position:
+                continue
+            mine: tuple[str, ...] | None = getattr(projection, "topics", None)
+            due = [e for e in events if e.position > position and (mine is None or e.topic in mine)]
+            if due:
+                projection.apply(cur, due, "")
+            applied += len(due)
+            moved[projection.name] = reached
+            # "name:position:applied": followers skip their catch-up query when none applied.
+            notes.append(f"{projection.name}:{reached}:{len(due)}")
+        if moved:
+            cur.execute(
+                MOVE_AND_NOTIFY, (list(moved), list(moved.values()), CHANNEL, notes), prepare=True
+            )
     return applied, len(events) == batch
 
 
@@ -111,7 +104,7 @@ def _batch(rows: list[Any], limit: int) -> tuple[list[LoggedEvent], int]:
     if not rows:
         return [], 0
     head, start = rows[0][0], int(rows[0][1])
-    events = [LoggedEvent(r[2], r[3], r[4], r[5], state=r[6]) for r in rows if r[2] is not None]
+    events = [LoggedEvent(r[4], r[5], r[6], r[7], state=r[8]) for r in rows if r[4] is not None]
     if len(events) == limit:
         return events, events[-1].position
     return events, max(int(head or 0), start)

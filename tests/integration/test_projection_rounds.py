@@ -3,9 +3,11 @@ fold an event stops only itself, and the others keep following the log."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
+import psycopg
 import pytest
 from psycopg import Cursor
 
@@ -14,6 +16,7 @@ from application.uploads import UploadRequest, Uploads
 from projections.bootstrap import ensure_all
 from projections.events import LoggedEvent
 from projections.file_listing import FileListingProjection
+from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.integration.helpers import all_rows, make_app, max_notification_id, new_owner, positions
 
@@ -115,3 +118,29 @@ def test_projections_at_different_positions_fold_together(database_url: str) -> 
     assert min(Counting.applied) <= listing_at  # it started from 0
     assert len(set(Counting.applied)) == len(Counting.applied)  # each event once
     assert len(all_rows(database_url)) == 5
+
+
+def test_two_runners_of_the_same_projections_never_apply_an_event_twice(database_url: str) -> None:
+    """Usage adds each reservation to a running total: an event folded twice would show."""
+    ensure_all(database_url)
+    runners = [ProjectionRunner(database_url, all_projections(), batch=7) for _ in range(2)]
+    threads = [runner.start_thread() for runner in runners]
+    try:
+        writers = [
+            threading.Thread(target=presign_files, args=(database_url, 40)) for _ in range(3)
+        ]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(timeout=60)
+        head = max_notification_id(database_url)
+        for projection in all_projections():
+            wait_for_position(database_url, projection.name, head)
+    finally:
+        for runner in runners:
+            runner.stop()
+        for thread in threads:
+            thread.join(timeout=10)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT storage_bytes, files FROM usage").fetchall()
+    assert sorted(rows) == [(4000, 40)] * 3  # per writer's account: 40 files of 100 bytes
