@@ -70,11 +70,8 @@ class FileController(Controller):
         who, services = await caller(request)
         if not who.is_anonymous:
             require(who, "read")
-        row = await services.reads.file(file_id)
-        if row is None and await services.fenced():  # e.g. presigned a moment ago
-            row = await services.reads.file(file_id)
         row = visible(
-            row,
+            await services.file_row(file_id),
             who,
             file_id=file_id,
             safe_mode_off=safe_mode_off(safe_mode),
@@ -128,11 +125,8 @@ class FileController(Controller):
         services: Services,
         safe_mode: SafeMode = None,
     ) -> Stream:
-        row = await services.reads.file(file_id)
-        if row is None and await services.fenced():  # e.g. presigned a moment ago
-            row = await services.reads.file(file_id)
         row = visible(
-            row,
+            await services.reads.file(file_id),
             who,
             file_id=file_id,
             safe_mode_off=safe_mode_off(safe_mode),

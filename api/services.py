@@ -79,11 +79,19 @@ class Services:
         that follows a command which did not wait (presign) sees what that command wrote."""
         return await self.caught_up(await self.reads.head(), projection)
 
+    async def file_row(self, file_id: str) -> dict[str, Any] | None:
+        """The file's row; a missing one is read again once the log is folded (presigned a
+        moment ago: presign does not wait for the read models)."""
+        row = await self.reads.file(file_id)
+        if row is None and await self.fenced():
+            row = await self.reads.file(file_id)
+        return row
+
 
 def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> Services:
     app = PichrApplication(env=eventsourcing_env(database_url, settings.db_pool_size))
     blobs = blob_store_for(settings)
-    cache = ReadCache(pool)
+    cache = ReadCache()
     reads = ReadModels(pool, cache)
     key_usage = KeyUsageRecorder(app)
     auth = Authenticator(reads, key_usage)

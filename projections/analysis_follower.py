@@ -1,8 +1,9 @@
 """Follows file_listing for the analysis results: feeds the duplicate index and wakes requests
 that wait for a file's analysis (finalize's bounded wait).
 
-A PositionWaiter follower: told of each new file_listing position before read-your-writes
-waiters are released, it reads the rows changed since its last pass (one indexed query).
+Told of each new file_listing position before read-your-writes waiters are released, with the
+rows changed since its last pass (read once for every follower of the file listing:
+projections/file_feed.py).
 """
 
 from __future__ import annotations
@@ -48,24 +49,14 @@ class AnalysisFollower:
     def stop(self) -> None:
         self.live = False
 
-    async def advance(self, name: str, position: int) -> None:
-        if name != PROJECTION or position <= self.synced:
-            return
-        async with self._lock, self.pool.connection() as conn:
-            cur = await conn.execute(CHANGED_SINCE, (self.synced,), prepare=True)
-            self._take(await cur.fetchall(), position)
-
     async def take(self, changed: list[tuple[Any, ...]], position: int) -> None:
-        """`advance` with the changed rows (CHANGED_SINCE's columns) read by the caller."""
+        """The rows (CHANGED_SINCE's columns) changed up to `position`."""
         async with self._lock:
-            self._take(changed, position)
-
-    def _take(self, changed: list[tuple[Any, ...]], position: int) -> None:
-        for row in changed:
-            self._apply(row)
-            if row[5] is not None:
-                self._wake(row[0])
-        self.synced = max(self.synced, position)
+            for row in changed:
+                self._apply(row)
+                if row[5] is not None:
+                    self._wake(row[0])
+            self.synced = max(self.synced, position)
 
     def _apply(self, row: tuple[Any, ...]) -> None:
         file_id, owner_id, sha256, phash, status = row[:5]

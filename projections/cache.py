@@ -1,9 +1,10 @@
 """An in-process copy of hot file-listing rows and list pages, kept exact by the log position.
 
 Every row carries the log position that last changed it. When the projection reports a new
-position, one indexed query finds the rows changed since the last pass and evicts them (and the
-cached pages of their owners) before waiters are released, so read-your-writes still holds.
-A read that raced with a pass is answered but not cached.
+position, the rows changed since the last pass (read once for every follower of the file listing:
+projections/file_feed.py) are evicted, with the cached pages of their owners, before waiters are
+released, so read-your-writes still holds. A read that raced with a pass is answered but not
+cached.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 Row = dict[str, Any]
 PROJECTION = "file_listing"
 MAX_ROWS = 100_000
 MAX_PAGES = 10_000
-CHANGED_SINCE = "SELECT id, owner_id FROM file_listing WHERE position > %s"
 
 
 @dataclass(slots=True)
@@ -32,8 +30,7 @@ class Page:
 
 
 class ReadCache:
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
-        self.pool = pool
+    def __init__(self) -> None:
         self.rows: dict[str, Row] = {}
         self.pages: dict[tuple[Any, ...], Page] = {}
         self.synced = 0
@@ -55,28 +52,18 @@ class ReadCache:
         self.pages.clear()
         self.passes += 1
 
-    async def advance(self, name: str, position: int) -> None:
-        """Evict what changed up to `position` (called before waiters see the position)."""
-        if name != PROJECTION or position <= self.synced:
-            return
-        async with self._lock, self.pool.connection() as conn:
-            cur = await conn.execute(CHANGED_SINCE, (self.synced,), prepare=True)
-            self._evict(await cur.fetchall(), position)
-
     async def take(self, changed: list[tuple[Any, ...]], position: int) -> None:
-        """`advance` with the changed rows (id and owner first) read by the caller."""
+        """Evict what changed up to `position` (rows: id and owner first), before waiters see
+        the position."""
         async with self._lock:
-            self._evict(changed, position)
-
-    def _evict(self, changed: list[tuple[Any, ...]], position: int) -> None:
-        self.passes += 1
-        owners = set()
-        for file_id, owner_id, *_ in changed:
-            self.rows.pop(file_id, None)
-            owners.add(owner_id)
-        if owners:
-            self.pages = {k: v for k, v in self.pages.items() if k[0] not in owners}
-        self.synced = max(self.synced, position)
+            self.passes += 1
+            owners = set()
+            for file_id, owner_id, *_ in changed:
+                self.rows.pop(file_id, None)
+                owners.add(owner_id)
+            if owners:
+                self.pages = {k: v for k, v in self.pages.items() if k[0] not in owners}
+            self.synced = max(self.synced, position)
 
     async def row(self, file_id: str, fetch: Callable[[], Awaitable[Row | None]]) -> Row | None:
         cached = self.rows.get(file_id)

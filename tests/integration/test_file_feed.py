@@ -50,7 +50,7 @@ def test_one_query_feeds_the_read_cache_and_the_analysis_follower(database_url: 
     async def run() -> None:
         async with AsyncConnectionPool(database_url, min_size=1, open=False) as real:
             pool = CountingPool(real)
-            cache, analyses = ReadCache(real), AnalysisFollower(real)
+            cache, analyses = ReadCache(), AnalysisFollower(real)
             feed = FileListingFeed(pool, cache, analyses)  # type: ignore[arg-type]
             first = upload(uploads, who, data).file_id
             catch_up_all(database_url)
