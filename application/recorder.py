@@ -54,7 +54,7 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             try:
                 curs.execute(self._prelude)
-                self._insert_stored_events(curs, stored_events, **kwargs)
+                self._insert_arrays(curs, stored_events)
                 ids = [row["notification_id"] for row in curs.fetchall()]
                 curs.execute("COMMIT")
             except BaseException:
@@ -65,9 +65,9 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
                 raise
         return ids
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any
-    ) -> None:
+    def _insert_arrays(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> None:
+        """Not the library's `_insert_stored_events` hook (which takes the lock itself): any
+        other path of the library that inserts keeps its own statements."""
         curs.execute(
             self.insert_events_statement,
             (
