@@ -118,8 +118,18 @@ def read_batch(
         events = [LoggedEvent(r[0], r[1], r[2], r[3], state=r[4]) for r in rows]
         return events, events[-1].position if events else position
     cur.execute(SELECT_TOPICS_AFTER, (position, list(topics), limit), prepare=True, binary=True)
-    rows = cur.fetchall()
-    events = [LoggedEvent(r[1], r[2], r[3], r[4], state=r[5]) for r in rows if r[1] is not None]
+    return headed_batch(cur.fetchall(), 1, limit, position)
+
+
+def headed_batch(
+    rows: list[Any], first: int, limit: int, position: int
+) -> tuple[list[LoggedEvent], int]:
+    """Rows with the head of the log in column 0 and an event's five columns from `first` (None
+    when no event matched): the events, and the position a reader at `position` reaches by
+    folding them: the last event's when the batch is full, else the head."""
+    events = [
+        LoggedEvent(*r[first : first + 4], state=r[first + 4]) for r in rows if r[first] is not None
+    ]
     head = rows[0][0] if rows and rows[0][0] is not None else position
     reached = events[-1].position if len(events) == limit else max(head, position)
     return events, reached

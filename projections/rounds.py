@@ -16,7 +16,7 @@ from psycopg import Connection
 
 from application.app import EVENTS_TABLE
 from projections.base import CHANNEL, Projection
-from projections.events import LoggedEvent
+from projections.events import headed_batch
 
 # One statement locks the runner's tracking rows (in name order: runners never deadlock) and
 # reads the events after the lowest of their positions. Its snapshot may predate a lock it had
@@ -76,7 +76,8 @@ def process_round(
         cur.execute(read, params, prepare=True, binary=True)
         rows = cur.fetchall()
         positions = dict(zip(rows[0][2] or [], rows[0][3] or [], strict=True)) if rows else {}
-        events, reached = _batch(rows, batch)
+        start = int(rows[0][1]) if rows else 0
+        events, reached = headed_batch(rows, 4, batch, start)
         moved: dict[str, int] = {}
         notes: list[str] = []
         for projection in projections:
@@ -96,15 +97,3 @@ def process_round(
                 MOVE_AND_NOTIFY, (list(moved), list(moved.values()), CHANNEL, notes), prepare=True
             )
     return applied, len(events) == batch
-
-
-def _batch(rows: list[Any], limit: int) -> tuple[list[LoggedEvent], int]:
-    """The events read, and the position their fold reaches: the last event's when the batch
-    is full, else the head (no wanted event lies between them)."""
-    if not rows:
-        return [], 0
-    head, start = rows[0][0], int(rows[0][1])
-    events = [LoggedEvent(r[4], r[5], r[6], r[7], state=r[8]) for r in rows if r[4] is not None]
-    if len(events) == limit:
-        return events, events[-1].position
-    return events, max(int(head or 0), start)
