@@ -1,4 +1,5 @@
-"""Fixtures for the HTTP-level tests: real `pichr serve` processes, one per module and backend."""
+"""Fixtures for the integration tests: real `pichr serve` processes (one per module and backend)
+and the command side of the job tests."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.integration.server import (
     run_server,
     scratch_dir,
 )
+from tests.integration.workers import CommandSide, command_side
 from tests.pg import fresh_database
 from tests.s3server import S3Server, run_s3_server
 
@@ -104,3 +106,11 @@ def s3_served(pg_admin_url: str, moto: S3Server) -> Iterator[PichrServer]:
         url = stack.enter_context(fresh_database(pg_admin_url))
         data_dir = stack.enter_context(scratch_dir("s3-outage"))
         yield stack.enter_context(run_server(url, data_dir, moto))
+
+
+@pytest.fixture
+def side(database_url: str) -> Iterator[CommandSide]:
+    """The command side (event store, filesystem blobs) on a scratch directory: for tests that
+    run the job task functions directly."""
+    with scratch_dir("side") as data_dir, command_side(database_url, data_dir) as made:
+        yield made

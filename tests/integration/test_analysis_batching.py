@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Iterator
 
 import dramatiq
 import pytest
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from application.blobs import BlobNotFoundError
-from tests.integration.server import scratch_dir
-from tests.integration.test_batching_support import (
+from tests.integration.batching_support import (
     Interrupted,
     Spy,
     files,
@@ -22,18 +20,12 @@ from tests.integration.test_batching_support import (
     submit_all,
     submitter,
 )
-from tests.integration.workers import CommandSide, command_side, eventually, job_settings
+from tests.integration.workers import CommandSide, eventually, job_settings
 from workers.batching import EXTRA, POLL_S, analysis_batcher
 from workers.broker import make_broker, send
 from workers.context import install
 from workers.failures import ensure_failures_table, failed_jobs
 from workers.runtime import broker_settings
-
-
-@pytest.fixture
-def side(database_url: str) -> Iterator[CommandSide]:
-    with scratch_dir("batching") as data_dir, command_side(database_url, data_dir) as made:
-        yield made
 
 
 def test_waiting_submissions_run_as_one_batch_each_file_analyzed_once(side: CommandSide) -> None:

@@ -18,8 +18,7 @@ from application.uploads import Uploads
 from domain import ids
 from domain.files import File
 from tests.integration.helpers import new_owner, upload
-from tests.integration.server import scratch_dir
-from tests.integration.workers import CommandSide, command_side, job_settings
+from tests.integration.workers import CommandSide, job_settings
 from tests.photos import photo
 from workers import tasks
 
@@ -34,12 +33,6 @@ class CountingBlobs(FilesystemBlobStore):
     def read(self, key: str) -> Iterator[bytes]:
         self.reads.append(key)
         return super().read(key)
-
-
-@pytest.fixture
-def side(database_url: str) -> Iterator[CommandSide]:
-    with scratch_dir("handoff") as data_dir, command_side(database_url, data_dir) as made:
-        yield made
 
 
 def turned_jpeg() -> bytes:

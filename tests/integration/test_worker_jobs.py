@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,10 @@ import pytest
 from dramatiq import Broker, MessageProxy
 from dramatiq.middleware import Middleware
 
-from tests.integration.server import PICHR, scratch_dir
+from tests.integration.server import PICHR
 from tests.integration.workers import (
     CommandSide,
     broker_params,
-    command_side,
     eventually,
     job_settings,
 )
@@ -29,12 +27,6 @@ from workers.broker import make_broker, send
 from workers.context import install
 from workers.failures import ensure_failures_table, failed_jobs
 from workers.runtime import WorkerRuntime, broker_settings
-
-
-@pytest.fixture
-def side(database_url: str) -> Iterator[CommandSide]:
-    with scratch_dir("jobs") as data_dir, command_side(database_url, data_dir) as made:
-        yield made
 
 
 def test_analysis_run_twice_records_one_event_and_its_blobs(side: CommandSide) -> None:
