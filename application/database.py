@@ -49,9 +49,9 @@ def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(max(1, pool_size // 2)),
-        # No ping before every use of a pooled connection (a round trip per command, a dozen
-        # per upload): after a database restart the recorder's own retries (10, 0.2 s apart)
-        # discard the dead connections (tests/integration/test_http_outages.py).
-        "POSTGRES_PRE_PING": "n",
+        # A ping before every use of a pooled connection. Without it (tried: a dozen round trips
+        # fewer per upload) the recorder's 10 retries could all meet dead connections after a
+        # database restart, and the first commands failed (tests/integration/test_http_outages).
+        "POSTGRES_PRE_PING": "y",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
     }
