@@ -11,6 +11,10 @@ from psycopg.conninfo import conninfo_to_dict
 from application.recorder import TOPIC as RECORDER_TOPIC
 
 log = logging.getLogger("pichr.database")
+# Held while a process creates tables: concurrent CREATE ... IF NOT EXISTS of one table can
+# collide in PostgreSQL's catalog (UniqueViolation), so roles starting together take turns.
+SCHEMA_LOCK = "SELECT pg_advisory_lock(hashtext('pichr:schema'))"
+SCHEMA_XACT_LOCK = "SELECT pg_advisory_xact_lock(hashtext('pichr:schema'))"
 
 
 def resolve_database_url(database_url: str, data_dir: Path) -> str:

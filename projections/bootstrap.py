@@ -1,4 +1,5 @@
-"""Create the event store's and every read model's tables (idempotent; every role runs it)."""
+"""Create the event store's and every read model's tables (idempotent; every role runs it, and
+roles that start together on an empty database take turns)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import psycopg
 
 from application.app import PichrApplication
-from application.database import eventsourcing_env
+from application.database import SCHEMA_LOCK, eventsourcing_env
 from projections.registry import all_projections
 from projections.replay import rebuild
 from projections.runner import ensure_schema, ensure_tracking, schema_hash
@@ -16,6 +17,12 @@ log = logging.getLogger("pichr.projections")
 
 
 def ensure_all(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as turn:  # closing it releases the lock
+        turn.execute(SCHEMA_LOCK)
+        _ensure_all(database_url)
+
+
+def _ensure_all(database_url: str) -> None:
     PichrApplication(env=eventsourcing_env(database_url, 1)).close()
     for projection in all_projections():
         with psycopg.connect(database_url) as conn:

@@ -15,6 +15,8 @@ import psycopg
 from dramatiq import Broker, MessageProxy
 from dramatiq.middleware import Middleware
 
+from application.database import SCHEMA_XACT_LOCK
+
 log = logging.getLogger("pichr.workers")
 
 DDL = (
@@ -30,7 +32,8 @@ INSERT = (
 
 
 def ensure_failures_table(database_url: str) -> None:
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        conn.execute(SCHEMA_XACT_LOCK)  # a role starting meanwhile may create it too
         conn.execute(DDL)
 
 
@@ -61,7 +64,8 @@ class DeadLetters(Middleware):
 
 
 def failed_jobs(database_url: str, limit: int = 1000) -> list[dict[str, Any]]:
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        conn.execute(SCHEMA_XACT_LOCK)  # a role starting meanwhile may create it too
         conn.execute(DDL)
         rows = conn.execute(
             "SELECT message_id, actor, queue, args, attempts, error, failed_at"
