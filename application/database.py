@@ -53,9 +53,10 @@ def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(max(1, pool_size // 2)),
-        # A ping before every use of a pooled connection. Without it (tried: a dozen round trips
-        # fewer per upload) the recorder's 10 retries could all meet dead connections after a
-        # database restart, and the first commands failed (tests/integration/test_http_outages).
+        # A ping for pooled connections: with none (tried) the recorder's 10 retries could all
+        # meet dead connections after a database restart, and the first commands failed
+        # (tests/integration/test_http_outages). The recorder pings only those that sat idle
+        # (application/pool_check.py): one before every use cost a dozen round trips per upload.
         "POSTGRES_PRE_PING": "y",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
     }

@@ -24,6 +24,8 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from application import pool_check
+
 TOPIC = "application.recorder:ArrayInsertRecorder"
 
 
@@ -42,6 +44,7 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
         self._prelude = SQL("BEGIN; {}; NOTIFY {}").format(
             SQL("; ").join(self.lock_table_statements), Identifier(self.channel_name)
         )
+        pool_check.install(self.datastore.pool)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
