@@ -67,7 +67,10 @@ class ModelInfo:
 class NsfwModel:
     """One onnxruntime session per process; `score` takes a batch and is thread-safe."""
 
-    def __init__(self, path: str | None = None, expected_sha256: str | None = None) -> None:
+    def __init__(
+        self, path: str | None = None, expected_sha256: str | None = None, threads: int = 0
+    ) -> None:
+        """`threads`: of one run (onnxruntime's intra-op pool); 0: one per core."""
         model = Path(path) if path else bundled_model()
         if not model.is_file():
             raise ModelError(f"NSFW model not found: {model}")
@@ -80,6 +83,8 @@ class NsfwModel:
         # Idle intra-op threads would spin on the cores after each run, starving what the
         # worker does between runs (database round trips, blob writes) on a small machine.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if threads > 0:
+            options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(
             str(model), sess_options=options, providers=["CPUExecutionProvider"]
         )

@@ -54,8 +54,12 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "Job worker threads in `pichr serve` / `pichr worker` (waiting ones cost little)",
     ),
     "PICHR_ANALYSIS_LANES": (
-        "1",
+        "2",
         "Analysis batches run at once per worker process (the jobs waiting join one batch)",
+    ),
+    "PICHR_NSFW_THREADS": (
+        "1",
+        "Threads of one NSFW model run (0: one per core); lanes, not threads, use the cores best",
     ),
     "PICHR_JOB_MAX_RETRIES": (
         "8",
@@ -124,7 +128,7 @@ class Settings:
     broker_url: str = ""
     job_namespace: str = "pichr"
     worker_threads: int = 8
-    analysis_lanes: int = 1
+    analysis_lanes: int = 2
     job_max_retries: int = 8
     job_min_backoff_ms: int = 1000
     job_recovery_seconds: float = 30.0
@@ -132,6 +136,7 @@ class Settings:
     nsfw_threshold: float = 0.8
     nsfw_model: str = ""
     nsfw_model_sha256: str = ""
+    nsfw_threads: int = 1
     phash_max_distance: int = 8
     reports_per_hour: int = 10
     bench_routes: bool = False

@@ -36,7 +36,9 @@ def nsfw_model(context: TaskContext) -> NsfwModel:
         if model is None:
             settings = context.settings
             model = context.extras["nsfw"] = NsfwModel(
-                settings.nsfw_model or None, settings.nsfw_model_sha256 or None
+                settings.nsfw_model or None,
+                settings.nsfw_model_sha256 or None,
+                settings.nsfw_threads,
             )
     return model
 

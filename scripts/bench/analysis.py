@@ -69,7 +69,9 @@ def main() -> None:
             ensure_schema(conn, BlocklistProjection())
         app = make_app(url, pool_size=4)
         blobs = FilesystemBlobStore(root / "blobs")
-        context = TaskContext(app, blobs, Settings(data_dir=root), url)
+        # One stream of images: the model's run uses every core (a deployment's default, one
+        # thread per run with a lane per core, suits many images at once, not this loop).
+        context = TaskContext(app, blobs, Settings(data_dir=root, nsfw_threads=0), url)
         model = tasks.nsfw_model(context)
         bare(images[:2], model)  # warm up
         spent = {"bare": 0.0, "task": 0.0, "task_batched": 0.0}

@@ -51,7 +51,8 @@ class AnalysisOnly:
         app = make_app(url, pool_size=4)
         stack.callback(app.close)
         blobs = FilesystemBlobStore(root / "blobs")
-        self.context = TaskContext(app, blobs, Settings(data_dir=root), url)
+        # The fastest single stream: each model run uses every core (nsfw_threads=0).
+        self.context = TaskContext(app, blobs, Settings(data_dir=root, nsfw_threads=0), url)
         tasks.nsfw_model(self.context)
         uploads = Uploads(app, blobs)
         self.waiting = [upload(uploads, new_owner(), images[n % len(images)]).file_id

@@ -42,6 +42,14 @@ def test_batched_scores_equal_single_scores() -> None:
     assert all(0.0 <= s <= 1.0 for s in batched)
 
 
+def test_one_thread_per_run_scores_as_every_core_does() -> None:
+    """PICHR_NSFW_THREADS changes how a run uses the cores, never its result."""
+    one, every = NsfwModel(threads=1), NsfwModel(threads=0)
+    assert one.session.get_session_options().intra_op_num_threads == 1
+    inputs = [preprocess(photo((320, 240), seed)) for seed in range(2)]
+    assert one.score(inputs) == pytest.approx(every.score(inputs), abs=1e-5)
+
+
 def _hex(value: int) -> str:
     return f"{value:016x}"
 
