@@ -79,8 +79,9 @@ class Uploads:
         check_size(self.plans.get(who.plan, self.plans["anonymous"]), req.bytes)
         for attempt in range(PRESIGN_RETRIES):
             try:
-                return self._presign(who, req)
-            except ConflictError:  # another presign of this account took the ledger's version
+                with self.quotas.turn(who.account_id):
+                    return self._presign(who, req)
+            except ConflictError:  # another process's presign took the ledger's version
                 if attempt == PRESIGN_RETRIES - 1:
                     raise
                 time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 (jitter)

@@ -152,3 +152,38 @@ def test_two_concurrent_puts_of_one_upload_leave_a_finalizable_file(
     stored = app.load(File, ids.FILE, presigned.file_id).stored_key
     assert b"".join(blobs.read(stored)) == DATA
     assert list(blobs.keys("")) == [stored]  # the losing attempt removed its own object
+
+
+def test_one_accounts_concurrent_presigns_take_turns_instead_of_colliding(
+    app: PichrApplication, blobs: FilesystemBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each would write the ledger's next version; in one process they queue, so no commit
+    fails and is retried, and every reservation lands."""
+    uploads, who = Uploads(app, blobs), new_owner()
+    failed: list[ConflictError] = []
+    commit = app.commit
+
+    def counting_commit(*aggregates: object) -> int:
+        try:
+            return commit(*aggregates)  # type: ignore[arg-type]
+        except ConflictError as exc:
+            failed.append(exc)
+            raise
+
+    monkeypatch.setattr(app, "commit", counting_commit)
+    request = UploadRequest(filename="a.jpg", mime="image/jpeg", bytes=1000)
+    start = threading.Barrier(8)
+
+    def client() -> None:
+        start.wait()
+        for _ in range(4):
+            uploads.presign(who, request)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert failed == []
+    ledger = uploads.quotas.ledger(str(who.account_id))
+    assert (ledger.files, ledger.used) == (32, 32_000)
