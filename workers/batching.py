@@ -10,9 +10,10 @@ jobs stay at-least-once.
 At most `lanes` batches run at once (PICHR_ANALYSIS_LANES, default 2: with each model run on
 one thread, PICHR_NSFW_THREADS, about a lane per core; only `lanes` threads use the event store
 for the analysis). A thread that finds a lane free leads: it runs its own ids with those of the
-oldest waiting submissions (up to MAX_BATCH files) while their threads wait. When its batch is done the lane
-passes to a waiting thread, which takes everything that arrived meanwhile; no thread runs
-other messages' work after its own, so no message waits on an endless drain to be acked.
+oldest waiting submissions (up to MAX_BATCH files) while their threads wait. When its batch is
+done the lane passes to a waiting thread, which takes everything that arrived meanwhile; no
+thread runs other messages' work after its own, so no message waits on an endless drain to be
+acked.
 Batches form only when more messages are in flight than lanes, hence PICHR_WORKER_THREADS is
 well above the lanes (a waiting thread costs little).
 

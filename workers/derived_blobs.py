@@ -2,6 +2,9 @@
 background while the image decodes and the model scores, durable before the analysis is
 recorded.
 
+A rendition that stripping left unchanged is the original itself: its key is recorded, and no
+second copy is written (uploads without metadata, such as screenshots, are most uploads).
+
 The writes are the store's own (the filesystem store fsyncs each file and its directory before
 put() returns): overlapping them with the analysis hides their latency without weakening them.
 A blob written for an analysis that then fails (or crashes) is mentioned by no event: the
@@ -39,10 +42,18 @@ class DerivedWrites:
         self.rendition_size = 0
         self.rendition_mime = ""
         self.writes: dict[str, Future[str]] = {}  # key -> the blob's sha256, once durable
+        self.original: tuple[str, str] | None = None  # (key, sha256) when served as it is
 
-    def rendition(self, served: tuple[bytes, str]) -> None:
+    def rendition(
+        self, served: tuple[bytes, str], original: bytes, original_key: str, sha256: str | None
+    ) -> None:
+        """The served bytes; when stripping removed nothing they are the original's, already
+        stored under `original_key` (`sha256`: theirs, when known): served from there."""
         data, self.rendition_mime = served
         self.rendition_size = len(data)
+        if data == original:
+            self.original = (original_key, sha256 or hashlib.sha256(data).hexdigest())
+            return
         self._start(rendition_key(self.file_id), data)
 
     def thumbnail(self, data: bytes) -> None:
@@ -53,7 +64,8 @@ class DerivedWrites:
 
     def fields(self, facts: Derived, nsfw_score: float, model: str) -> dict[str, Any]:
         """ImageAnalyzed's fields, once both blobs are durable (a failed write raises here)."""
-        served, thumb = rendition_key(self.file_id), thumbnail_key(self.file_id)
+        thumb = thumbnail_key(self.file_id)
+        served, served_sha256 = self.original or (rendition_key(self.file_id), "")
         return {
             "width": facts.width,
             "height": facts.height,
@@ -64,7 +76,7 @@ class DerivedWrites:
             "rendition_key": served,
             "rendition_size": self.rendition_size,
             "rendition_mime": self.rendition_mime,
-            "rendition_sha256": self.writes[served].result(),
+            "rendition_sha256": served_sha256 or self.writes[served].result(),
             "thumbnail_key": thumb,
             "thumbnail_size": len(facts.thumbnail),
             "thumbnail_sha256": self.writes[thumb].result(),

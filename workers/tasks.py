@@ -85,7 +85,8 @@ def _derive(
     blob, and the blocklist question, goes out as soon as it is known, so that their I/O
     overlaps the decode and leaves the model run alone."""
     writes = DerivedWrites(context.blobs, file.file_id)
-    writes.rendition(rendition(data))  # stored while the image decodes
+    # Stored while the image decodes (unless it is the original, stored already).
+    writes.rendition(rendition(data), data, file.stored_key, file.stored.get("sha256"))
     step = step or Deriving(data)
     if ahead is not None:
         ahead.ask(file.stored.get("sha256"), step.phash, file.file_id)

@@ -131,9 +131,10 @@ def wait_for_analysis(database_url: str, seconds: float = 30.0) -> None:
 
 
 def live_keys(database_url: str) -> list[str]:
-    """Every blob a ready file may own (its object and whatever the worker derived)."""
+    """Every blob a ready file may own (its object and whatever the worker derived), once:
+    an original with nothing to strip is its own rendition."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT blob_key, rendition_key, thumbnail_key FROM file_listing WHERE status = 'ready'"
         ).fetchall()
-    return [key for row in rows for key in row if key]
+    return sorted({key for row in rows for key in row if key})

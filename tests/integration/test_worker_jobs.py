@@ -14,6 +14,8 @@ import pytest
 from dramatiq import Broker, MessageProxy
 from dramatiq.middleware import Middleware
 
+from domain import ids
+from domain.files import File
 from tests.integration.server import PICHR
 from tests.integration.workers import (
     CommandSide,
@@ -35,7 +37,9 @@ def test_analysis_run_twice_records_one_event_and_its_blobs(side: CommandSide) -
     tasks.analyze_image(context, file_id)
     tasks.analyze_image(context, file_id)
     assert side.analyses(file_id) == 1
-    for key in (tasks.rendition_key(file_id), tasks.thumbnail_key(file_id)):
+    analysis = side.app.load(File, ids.FILE, file_id).analysis
+    assert analysis["thumbnail_key"] == tasks.thumbnail_key(file_id)
+    for key in (analysis["rendition_key"], analysis["thumbnail_key"]):
         assert side.blobs.stat(key).size > 0
 
 

@@ -15,6 +15,7 @@ from application.settings import Settings
 from application.uploads import Uploads
 from domain import ids
 from domain.files import File
+from tests.analysis_images import jpeg_with_gps
 from tests.integration.helpers import make_app, new_owner, upload
 from tests.photos import photo_jpeg
 from workers import tasks
@@ -67,6 +68,25 @@ def test_recorded_analysis_names_blobs_that_hold_the_recorded_bytes(tmp_path: Pa
             data = b"".join(context.blobs.read(getattr(analyzed, f"{blob}_key")))
             assert len(data) == getattr(analyzed, f"{blob}_size")
             assert hashlib.sha256(data).hexdigest() == getattr(analyzed, f"{blob}_sha256")
+
+
+def test_an_image_without_metadata_is_served_from_its_original_not_a_copy(
+    tmp_path: Path,
+) -> None:
+    blobs = InMemoryBlobStore()
+    context = _context(tmp_path, blobs, MemoryBlocklist(8))
+    clean = _uploaded(context, 4)
+    tagged = upload(Uploads(context.app, blobs), new_owner(), jpeg_with_gps()).file_id
+    tasks.analyze_images(context, [clean, tagged])
+    file = context.app.load(File, ids.FILE, clean)
+    assert file.analysis["rendition_key"] == file.stored_key  # nothing was stripped
+    assert sorted(blobs.keys("derived/")) == sorted(
+        [tasks.thumbnail_key(clean), tasks.thumbnail_key(tagged), tasks.rendition_key(tagged)]
+    )
+    other = context.app.load(File, ids.FILE, tagged)
+    assert other.analysis["rendition_key"] == tasks.rendition_key(tagged)  # EXIF and GPS gone
+    served = b"".join(blobs.read(other.analysis["rendition_key"]))
+    assert served != b"".join(blobs.read(other.stored_key))
 
 
 def test_image_close_to_a_blocked_one_is_blocked_in_the_analysis_save(tmp_path: Path) -> None:
