@@ -22,11 +22,25 @@ from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from application import pool_check
 
 TOPIC = "application.recorder:ArrayInsertRecorder"
+NOTICE_MAX = 4000  # NOTIFY payloads stop at 8000 bytes; longer lists are left out
+
+
+def notice(stored_events: Sequence[StoredEvent]) -> str:
+    """The NOTIFY payload of a commit: its distinct topics, comma-separated; "" (which
+    followers read as "may concern anyone") when they would not fit."""
+    topics = ",".join(sorted({e.topic for e in stored_events}))
+    return topics if len(topics) <= NOTICE_MAX else ""
+
+
+def may_concern(payload: str, topics: frozenset[str]) -> bool:
+    """Whether a commit announced with `payload` may hold events of `topics`: when the
+    payload names none (another writer's, or too many topics), it may."""
+    return not payload or not topics.isdisjoint(payload.split(","))
 
 
 class ArrayInsertRecorder(PostgresApplicationRecorder):
@@ -41,7 +55,7 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
             id_type=Identifier(self.datastore.originator_id_type),
         )
-        self._prelude = SQL("BEGIN; {}; NOTIFY {}").format(
+        self._prelude = SQL("BEGIN; {}; NOTIFY {}, ").format(
             SQL("; ").join(self.lock_table_statements), Identifier(self.channel_name)
         )
         pool_check.install(self.datastore.pool)
@@ -53,10 +67,11 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return None
         # BEGIN, the lock and the NOTIFY in one simple query (no parameters); then the insert;
-        # then COMMIT. The pooled connections are in autocommit mode.
+        # then COMMIT. The pooled connections are in autocommit mode. The notice names the
+        # commit's topics, so that followers can tell whether it concerns them.
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             try:
-                curs.execute(self._prelude)
+                curs.execute(self._prelude + Literal(notice(stored_events)))
                 self._insert_arrays(curs, stored_events)
                 ids = [row["notification_id"] for row in curs.fetchall()]
                 curs.execute("COMMIT")

@@ -8,8 +8,10 @@ position commits after: at-least-once, and the actors are idempotent. While the 
 nothing moves; the jobs wait in the log and go out when it returns.
 
 It reads only the topics its routes name, and looks before it locks: most commits (presign,
-PUT, the analysis itself) carry no job, and they cost a read, not a write and a WAL flush. The
-position then moves with the next job, or once BATCH positions lag, so a restart re-reads little.
+PUT, the analysis itself) carry no job, and they cost a read, not a write and a WAL flush. It
+looks only when a commit's notice names one of those topics (application/recorder.py), or names
+none, or after half a second without one. The position then moves with the next job, or once
+BATCH positions lag, so a restart re-reads little.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dramatiq.errors import DramatiqError
 from psycopg import Connection, Cursor
 
 from application.app import EVENTS_TABLE
+from application.recorder import may_concern
 from domain import ids
 from projections.events import LoggedEvent, read_batch
 from projections.runner import ensure_tracking
@@ -70,6 +73,7 @@ def analysis_jobs(events: list[LoggedEvent]) -> list[Job]:
 # Add yours (e.g. clean-up after FileDeleted): the dispatcher reads only the topics named here.
 ROUTES: list[Route] = [Route((FINALIZED,), analysis_jobs)]
 TOPICS = tuple(dict.fromkeys(topic for route in ROUTES for topic in route.topics))
+JOB_TOPICS = frozenset(TOPICS)
 SELECT_POSITION = "SELECT position FROM projection_tracking WHERE name = %s"
 # Most commits carry no job: one statement says whether any is due after the position.
 LOOK = (
@@ -146,8 +150,10 @@ class Dispatcher:
             while not self.stopping.is_set():
                 while dispatch_batch(conn, self.broker, in_transaction=self.in_transaction):
                     pass
-                for _ in listener.notifies(timeout=0.5, stop_after=1):
-                    pass
+                # Until a commit that may carry a job (most carry none), or half a second.
+                for note in listener.notifies(timeout=0.5):
+                    if may_concern(note.payload, JOB_TOPICS):
+                        break
 
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="job-dispatcher", daemon=True)

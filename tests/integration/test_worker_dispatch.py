@@ -6,15 +6,19 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 from typing import Any
+from uuid import uuid4
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
 
+from application.app import EVENTS_TABLE
 from application.blob_memory import InMemoryBlobStore
 from application.principal import Principal
+from application.recorder import NOTICE_MAX, may_concern, notice
 from application.uploads import UploadRequest, Uploads
 from projections.runner import ensure_tracking
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
-from workers.dispatcher import TRACKING, dispatch_batch
+from workers.dispatcher import JOB_TOPICS, TRACKING, dispatch_batch
 
 
 class RecordingBroker:
@@ -91,3 +95,29 @@ def test_position_moves_past_a_batch_of_events_without_jobs(database_url: str) -
         assert broker.sent == []
         assert _position(conn) == _head(conn)
     app.close()
+
+
+def test_commit_notices_tell_the_dispatcher_which_carry_jobs(database_url: str) -> None:
+    """Each commit's NOTIFY names its topics: the dispatcher looks after a finalize, not after
+    a presign or a PUT; a notice naming nothing (another writer's) may concern anyone."""
+    app = make_app(database_url)
+    uploads = Uploads(app, InMemoryBlobStore())
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {EVENTS_TABLE}")
+        who, file_id, upload_id = _presigned(uploads)
+        uploads.finalize(who, upload_id, file_id, None, None)
+        notes = [n.payload for n in listener.notifies(timeout=1)]
+    app.close()
+    assert len(notes) == 3  # presign, PUT, finalize
+    assert "pichr.file.UploadRequested.v1" in notes[0].split(",")
+    assert "pichr.file.UploadFinalized.v1" in notes[2].split(",")
+    assert [may_concern(n, JOB_TOPICS) for n in notes] == [False, False, True]
+    assert may_concern("", JOB_TOPICS)
+
+
+def test_a_notice_with_too_many_topics_names_none() -> None:
+    many = [
+        StoredEvent(uuid4(), 1, f"pichr.test.Topic{n:05d}.v1", b"") for n in range(NOTICE_MAX // 10)
+    ]
+    assert notice(many) == ""
+    assert notice(many[:2]) == "pichr.test.Topic00000.v1,pichr.test.Topic00001.v1"
