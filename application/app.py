@@ -80,14 +80,23 @@ class PichrApplication(Application[UUID]):
             raise ConflictError("The resource was changed concurrently; retry.") from None
         return max((r.notification.id for r in recordings), default=0)
 
-    def change(self, kind: type[A], prefix: str, public_id: str, apply: Callable[[A], Any]) -> int:
+    def change(
+        self,
+        kind: type[A],
+        prefix: str,
+        public_id: str,
+        apply: Callable[[A], Any],
+        loaded: A | None = None,
+    ) -> int:
         """Load, apply, save; on a concurrent write reload and apply again (no lost update).
 
         `apply` may return other aggregates it changed (e.g. a quota ledger): they are saved
-        in the same transaction.
+        in the same transaction. `loaded`: the aggregate as the caller just loaded it (and has
+        not changed), used for the first attempt instead of loading it again.
         """
         for attempt in range(RETRIES):
-            aggregate = self.load(kind, prefix, public_id)
+            aggregate = loaded if loaded is not None else self.load(kind, prefix, public_id)
+            loaded = None
             others = apply(aggregate)
             try:
                 return self.commit(aggregate, *(others if isinstance(others, list) else ()))

@@ -184,6 +184,7 @@ class Uploads:
             lambda f: f.finalize(
                 actor=who.actor, width=facts.width, height=facts.height, now=self.app.clock()
             ),
+            loaded=file,
         )
 
     def _refuse_blocked(self, who: Principal, file: File) -> None:

@@ -233,3 +233,28 @@ def test_view_counts_are_recorded_as_one_tally_event(w: World) -> None:
     assert position == 1
     assert w.topics() == ["pichr.tally.ViewsTallied.v1"]
     assert counter.flush() == 0
+
+
+def test_a_change_on_a_loaded_aggregate_that_changed_meanwhile_is_applied_again(w: World) -> None:
+    """change(loaded=...) saves the caller's copy when nothing came between, else reloads and
+    applies again: no update is lost either way."""
+    file_id = upload(w.uploads, w.alice, image_bytes()).file_id
+    stale = w.file(file_id)
+    version = stale.version
+    w.app.change(File, ids.FILE, file_id, lambda f: f.update_metadata(
+        actor="a", changes={"title": "first"}, now=w.app.clock()))  # fmt: skip
+    applied: list[int] = []
+
+    def describe(f: File) -> None:
+        applied.append(f.version)
+        f.update_metadata(actor="b", changes={"description": "second"}, now=w.app.clock())
+
+    assert w.app.change(File, ids.FILE, file_id, describe, loaded=stale) > 0
+    assert applied == [version, version + 1]  # the stale copy, then a fresh one
+    fresh = w.file(file_id)
+    assert (fresh.title, fresh.description) == ("first", "second")
+    current = w.file(file_id)
+    version = current.version
+    applied.clear()
+    w.app.change(File, ids.FILE, file_id, describe, loaded=current)
+    assert applied == [version]  # nothing came between: saved as loaded
