@@ -1,10 +1,14 @@
-"""Images finalize has just verified, kept a short while for an analysis worker in the same
-process (`pichr serve`): it takes their bytes and their decoded first frame instead of reading
-the blob again and decoding it a second time.
+"""Uploads on their way through one process (`pichr serve`, where the analysis worker runs in
+the API process), kept a short while so that nothing reads a blob back that this process has
+just written or read:
+- the direct PUT keeps the bytes it streamed to the store, for finalize (`keep`/`kept`): the
+  store acknowledged them (S3 checks the signed payload), and their sha256 is the one recorded;
+- finalize keeps the bytes with their decoded first frame, for the analysis (`put`/`take`).
 
-Only an optimisation: a worker in another process, or one that comes after an entry expired or
-was evicted, reads and decodes the blob itself, and gets the same results. Entries are keyed by
-the file and the sha256 of its stored bytes, bounded in total size and in age.
+Only an optimisation: a finalize or a worker in another process, or one that comes after an
+entry expired or was evicted, reads (and decodes) the blob itself, with the same results.
+Entries are keyed by the file and the sha256 of its stored bytes, bounded in total size and in
+age.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ LARGEST = 16 * 1024 * 1024  # bigger files are verified from a spool, as without
 @dataclass(frozen=True, slots=True)
 class Handed:
     data: bytes
-    step: Deriving
+    step: Deriving | None  # None: the bytes the PUT stored, not decoded yet
     cost: int
     at: float
 
@@ -39,8 +43,17 @@ class Handoff:
         self._used = 0
         self._lock = threading.Lock()
 
-    def put(self, file_id: str, sha256: str, data: bytes, step: Deriving) -> None:
-        cost = len(data) + step.frame_bytes
+    def keep(self, file_id: str, sha256: str, data: bytes) -> None:
+        """The bytes the direct PUT stored, for finalize in this process."""
+        self.put(file_id, sha256, data, None)
+
+    def kept(self, file_id: str, sha256: str) -> bytes | None:
+        """The stored bytes a PUT in this process kept (then forgotten), else None."""
+        handed = self.take(file_id, sha256)
+        return handed[0] if handed is not None and handed[1] is None else None
+
+    def put(self, file_id: str, sha256: str, data: bytes, step: Deriving | None) -> None:
+        cost = len(data) + (step.frame_bytes if step is not None else 0)
         if cost > self.max_bytes:
             return
         now = time.monotonic()
@@ -51,7 +64,7 @@ class Handoff:
             while self._used > self.max_bytes or self._oldest_expired(now):
                 self._drop(next(iter(self._entries)))
 
-    def take(self, file_id: str, sha256: str) -> tuple[bytes, Deriving] | None:
+    def take(self, file_id: str, sha256: str) -> tuple[bytes, Deriving | None] | None:
         with self._lock:
             handed = self._drop((file_id, sha256))
         if handed is None or time.monotonic() - handed.at > self.ttl:

@@ -14,7 +14,7 @@ from application.app import PichrApplication
 from application.blobs import BlobNotFoundError, BlobStore
 from application.blocklist import Blocklist, Screener
 from application.guarded import GuardedReader, Readable, TooLargeError
-from application.handoff import Handoff
+from application.handoff import LARGEST, Handoff
 from application.imaging import UnsupportedMediaError, normalize_mime
 from application.plans import DEFAULT_PLANS, Plan
 from application.principal import Principal
@@ -128,11 +128,13 @@ class Uploads:
         if file.status != "pending":
             raise ConflictError("The file's bytes were already uploaded.", status=file.status)
         reader = GuardedReader(body, limit=file.declared_bytes, declared_mime=file.declared_mime)
+        keep = self.handoff is not None and file.declared_bytes <= LARGEST
+        kept = Keeping(reader) if keep else None
         # Each attempt writes its own object, so two racing PUTs never touch each other's bytes;
         # the one whose event commits wins and the other removes only its own object.
         folder, _, name = file.blob_key.rpartition("/")
         key = f"{folder}/{ids.random_token(10)}/{name}"
-        info = self.blobs.put(key, reader, length=None)
+        info = self.blobs.put(key, kept or reader, length=None)
         try:
             _check_complete(file, reader)
             file.record_stored(
@@ -147,6 +149,8 @@ class Uploads:
         except Exception:
             self.blobs.delete(key)
             raise
+        if kept is not None and self.handoff is not None:
+            self.handoff.keep(file_id, reader.sha256, kept.data())
         return file
 
     def finalize(
@@ -214,6 +218,22 @@ class Uploads:
         if not allowed:
             raise NotFoundError("No such file.", id=file_id)
         return file
+
+
+class Keeping:
+    """A body that keeps what was read from it (for the handoff to finalize)."""
+
+    def __init__(self, body: Readable) -> None:
+        self.body = body
+        self.chunks: list[bytes] = []
+
+    def read(self, size: int = -1, /) -> bytes:
+        chunk = self.body.read(size)
+        self.chunks.append(chunk)
+        return chunk
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def check_size(plan: Plan, size: int) -> None:

@@ -1,6 +1,7 @@
 """Finalize hands the bytes it verified, and their decode, to an analysis worker of the same
 process: the worker reads and decodes nothing again, and records exactly what it records
-without the handoff."""
+without the handoff. The direct PUT hands finalize the bytes it stored, so an upload through
+one process is never read back from the store."""
 
 from __future__ import annotations
 
@@ -69,17 +70,16 @@ def test_the_worker_takes_the_handed_decode_and_records_the_same(side: CommandSi
     assert len(handoff) == 1
     context = side.context(settings)
     context.blobs, context.handoff = blobs, handoff
-    reads = len(blobs.reads)
     tasks.analyze_image(context, handed)
     assert len(handoff) == 0
-    assert blobs.reads[reads:] == []  # the original was not read again
+    assert blobs.reads == []  # neither finalize nor the worker read the original back
 
     plain = upload(Uploads(side.app, blobs), who, data).file_id
-    reads = len(blobs.reads)
+    assert len(blobs.reads) == 1  # without a handoff finalize reads the blob back
     context = side.context(settings)
     context.blobs = blobs
     tasks.analyze_image(context, plain)
-    assert len(blobs.reads) > reads  # without a handoff the worker reads the blob
+    assert len(blobs.reads) == 2  # and so does the worker
 
     assert recorded(side, handed) == recorded(side, plain)
     finalized, analysis = recorded(side, handed)
@@ -113,6 +113,11 @@ def test_handoff_is_bounded_in_size_and_age() -> None:
     assert took is not None
     assert took[0] == data
     assert handoff.take("f1", "s") is None  # taken once
+    handoff.keep("g", "s", data)  # what a PUT stored: for finalize only
+    assert handoff.kept("g", "other digest") is None
+    assert handoff.kept("g", "s") == data
+    handoff.put("h", "s", data, step)
+    assert handoff.kept("h", "s") is None  # a decoded entry is the worker's, not finalize's
     stale = Handoff(ttl=0.0)
     stale.put("f", "s", data, step)
     assert stale.take("f", "s") is None
