@@ -64,9 +64,8 @@ class DeadLetters(Middleware):
 
 
 def failed_jobs(database_url: str, limit: int = 1000) -> list[dict[str, Any]]:
-    with psycopg.connect(database_url) as conn, conn.transaction():
-        conn.execute(SCHEMA_XACT_LOCK)  # a role starting meanwhile may create it too
-        conn.execute(DDL)
+    ensure_failures_table(database_url)  # asked before any worker ran: nothing failed yet
+    with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT message_id, actor, queue, args, attempts, error, failed_at"
             " FROM job_failures ORDER BY failed_at DESC LIMIT %s",
