@@ -48,9 +48,10 @@ class Handoff:
         self.put(file_id, sha256, data, None)
 
     def kept(self, file_id: str, sha256: str) -> bytes | None:
-        """The stored bytes a PUT in this process kept (then forgotten), else None."""
-        handed = self.take(file_id, sha256)
-        return handed[0] if handed is not None and handed[1] is None else None
+        """The stored bytes a PUT in this process kept (then forgotten), else None. A decoded
+        entry (finalize already ran) stays for the worker."""
+        handed = self._pop((file_id, sha256), decoded=False)
+        return handed.data if handed is not None else None
 
     def put(self, file_id: str, sha256: str, data: bytes, step: Deriving | None) -> None:
         cost = len(data) + (step.frame_bytes if step is not None else 0)
@@ -65,11 +66,17 @@ class Handoff:
                 self._drop(next(iter(self._entries)))
 
     def take(self, file_id: str, sha256: str) -> tuple[bytes, Deriving | None] | None:
+        handed = self._pop((file_id, sha256))
+        return (handed.data, handed.step) if handed is not None else None
+
+    def _pop(self, key: tuple[str, str], decoded: bool | None = None) -> Handed | None:
+        """The entry, forgotten; None when absent, expired, or not of the kind asked for."""
         with self._lock:
-            handed = self._drop((file_id, sha256))
-        if handed is None or time.monotonic() - handed.at > self.ttl:
-            return None
-        return handed.data, handed.step
+            handed = self._entries.get(key)
+            if handed is None or decoded not in (None, handed.step is not None):
+                return None
+            self._drop(key)
+        return handed if time.monotonic() - handed.at <= self.ttl else None
 
     def __len__(self) -> int:
         return len(self._entries)

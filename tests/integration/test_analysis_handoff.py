@@ -118,6 +118,7 @@ def test_handoff_is_bounded_in_size_and_age() -> None:
     assert handoff.kept("g", "s") == data
     handoff.put("h", "s", data, step)
     assert handoff.kept("h", "s") is None  # a decoded entry is the worker's, not finalize's
+    assert handoff.take("h", "s") is not None  # and it stays for the worker
     stale = Handoff(ttl=0.0)
     stale.put("f", "s", data, step)
     assert stale.take("f", "s") is None
