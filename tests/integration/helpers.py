@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +26,26 @@ from projections.runner import catch_up
 
 MEMORY_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 SCOPES = frozenset({"read", "upload", "write"})
+
+
+def run_together(count: int, start: Callable[[], object]) -> list[BaseException]:
+    """Runs `start` on `count` threads released at the same moment; what they raised."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        barrier.wait(timeout=30)
+        try:
+            start()
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return errors
 
 
 def make_app(database_url: str | None = None, pool_size: int = 2) -> PichrApplication:

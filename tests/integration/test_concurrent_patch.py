@@ -21,6 +21,7 @@ from tests.integration.helpers import (
     image_bytes,
     make_app,
     new_owner,
+    run_together,
     upload,
 )
 
@@ -98,28 +99,9 @@ def test_concurrent_patches_of_different_fields_lose_no_applied_change(
     assert file.version == 3 + sum(len(p.applied) for p in patchers)
 
 
-def start_apps_together(database_url: str, count: int) -> list[BaseException]:
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        barrier.wait(timeout=30)
-        try:
-            make_app(database_url).close()
-        except BaseException as exc:  # reported by the test thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return errors
-
-
 def test_applications_started_together_on_one_database_all_start(database_url: str) -> None:
     # Regression: eventsourcing's start-up DDL failed with "tuple concurrently updated" when
     # several processes (API workers, CLI, projections) started at the same moment.
     ensure_all(database_url)
     for _ in range(5):
-        assert start_apps_together(database_url, 4) == []
+        assert run_together(4, lambda: make_app(database_url).close()) == []
