@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -164,9 +165,29 @@ def fresh_client(server: PichrServer) -> httpx.Client:
 def gets(
     server: PichrServer, count: int, path: str, headers: dict[str, str]
 ) -> list[httpx.Response]:
-    """`count` GETs at once from 16 threads, each on a new connection (spread over workers)."""
-    with fresh_client(server) as client, ThreadPoolExecutor(16) as pool:
-        return list(pool.map(lambda _: client.get(path, headers=headers), range(count)))
+    """`count` GETs at once from 16 threads, each on a new connection (spread over workers).
+
+    Each thread has its own client: httpcore's pool, shared by threads, can close a connection
+    it has just handed to another thread's request (encode/httpcore#1110), which reads as
+    `ReadError: Bad file descriptor` in a test that has nothing to do with it."""
+    local = threading.local()
+    clients: list[httpx.Client] = []
+    lock = threading.Lock()
+
+    def one(_: int) -> httpx.Response:
+        client: httpx.Client | None = getattr(local, "client", None)
+        if client is None:
+            client = local.client = fresh_client(server)
+            with lock:
+                clients.append(client)
+        return client.get(path, headers=headers)
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            return list(pool.map(one, range(count)))
+    finally:
+        for client in clients:
+            client.close()
 
 
 def table_texts(database_url: str) -> dict[str, str]:
