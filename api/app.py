@@ -33,6 +33,7 @@ from api.multipart import MultipartController
 from api.pages import album_page, album_page_unlock, file_page
 from api.services import running
 from api.serving import serve_image, serve_thumbnail
+from api.unread import drain_unread
 from api.uploads import UploadController
 from api.usage import usage
 from application.settings import Settings
@@ -104,7 +105,9 @@ def around_router(app: Litestar) -> None:
     router refuses (404/405) is counted, and answered with the X-RateLimit-* and X-Request-ID
     headers, like any other call. An exception handler inside them turns every error into a
     response that passes through their headers; the outer one answers for the gate itself (its
-    key lookup failing while PostgreSQL is down: 503)."""
+    key lookup failing while PostgreSQL is down: 503). Outermost, no answer leaves a half-read
+    body on a connection the client will reuse (api/unread.py)."""
     inner = ExceptionHandlerMiddleware(app.asgi_router, None)  # handlers: the route's, or the app's
     gated = request_id_middleware(gate_middleware(inner))
-    app.asgi_handler = ExceptionHandlerMiddleware(gated, None, exception_handlers=HANDLERS)
+    outer = ExceptionHandlerMiddleware(gated, None, exception_handlers=HANDLERS)
+    app.asgi_handler = drain_unread(outer)

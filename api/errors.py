@@ -79,19 +79,9 @@ def error_response(
     return Response(body, status_code=status, headers=headers)
 
 
-def _closing(
-    request: Request[Any, Any, Any], headers: dict[str, str] | None = None
-) -> dict[str, str] | None:
-    """A refused PUT may leave its body unread: close the connection rather than let the
-    client send its next request into the rest of that body."""
-    if request.method != "PUT":
-        return headers
-    return {**(headers or {}), "Connection": "close"}
-
-
 def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
     status = next((code for kind, (code, _) in STATUS.items() if isinstance(exc, kind)), 400)
-    return error_response(status, exc.message, dict(exc.details), _closing(request))
+    return error_response(status, exc.message, dict(exc.details))
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
@@ -99,22 +89,22 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if isinstance(exc, ValidationException):
         details = {"fields": _fields(exc.extra)}
         message = "The request is malformed or a field is invalid."
-        return error_response(400, message, details, _closing(request))
+        return error_response(400, message, details)
     if isinstance(exc.extra, dict):
         details = exc.extra
-    headers = _closing(request, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
     return error_response(exc.status_code, str(exc.detail), details, headers or None)
 
 
 def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.warning("dependency unavailable: %s", exc)
     message = "A backing service is unavailable; retry shortly."
-    return error_response(503, message, headers=_closing(request, {"Retry-After": "1"}))
+    return error_response(503, message, headers={"Retry-After": "1"})
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "An unexpected error occurred.", headers=_closing(request))
+    return error_response(500, "An unexpected error occurred.")
 
 
 def _fields(extra: Any) -> list[dict[str, str]]:

@@ -365,3 +365,29 @@ def test_the_openapi_document_describes_the_album_routes(client: httpx.Client) -
     assert "post" in paths["/api/v1/albums/{album_id}/files"]
     assert "delete" in paths["/api/v1/albums/{album_id}/files/{file_id}"]
     assert not any(p.startswith(("/a/", "/f/")) for p in paths)  # pages are HTML, not API
+
+
+def test_a_413_from_content_length_leaves_the_connection_usable(
+    server: PichrServer, clumsy: Account
+) -> None:
+    """A keep-alive client refused for its body's size sends its next request on the same
+    connection: a body a little over the limit is read and dropped before the 413, so the
+    server does not close under the client (who used to see "server disconnected")."""
+    body = {"title": "x" * (1024 * 1024)}
+    with server.client() as client:
+        for _ in range(30):
+            refused = client.post("/api/v1/albums", json=body, headers=clumsy.headers)
+            assert_error(refused, 413)
+            assert refused.headers.get("connection") != "close"
+            assert client.get("/api/v1/albums", headers=clumsy.headers).status_code == 200
+
+
+def test_a_413_for_a_body_far_over_the_limit_closes_the_connection(
+    server: PichrServer, clumsy: Account
+) -> None:
+    body = {"title": "x" * (16 * 1024 * 1024)}
+    with server.client() as client:
+        refused = client.post("/api/v1/albums", json=body, headers=clumsy.headers)
+        assert_error(refused, 413)
+        assert refused.headers.get("connection") == "close"
+        assert client.get("/api/v1/albums", headers=clumsy.headers).status_code == 200
