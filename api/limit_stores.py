@@ -60,13 +60,13 @@ class RedisCounters:
     """A counter per key on Redis, through the library's Redis storage: a claim is one script
     call (INCRBY, and EXPIRE when it opens the window)."""
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, timeout: float = STORE_TIMEOUT_SECONDS) -> None:
         self.storage = RedisStorage(
             "async+" + url.removeprefix("async+"),
             implementation="redispy",
             key_prefix=prefix,
-            socket_timeout=STORE_TIMEOUT_SECONDS,
-            socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
         )
 
     async def claim(self, key: str, amount: int, known_reset: float = 0.0) -> tuple[int, float]:

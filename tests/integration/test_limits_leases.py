@@ -18,6 +18,7 @@ from tests.integration.multiproc import REDIS_URL, delete_redis_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]  # a spinning store hangs
 PROCESSES = 4
+TIMEOUT_S = 10.0
 
 
 @pytest.fixture
@@ -45,7 +46,13 @@ class CountedCounters(RedisCounters):
 async def hits(prefix: str, limit: int, count: int, *, spread: int = PROCESSES) -> list[int]:
     """`count` hits from 64 concurrent clients (as wrk -c64 sends them), dealt round-robin
     over `spread` of the four stores."""
-    stores = [LeasedWindows(CountedCounters(REDIS_URL, prefix)) for _ in range(PROCESSES)]
+    # Four stores and 64 clients share this one event loop, where four servers would have a
+    # loop each: on a busy machine, connecting the first 64 claims at once took longer than
+    # the store's 0.5 s (tests/integration/test_limits_store.py tests that timeout).
+    stores = [
+        LeasedWindows(CountedCounters(REDIS_URL, prefix, timeout=TIMEOUT_S))
+        for _ in range(PROCESSES)
+    ]
     numbers = iter(range(count))
     units: list[int] = []
 
@@ -53,6 +60,11 @@ async def hits(prefix: str, limit: int, count: int, *, spread: int = PROCESSES) 
         for n in numbers:
             unit, _ = await stores[n % spread].hit("calls/usr_a", limit, time.time())
             units.append(unit)
+            # A hit served from a lease does not wait on anything: without this pause one
+            # client would run through thousands of hits in one go, holding the loop past
+            # the store's 0.5 s connect timeout for the others (a slow CI machine did). A
+            # server's loop gets requests one network read at a time.
+            await asyncio.sleep(0)
 
     try:
         await asyncio.gather(*(client() for _ in range(64)))
