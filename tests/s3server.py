@@ -1,4 +1,4 @@
-"""A real, separate S3 server for tests: moto's standalone server in a child process.
+"""A real, separate S3 server for tests: moto's S3 server in a child process (tests/moto_s3.py).
 
 A child process rather than moto's in-thread server so that stopping it is a genuine outage
 (connection refused) and its memory is not counted against ours.
@@ -14,6 +14,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ class S3Server:
         if self._proc is not None:
             return
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # outlives this call; closed in stop()
-        cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
-        self._proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
+        cmd = [sys.executable, "-m", "tests.moto_s3", "127.0.0.1", str(self.port)]
+        root = Path(__file__).resolve().parent.parent  # where `tests` imports from
+        self._proc = subprocess.Popen(cmd, cwd=root, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_answering()
 
     def stop(self) -> None:
