@@ -65,10 +65,10 @@ def drain_unread(app: ASGIApp) -> ASGIApp:
     """Wrap `app` so no answer leaves a half-read body on a connection the client will reuse."""
 
     async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        body = _Body(scope) if scope["type"] == ScopeType.HTTP else None
+        if body is None or body.done:  # no body (most GETs): nothing to track, the hot path
             await app(scope, receive, send)
             return
-        body = _Body(scope)
 
         async def tracked() -> ReceiveMessage:
             message = await receive()
