@@ -140,6 +140,7 @@ class ProjectionRunner:
             psycopg.connect(self.database_url, autocommit=True) as listener,
             psycopg.connect(self.database_url) as conn,
         ):
+            relaxed(conn)
             for projection in self.projections:
                 ensure_schema(conn, projection)
             listener.execute(f"LISTEN {EVENTS_TABLE}")
@@ -182,6 +183,15 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def relaxed(conn: Connection[Any]) -> None:
+    """Commit the rounds without waiting for the WAL flush. A read model and its position
+    commit together, so a database crash can only take back the last rounds whole (never one
+    without the other), and the runner folds them again from the log, whose commits stay
+    synchronous. Others see a round at its commit as before: read-your-writes is unchanged."""
+    conn.execute("SET synchronous_commit = off")
+    conn.commit()
 
 
 def wait_until(conn: Connection[Any], name: str, position: int, timeout: float) -> bool:

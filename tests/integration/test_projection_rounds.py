@@ -17,7 +17,7 @@ from projections.bootstrap import ensure_all
 from projections.events import LoggedEvent
 from projections.file_listing import FileListingProjection
 from projections.registry import all_projections
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, relaxed
 from tests.integration.helpers import all_rows, make_app, max_notification_id, new_owner, positions
 
 pytestmark = pytest.mark.integration
@@ -144,3 +144,23 @@ def test_two_runners_of_the_same_projections_never_apply_an_event_twice(database
     with psycopg.connect(database_url, autocommit=True) as conn:
         rows = conn.execute("SELECT storage_bytes, files FROM usage").fetchall()
     assert sorted(rows) == [(4000, 40)] * 3  # per writer's account: 40 files of 100 bytes
+
+
+def test_rounds_commit_without_waiting_for_the_flush_and_log_commits_still_wait(
+    database_url: str,
+) -> None:
+    """The runner's session commits asynchronously (its rounds are refolded from the log after
+    a crash); the event store's sessions keep the server's synchronous commit."""
+    with psycopg.connect(database_url) as conn:
+        relaxed(conn)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
+        conn.rollback()  # a later transaction keeps it: SET was committed, not local
+        assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
+    app = make_app(database_url)
+    try:
+        pool = app.recorder.datastore.pool  # type: ignore[attr-defined]
+        with pool.connection() as conn:
+            assert conn.execute("SHOW synchronous_commit").fetchone() != ("off",)
+    finally:
+        app.close()
