@@ -35,9 +35,9 @@ if TYPE_CHECKING:
 
     from urllib3 import BaseHTTPResponse
 
-# Parts of a put whose length is known: 8 MiB allows 80 GB objects at 10,000 parts.
-PART_SIZE = 8 * 1024 * 1024
-MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum; 50 GB objects when the length is unknown
+MiB = 1024 * 1024
+MIN_PART_SIZE = 5 * MiB  # S3's minimum; 50 GB objects when the length is unknown
+MAX_PARTS = 10_000  # S3's maximum
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket"})
 _PART_CODES = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
 
@@ -73,8 +73,8 @@ class S3BlobStore(S3MultipartMixin):
         self._ensure_bucket()
         tracked = TrackedBody(body, length)
         # Unknown length: minio holds three part-sized buffers at once (it appends a look-ahead
-        # byte and slices it off again), so it gets the smallest part S3 allows. Known length:
-        # one part in flight plus the one being read.
+        # byte and slices it off again). Known length: one part in flight plus the one being
+        # read. Either way parts are as small as S3 allows, so memory stays flat.
         size = length or -1  # a declared 0 reads to the end too, so TrackedBody sees extra bytes
         try:
             with self._errors(key):
@@ -83,7 +83,7 @@ class S3BlobStore(S3MultipartMixin):
                     key,
                     cast("BinaryIO", tracked),  # minio only ever calls read(n)
                     size,
-                    part_size=PART_SIZE if size > 0 else MIN_PART_SIZE,
+                    part_size=part_size(size),
                     # Parallel parts would each hold a part in memory; one at a time stays flat.
                     num_parallel_uploads=1,
                 )
@@ -205,3 +205,9 @@ def _http_client() -> urllib3.PoolManager:
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
         retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
     )
+
+
+def part_size(length: int) -> int:
+    """The smallest part S3 allows that splits `length` bytes (-1: unknown) into at most
+    MAX_PARTS, in whole MiB."""
+    return max(MIN_PART_SIZE, -(-length // (MAX_PARTS * MiB)) * MiB)

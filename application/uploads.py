@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from eventsourcing.domain import Aggregate
 
 from application.app import PichrApplication
-from application.blobs import BlobNotFoundError, BlobStore
+from application.blobs import BlobNotFoundError, BlobStore, BodyLengthError
 from application.blocklist import Blocklist, Screener
 from application.guarded import GuardedReader, Readable, TooLargeError
 from application.handoff import LARGEST, Handoff
@@ -134,7 +134,12 @@ class Uploads:
         # the one whose event commits wins and the other removes only its own object.
         folder, _, name = file.blob_key.rpartition("/")
         key = f"{folder}/{ids.random_token(10)}/{name}"
-        info = self.blobs.put(key, kept or reader, length=None)
+        try:
+            # The declared size, not "to the end": the store reads exactly that much (minio
+            # otherwise buffers a whole 5 MiB part for every small image), and checks the end.
+            info = self.blobs.put(key, kept or reader, length=file.declared_bytes)
+        except BodyLengthError:  # it ended early, and the store kept nothing
+            raise _shorter(file, reader) from None
         try:
             _check_complete(file, reader)
             file.record_stored(
@@ -247,11 +252,15 @@ def check_size(plan: Plan, size: int) -> None:
 
 def _check_complete(file: File, reader: GuardedReader) -> None:
     if reader.size != file.declared_bytes:
-        raise InvalidInputError(
-            "The body is shorter than declared.",
-            field="bytes",
-            declared=file.declared_bytes,
-            received=reader.size,
-        )
+        raise _shorter(file, reader)
     if file.declared_sha256 and reader.sha256 != file.declared_sha256:
         raise InvalidInputError("The body does not match the declared sha256.", field="sha256")
+
+
+def _shorter(file: File, reader: GuardedReader) -> InvalidInputError:
+    return InvalidInputError(
+        "The body is shorter than declared.",
+        field="bytes",
+        declared=file.declared_bytes,
+        received=reader.size,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from application.app import PichrApplication
 from application.blob_fs import FilesystemBlobStore
+from application.blob_s3 import S3BlobStore
 from application.guarded import SniffFailedError, TooLargeError
 from application.uploads import UploadRequest, Uploads
 from domain import ids
@@ -27,6 +29,7 @@ from tests.integration.helpers import (
     new_owner,
     upload,
 )
+from tests.s3server import S3Server
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +114,24 @@ def test_refused_body_leaves_no_blob_and_the_file_pending(
     if sha256 is None:
         file = uploads.store(who, presigned.file_id, None, io.BytesIO(DATA))
         assert list(blobs.keys("")) == [file.stored_key]
+
+
+def test_refused_bodies_leave_no_object_on_s3(app: PichrApplication, moto: S3Server) -> None:
+    """The same refusals on S3, where minio is told the declared length and reads exactly
+    that much: a short body fails before anything is sent."""
+    bucket = f"pichr-test-{uuid.uuid4().hex[:16]}"
+    blobs = S3BlobStore(moto.endpoint, bucket, moto.access_key, moto.secret_key)
+    uploads, who = Uploads(app, blobs), new_owner()
+    for case, (body, sha256, error) in BAD_BODIES.items():
+        request = UploadRequest("a.jpg", "image/jpeg", len(DATA), sha256=sha256)
+        presigned = uploads.presign(who, request)
+        with pytest.raises(error):
+            uploads.store(who, presigned.file_id, None, io.BytesIO(body))
+        assert list(blobs.keys("")) == [], case
+        assert app.load(File, ids.FILE, presigned.file_id).status == "pending", case
+    file = uploads.store(who, presigned.file_id, None, io.BytesIO(DATA))  # the right bytes
+    assert list(blobs.keys("")) == [file.stored_key]
+    assert b"".join(blobs.read(file.stored_key)) == DATA
 
 
 class BarrierBody:
