@@ -139,9 +139,14 @@ class Uploads:
             # otherwise buffers a whole 5 MiB part for every small image), and checks the end.
             info = self.blobs.put(key, kept or reader, length=file.declared_bytes)
         except BodyLengthError:  # it ended early, and the store kept nothing
-            raise _shorter(file, reader) from None
+            raise InvalidInputError(
+                "The body is shorter than declared.",
+                field="bytes",
+                declared=file.declared_bytes,
+                received=reader.size,
+            ) from None
         try:
-            _check_complete(file, reader)
+            _check_sha256(file, reader)
             file.record_stored(
                 actor=who.actor,
                 key=key,
@@ -250,17 +255,7 @@ def check_size(plan: Plan, size: int) -> None:
         )  # fmt: skip
 
 
-def _check_complete(file: File, reader: GuardedReader) -> None:
-    if reader.size != file.declared_bytes:
-        raise _shorter(file, reader)
+def _check_sha256(file: File, reader: GuardedReader) -> None:
+    """The length was the store's to check (put with `length`); the declared hash is ours."""
     if file.declared_sha256 and reader.sha256 != file.declared_sha256:
         raise InvalidInputError("The body does not match the declared sha256.", field="sha256")
-
-
-def _shorter(file: File, reader: GuardedReader) -> InvalidInputError:
-    return InvalidInputError(
-        "The body is shorter than declared.",
-        field="bytes",
-        declared=file.declared_bytes,
-        received=reader.size,
-    )
