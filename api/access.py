@@ -1,83 +1,74 @@
-"""Who may see a file-listing row: visibility, lifecycle and safe mode, in one place."""
+"""The HTTP side of the access decision (domain/access.py, which holds every rule): facts from
+read-model rows, safe mode from its header, and the cache headers of what was allowed."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from api.errors import ApiError
-from application.principal import Principal
+from domain.access import FileFacts, adult, check_file, require_read, restricted
+from domain.errors import NotFoundError
+from domain.principal import Principal
+from projections.facts import file_facts
 
 Row = dict[str, Any]
+PUBLIC_BYTES = "public, max-age=86400"
+PRIVATE_BYTES = "private, max-age=0, must-revalidate"
+PRIVATE_RECORD = "private, no-cache"
+VARY = "Authorization"
 
 
-def visible(
+def asked_off(header: str | None) -> bool:
+    """`X-Safe-Mode: off` (honoured only when the caller's account allows it)."""
+    return (header or "").strip().lower() == "off"
+
+
+def see_file(
     row: Row | None,
     who: Principal,
     *,
-    safe_mode_off: bool,
-    threshold: float,
     file_id: str,
+    safe_mode: str | None,
+    threshold: float,
     serving_bytes: bool = False,
 ) -> Row:
-    """The row when the caller may see it; 404/451/410/403 otherwise (private existence never
-    leaks). Quarantined files and blocked uploads answer 451 to everyone, the owner too.
-
-    Bytes are served only once finalized: before that even the owner gets 404 for them.
-    """
+    """The row when the caller may see the file (its record, or with `serving_bytes` its
+    bytes); raises the decision's domain error otherwise. Keys need `read` for both."""
+    require_read(who)
     if row is None:
-        raise ApiError(404, "No such file.", id=file_id)
-    owner = row["owner_id"] is not None and row["owner_id"] == who.account_id
-    if row["visibility"] == "private" and not owner:
-        raise ApiError(404, "No such file.", id=file_id)
-    status = row["status"]
-    withheld(row, file_id)
-    if status in ("deleted", "expired", "abandoned", "banned") or _expired(row):
-        raise ApiError(410, "The file was deleted or has expired.", id=file_id)
-    if status != "ready" and not owner:
-        raise ApiError(404, "No such file.", id=file_id)
-    if status == "rejected" or (serving_bytes and status != "ready"):
-        raise ApiError(404, "No such file.", id=file_id)
-    if status == "ready" and (row.get("analyzed_at") is None or row.get("analysis_error")):
-        _unanalyzed(row, file_id, owner=owner, serving_bytes=serving_bytes)
-    score = row["nsfw_score"]
-    restricted = (score is not None and score >= threshold) or bool(row.get("age_restricted"))
-    if restricted and not (safe_mode_off and not who.is_anonymous):
-        raise ApiError(403, "Content restricted by safe mode.", id=file_id, ageRestricted=True)
+        raise NotFoundError("No such file.", id=file_id)
+    check_file(
+        file_facts(row),
+        who,
+        now=datetime.now(UTC),
+        adult=adult(who, asked_off=asked_off(safe_mode)),
+        threshold=threshold,
+        serving_bytes=serving_bytes,
+    )
     return row
 
 
-WITHHELD = ("quarantined", "blocked")  # moderation: 451 (banned files are gone: 410)
+def shared(facts: FileFacts, threshold: float) -> bool:
+    """The same for every caller, so any cache may keep it: not private, not age-restricted
+    (whose answer depends on the caller's safe mode)."""
+    return facts.visibility != "private" and not restricted(facts, threshold)
 
 
-def withheld(row: Row, file_id: str) -> None:
-    """451 for a quarantined file or an upload that matched the blocklist; 410 when banned."""
-    if row["status"] in WITHHELD:
-        raise ApiError(451, "The file is withheld for legal reasons.", id=file_id)
-    if row["status"] == "banned":
-        raise ApiError(410, "The file was removed by a moderator.", id=file_id)
+def bytes_headers(row: Row, threshold: float) -> dict[str, str]:
+    if shared(file_facts(row), threshold):
+        return {"Cache-Control": PUBLIC_BYTES}
+    return {"Cache-Control": PRIVATE_BYTES, "Vary": VARY}
 
 
-def _unanalyzed(row: Row, file_id: str, *, owner: bool, serving_bytes: bool) -> None:
-    """Before the worker's analysis the NSFW score is unknown and the only bytes are the
-    original (never served): the owner sees the record, nobody gets bytes."""
-    if not owner:
-        raise ApiError(404, "No such file.", id=file_id)
-    if not serving_bytes:
-        return
-    if row.get("analysis_error"):
-        raise ApiError(404, "The image could not be processed.", id=file_id, fileStatus="failed")
-    error = ApiError(
-        404, "The image is still being processed.", id=file_id, fileStatus="processing"
-    )
-    error.headers = {"Retry-After": "1"}
-    raise error
+def record_headers(row: Row, threshold: float) -> dict[str, str]:
+    if shared(file_facts(row), threshold):
+        return {"Vary": VARY}
+    return {"Cache-Control": PRIVATE_RECORD, "Vary": VARY}
 
 
-def _expired(row: Row) -> bool:
-    expires = row["expires_at"]
-    return expires is not None and expires <= datetime.now(UTC)
-
-
-def safe_mode_off(header: str | None) -> bool:
-    return (header or "").strip().lower() == "off"
+def album_cache_headers(row: Row, vary: str = "Authorization, X-Album-Password") -> dict[str, str]:
+    """A private or password-protected album is the caller's alone; a public one may still
+    differ by caller (the owner sees pending files, safe mode hides some): never shared."""
+    if row["visibility"] == "private" or row["password_hash"] is not None:
+        return {"Cache-Control": PRIVATE_RECORD, "Vary": vary}
+    return {"Vary": vary}

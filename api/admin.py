@@ -9,10 +9,11 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 from msgspec import Meta, Struct
 
-from api.auth import require
 from api.services import Services
 from api.views import rfc3339
-from application.principal import Principal
+from domain.access import require_scope
+from domain.errors import InvalidInputError, NotFoundError
+from domain.principal import Principal
 
 Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 PlanName = Annotated[str, Meta(min_length=1, max_length=40)]
@@ -23,14 +24,17 @@ class AccountIn(Struct):
     plan: PlanName = "free"
 
 
-class PlanIn(Struct):
-    plan: PlanName
+class AccountPatchIn(Struct, forbid_unknown_fields=True):
+    plan: PlanName | None = None
+    # true: the account's keys may turn safe mode off with X-Safe-Mode: off (default false)
+    safeModeOptional: bool | None = None  # noqa: N815
 
 
 class AccountOut(Struct):
     id: str
     email: str
     plan: str
+    safeModeOptional: bool = False  # noqa: N815
 
 
 class KeyIn(Struct):
@@ -73,35 +77,42 @@ class AdminController(Controller):
     async def create_account(
         self, data: AccountIn, who: Principal, services: Services
     ) -> AccountOut:
-        require(who, "admin")
+        require_scope(who, "admin")
         account, position = await to_thread.run_sync(
             services.identity.create_account, who.actor, data.email, data.plan
         )
         await services.caught_up(position, "auth")
         return AccountOut(account.account_id, account.email, account.plan)
 
-    @patch("/accounts/{account_id:str}", summary="Change an account's plan")
-    async def set_plan(
-        self, account_id: str, data: PlanIn, who: Principal, services: Services
+    @patch(
+        "/accounts/{account_id:str}",
+        summary="Change an account's plan or whether its keys may turn safe mode off",
+    )
+    async def update_account(
+        self, account_id: str, data: AccountPatchIn, who: Principal, services: Services
     ) -> AccountOut:
-        require(who, "admin")
-        position = await to_thread.run_sync(
-            services.identity.set_plan, who.actor, account_id, data.plan
-        )
+        require_scope(who, "admin")
+        if data.plan is None and data.safeModeOptional is None:
+            raise InvalidInputError("Nothing to update.", fields=["plan", "safeModeOptional"])
+        position = await to_thread.run_sync(_update_account, services, who, account_id, data)
         await services.caught_up(position, "auth")
         account = await services.reads.account(account_id)
-        return AccountOut(account_id, account["email"] if account else "", data.plan)
+        if account is None:
+            raise NotFoundError("No such account.", id=account_id)
+        return AccountOut(
+            account_id, account["email"], account["plan"], account["safe_mode_optional"]
+        )
 
     @delete("/accounts/{account_id:str}", status_code=200, summary="Delete an account")
     async def delete_account(self, account_id: str, who: Principal, services: Services) -> Done:
-        require(who, "admin")
+        require_scope(who, "admin")
         position = await to_thread.run_sync(services.identity.delete_account, who.actor, account_id)
         await services.caught_up(position, "auth")
         return Done("Account deleted; its keys no longer work.", account_id)
 
     @post("/keys", summary="Create an API key (its plaintext is shown once)")
     async def create_key(self, data: KeyIn, who: Principal, services: Services) -> KeyCreatedOut:
-        require(who, "admin")
+        require_scope(who, "admin")
         key = await to_thread.run_sync(
             services.identity.create_key,
             who.actor,
@@ -122,15 +133,28 @@ class AdminController(Controller):
         services: Services,
         account_id: Annotated[str | None, Parameter(query="accountId", max_length=64)] = None,
     ) -> list[KeyOut]:
-        require(who, "admin")
+        require_scope(who, "admin")
         return [_key_out(row) for row in await services.reads.keys(account_id)]
 
     @delete("/keys/{key_id:str}", status_code=200, summary="Revoke an API key")
     async def revoke_key(self, key_id: str, who: Principal, services: Services) -> Done:
-        require(who, "admin")
+        require_scope(who, "admin")
         position = await to_thread.run_sync(services.identity.revoke_key, who.actor, key_id)
         await services.caught_up(position, "auth")
         return Done("Key revoked.", key_id)
+
+
+def _update_account(
+    services: Services, who: Principal, account_id: str, data: AccountPatchIn
+) -> int:
+    position = 0
+    if data.plan is not None:
+        position = services.identity.set_plan(who.actor, account_id, data.plan)
+    if data.safeModeOptional is not None:
+        optional = data.safeModeOptional
+        changed = services.identity.set_safe_mode(who.actor, account_id, optional=optional)
+        position = max(position, changed)
+    return position
 
 
 def _key_out(row: dict[str, Any]) -> KeyOut:

@@ -12,12 +12,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from msgspec import Meta, Struct
 
-from api.auth import require
 from api.errors import NAMES, ApiError
 from api.schemas import ErrorOut, Pagination
 from api.services import Services
 from api.views import rfc3339
-from application.principal import Principal
+from domain.access import require_scope
+from domain.principal import Principal
 from projections.reports_view import list_reports, report_by_id
 
 Row = dict[str, Any]
@@ -81,7 +81,7 @@ class AdminReportsController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
         offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
     ) -> ReportList:
-        require(who, "admin")
+        require_scope(who, "admin")
         rows, total = await list_reports(services.reads.pool, status, priority, limit, offset)
         more = offset + len(rows) < total
         page = Pagination(total=total, limit=limit, offset=offset, hasMore=more)
@@ -89,7 +89,7 @@ class AdminReportsController(Controller):
 
     @get("/{report_id:str}", summary="One report, with the reporter's e-mail", responses=ERRORS)
     async def one(self, report_id: str, who: Principal, services: Services) -> ReportView:
-        require(who, "admin")
+        require_scope(who, "admin")
         row = await _row(services, report_id)
         email = await to_thread.run_sync(services.moderation.reports.email, report_id)
         return report_view(row, email)
@@ -98,7 +98,7 @@ class AdminReportsController(Controller):
     async def resolve(
         self, report_id: str, data: ResolveIn, who: Principal, services: Services
     ) -> ResolveOut:
-        require(who, "admin")
+        require_scope(who, "admin")
         done = await to_thread.run_sync(
             services.moderation.resolve, who.actor, report_id, data.action, data.reason
         )
@@ -110,7 +110,7 @@ class AdminReportsController(Controller):
 
     @delete("/{report_id:str}/email", status_code=200, summary="Erase the reporter's e-mail")
     async def erase_email(self, report_id: str, who: Principal, services: Services) -> ErasedOut:
-        require(who, "admin")
+        require_scope(who, "admin")
         erased, position = await to_thread.run_sync(
             services.moderation.reports.erase_email, who.actor, report_id
         )

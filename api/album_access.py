@@ -1,4 +1,5 @@
-"""Who may open an album: visibility, deletion, and the password (with its guess throttle)."""
+"""Opening an album: the decision (domain/album_access.py), then the password, with its guess
+throttles: per album and client, and a ceiling per album over every client."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from anyio import to_thread
 from api.album_services import AlbumServices
 from api.errors import ApiError
 from application.passwords import token_valid
-from application.principal import Principal
+from domain.album_access import check_album, needs_password
+from domain.errors import NotFoundError
+from domain.principal import Principal
+from projections.facts import album_facts
 
 Row = dict[str, Any]
 
@@ -26,26 +30,17 @@ class Unlock:
     token: str | None = None  # a browser's unlock cookie (album pages only)
 
 
-def is_owner(row: Row, who: Principal) -> bool:
-    return who.account_id is not None and row["owner_id"] == who.account_id
-
-
 async def open_album(
     albums: AlbumServices, album_id: str, who: Principal, unlock: Unlock
 ) -> tuple[Row, bool]:
-    """The album row and whether the caller owns it; 404, 410, 401 or 429 otherwise.
-
-    A private album answers 404 to all but its owner, so its existence does not leak.
-    """
+    """The album row and whether the caller owns it; the decision's 404 or 410, or 401/429
+    for a password the caller has not given right (its owner never needs one)."""
     row = await albums.reads.album(album_id)
     if row is None:
-        raise ApiError(404, "No such album.", id=album_id)
-    owner = is_owner(row, who)
-    if row["visibility"] == "private" and not owner:
-        raise ApiError(404, "No such album.", id=album_id)
-    if row["status"] != "live":
-        raise ApiError(410, "The album was deleted.", id=album_id)
-    if not owner and row["password_hash"] is not None:
+        raise NotFoundError("No such album.", id=album_id)
+    facts = album_facts(row)
+    owner = check_album(facts, who)
+    if needs_password(facts, owner=owner):
         await _check_password(albums, row, unlock)
     return row, owner
 
@@ -56,18 +51,21 @@ async def _check_password(albums: AlbumServices, row: Row, unlock: Unlock) -> No
         return
     if not unlock.password:
         raise ApiError(401, "This album is password-protected.", id=album_id, passwordRequired=True)
-    key = f"{album_id}|{unlock.client}"
-    wait = await albums.guesses.retry_after(key)
-    if wait > 0:
-        raise _throttled(wait)
+    keys = (f"{album_id}|{unlock.client}", album_id)  # this client's, and the album's ceiling
+    limits = (albums.guesses, albums.album_guesses)
+    for limit, key in zip(limits, keys, strict=True):
+        wait = await limit.retry_after(key)
+        if wait > 0:
+            raise _throttled(wait)
     password = unlock.password
     if albums.passwords.remembered(hashed, password):
         return
     # Counted before the (slow) check, so parallel guesses cannot all slip under the limit.
-    if not await albums.guesses.wrong_guess(key):
-        raise _throttled(await albums.guesses.retry_after(key))
+    for limit, key in zip(limits, keys, strict=True):
+        if not await limit.wrong_guess(key):
+            raise _throttled(await limit.retry_after(key))
     if await to_thread.run_sync(albums.passwords.verify, hashed, password):
-        await albums.guesses.forgive(key)
+        await albums.guesses.forgive(keys[0])
         return
     raise ApiError(401, "The album password is wrong.", id=album_id, passwordRequired=True)
 

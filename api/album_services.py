@@ -20,7 +20,8 @@ class AlbumServices:
     reads: AlbumReads
     cache: AlbumCache  # a follower of the position waiter
     passwords: PasswordChecker
-    guesses: GuessLimiter  # shared by every API process when PICHR_REDIS_URL is set
+    guesses: GuessLimiter  # per album and client; shared by every API process with Redis
+    album_guesses: GuessLimiter  # per album, from every client together: a distributed ceiling
     web_base: str  # album and file pages: {web_base}/a/{id}, {web_base}/f/{id}
 
     def page_url(self, album_id: str) -> str:
@@ -33,6 +34,7 @@ def build_album_services(
     threshold: float,
     web_base: str,
     guesses: GuessLimiter,
+    album_guesses: GuessLimiter,
 ) -> AlbumServices:
     cache = AlbumCache(pool)
     return AlbumServices(
@@ -41,5 +43,6 @@ def build_album_services(
         cache=cache,
         passwords=PasswordChecker(),
         guesses=guesses,
+        album_guesses=album_guesses,
         web_base=web_base.rstrip("/"),
     )

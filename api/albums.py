@@ -11,7 +11,7 @@ from litestar import Controller, MediaType, Request, Response, delete, get, patc
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from api.access import safe_mode_off
+from api.access import album_cache_headers, asked_off
 from api.album_access import Unlock, open_album
 from api.album_schemas import (
     AlbumDetail,
@@ -25,13 +25,13 @@ from api.album_schemas import (
     AlbumPatchOut,
 )
 from api.album_views import album_detail, album_out
-from api.auth import require
 from api.errors import NAMES, ApiError
 from api.gate import client_ip
 from api.schemas import ErrorOut, Pagination
 from api.services import Services
 from application.albums import AlbumDraft
-from application.principal import Principal
+from domain.access import adult, require_read, require_scope
+from domain.principal import Principal
 from projections.album_queries import Viewer
 
 encode = msgspec.json.Encoder().encode
@@ -54,7 +54,7 @@ class AlbumController(Controller):
 
     @post("/", status_code=201, summary="Create an album", responses=ERRORS)
     async def create_album(self, data: AlbumIn, who: Principal, services: Services) -> AlbumOut:
-        require(who, "write")
+        require_scope(who, "write")
         draft = AlbumDraft(
             title=data.title,
             description=data.description,
@@ -74,7 +74,7 @@ class AlbumController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
         offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
     ) -> AlbumList:
-        require(who, "read")
+        require_scope(who, "read")
         albums = services.albums
         rows, total = await albums.reads.owned(who.account_id or "", limit, offset)
         more = offset + len(rows) < total
@@ -94,12 +94,11 @@ class AlbumController(Controller):
         safe_mode: Annotated[str | None, Parameter(header="X-Safe-Mode")] = None,
     ) -> Response[AlbumDetail]:
         started = time.perf_counter()
-        if not who.is_anonymous:
-            require(who, "read")
+        require_read(who)
         albums = services.albums
         unlock = Unlock(client=client_of(request, services), password=password)
         row, owner = await open_album(albums, album_id, who, unlock)
-        viewer = Viewer(owner=owner, adult=safe_mode_off(safe_mode) and not who.is_anonymous)
+        viewer = Viewer(who.account_id, owner, adult(who, asked_off=asked_off(safe_mode)))
         contents = await albums.reads.files(album_id, viewer)
         body = contents.memo.get("json")
         if body is None:
@@ -107,15 +106,14 @@ class AlbumController(Controller):
             body = contents.memo["json"] = encode(detail)
         services.counter.view(album_id)
         timing = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-        return Response(
-            cast("AlbumDetail", body), media_type=MediaType.JSON, headers={"Server-Timing": timing}
-        )
+        headers = {"Server-Timing": timing, **album_cache_headers(row)}
+        return Response(cast("AlbumDetail", body), media_type=MediaType.JSON, headers=headers)
 
     @patch("/{album_id:str}", summary="Update album metadata, password or cover", responses=ERRORS)
     async def update_album(
         self, album_id: str, data: AlbumPatchIn, who: Principal, services: Services
     ) -> AlbumPatchOut:
-        require(who, "write")
+        require_scope(who, "write")
         changes: dict[str, Any] = {
             name: getattr(data, name) for name in PATCHABLE if getattr(data, name) is not None
         }
@@ -139,7 +137,7 @@ class AlbumController(Controller):
     async def delete_album(
         self, album_id: str, who: Principal, services: Services
     ) -> AlbumMessageOut:
-        require(who, "write")
+        require_scope(who, "write")
         position = await to_thread.run_sync(services.albums.commands.delete, who, album_id)
         await services.caught_up(position, "albums")
         return AlbumMessageOut(message="Album deleted successfully", albumId=album_id)
@@ -150,7 +148,7 @@ class AlbumController(Controller):
     async def add_files(
         self, album_id: str, data: AlbumFilesIn, who: Principal, services: Services
     ) -> AlbumFilesOut:
-        require(who, "write")
+        require_scope(who, "write")
         add = services.albums.commands.add_files
         added, position = await to_thread.run_sync(add, who, album_id, list(data.fileIds))
         await services.caught_up(position, "albums")
@@ -167,7 +165,7 @@ class AlbumController(Controller):
     async def remove_file(
         self, album_id: str, file_id: str, who: Principal, services: Services
     ) -> AlbumMessageOut:
-        require(who, "write")
+        require_scope(who, "write")
         remove = services.albums.commands.remove_file
         position = await to_thread.run_sync(remove, who, album_id, file_id)
         await services.caught_up(position, "albums")

@@ -10,10 +10,10 @@ from litestar import Controller, get
 from litestar.params import Parameter
 from msgspec import Struct
 
-from api.auth import require
 from api.services import Services
 from application.audit import file_as_of, file_history
-from application.principal import Principal
+from domain.access import require_scope
+from domain.principal import Principal
 
 
 class HistoryEntry(Struct):
@@ -43,7 +43,7 @@ class AuditController(Controller):
 
     @get("/{file_id:str}/history", summary="Every event of a file, in order")
     async def history(self, file_id: str, who: Principal, services: Services) -> FileHistory:
-        require(who, "admin")
+        require_scope(who, "admin")
         entries = await to_thread.run_sync(file_history, services.app, file_id)
         return FileHistory(fileId=file_id, events=[HistoryEntry(**e) for e in entries])
 
@@ -55,6 +55,6 @@ class AuditController(Controller):
         services: Services,
         as_of: Annotated[datetime, Parameter(query="asOf", description="RFC 3339 time")],
     ) -> FileAsOf:
-        require(who, "admin")
+        require_scope(who, "admin")
         found = await to_thread.run_sync(file_as_of, services.app, file_id, as_of)
         return FileAsOf(**found)

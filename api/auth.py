@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 
 from api.errors import ApiError
-from application.principal import NOBODY, Principal
 from application.tally import KeyUsageRecorder
+from domain.principal import NOBODY, Principal
 from projections.queries import ReadModels
 
 CACHE_SECONDS = 0.5  # while the position listener is down
@@ -107,7 +107,13 @@ class Authenticator:
         principal = expires = None
         if record is not None and record["revoked_at"] is None and record["deleted_at"] is None:
             scopes = frozenset(record["scopes"])
-            principal = Principal(record["account_id"], record["id"], scopes, record["plan"])
+            principal = Principal(
+                record["account_id"],
+                record["id"],
+                scopes,
+                record["plan"],
+                safe_mode_optional=record["safe_mode_optional"],
+            )
             expires = record["expires_at"].timestamp() if record["expires_at"] else None
         entry = CachedKey(time.monotonic() + ttl, principal, expires)
         if len(self._cache) > 10_000:
@@ -115,11 +121,3 @@ class Authenticator:
         if self.passes == before:
             self._cache[digest] = entry
         return entry
-
-
-def require(who: Principal, scope: str) -> None:
-    """Anonymous callers get 401 where a key is needed; keys without the scope get 403."""
-    if who.is_anonymous:
-        raise ApiError(401, "This route needs an API key.", scope=scope)
-    if scope not in who.scopes and "admin" not in who.scopes:
-        raise ApiError(403, f"The API key lacks the '{scope}' scope.", scope=scope)

@@ -8,7 +8,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from api.services import Services
-from application.principal import Principal
+from domain.principal import Principal
 
 
 def services_of(state: State) -> Services:

@@ -24,6 +24,7 @@ from domain.errors import (
     InvalidInputError,
     LegalHoldError,
     NotFoundError,
+    UnauthenticatedError,
 )
 from domain.quota import QuotaExceededError
 
@@ -35,6 +36,7 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     ConflictError: (409, "Conflict"),
     ForbiddenError: (403, "Forbidden"),
     InvalidInputError: (400, "Bad Request"),
+    UnauthenticatedError: (401, "Unauthorized"),
     LegalHoldError: (451, "Unavailable For Legal Reasons"),
     QuotaExceededError: (402, "Payment Required"),
     TooLargeError: (413, "Payload Too Large"),
@@ -79,9 +81,23 @@ def error_response(
     return Response(body, status_code=status, headers=headers)
 
 
+def status_of(exc: DomainError) -> int:
+    return next((code for kind, (code, _) in STATUS.items() if isinstance(exc, kind)), 400)
+
+
+def retry_headers(exc: DomainError) -> dict[str, str] | None:
+    return None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+
+
+def refusal(exc: ApiError | DomainError) -> tuple[int, str, dict[str, str]]:
+    """Status, message and headers of a refusal, for answers in another format (pages)."""
+    if isinstance(exc, DomainError):
+        return status_of(exc), exc.message, retry_headers(exc) or {}
+    return exc.status_code, str(exc.detail), dict(exc.headers or {})
+
+
 def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    status = next((code for kind, (code, _) in STATUS.items() if isinstance(exc, kind)), 400)
-    return error_response(status, exc.message, dict(exc.details))
+    return error_response(status_of(exc), exc.message, dict(exc.details), retry_headers(exc))
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

@@ -8,9 +8,9 @@ from litestar import get
 from litestar.params import Parameter
 from msgspec import Struct
 
-from api.auth import require
 from api.services import Services
-from application.principal import Principal
+from domain.access import require_scope
+from domain.principal import Principal
 from projections.feed import page
 
 
@@ -36,7 +36,7 @@ async def events_feed(
     limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
     types: Annotated[str | None, Parameter(max_length=2000, description="comma list")] = None,
 ) -> FeedPage:
-    require(who, "admin")
+    require_scope(who, "admin")
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
     entries = await page(services.reads.pool, after, limit, wanted)
     last = entries[-1]["position"] if entries else after

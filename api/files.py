@@ -10,15 +10,15 @@ from litestar import Controller, MediaType, Request, Response, delete, get, patc
 from litestar.params import Parameter
 from litestar.response import Stream
 
-from api.access import safe_mode_off, visible
-from api.auth import require
+from api.access import PRIVATE_RECORD, VARY, bytes_headers, record_headers, see_file
 from api.deps import caller
 from api.errors import ApiError
 from api.schemas import FileList, FileOut, MessageOut, Pagination, PatchIn, PatchOut
 from api.services import Services
 from api.serving import content_disposition
 from api.views import file_item, file_out
-from application.principal import Principal
+from domain.access import require_delete, require_scope
+from domain.principal import Principal
 from projections.cache import Page
 from projections.cursor import encode_cursor
 from projections.queries import SORTS, ListQuery
@@ -45,7 +45,7 @@ class FileController(Controller):
         cursor: Annotated[str | None, Parameter(max_length=512)] = None,
     ) -> Response[FileList]:
         who, services = await caller(request)
-        require(who, "read")
+        require_scope(who, "read")
         q = ListQuery(
             who.account_id or "",
             limit,
@@ -61,33 +61,34 @@ class FileController(Controller):
         body = page.memo.get("json")
         if body is None:
             body = page.memo["json"] = encode(_page_out(page, q, services))
-        return Response(cast("FileList", body), media_type=MediaType.JSON)  # pre-encoded
+        headers = {"Cache-Control": PRIVATE_RECORD, "Vary": VARY}  # the caller's own files
+        return Response(cast("FileList", body), media_type=MediaType.JSON, headers=headers)
 
     @get("/{file_id:str}", summary="File metadata")
     async def get_file(
         self, request: Request[Any, Any, Any], file_id: str, safe_mode: SafeMode = None
     ) -> Response[FileOut]:
         who, services = await caller(request)
-        if not who.is_anonymous:
-            require(who, "read")
-        row = visible(
+        threshold = services.nsfw_threshold
+        row = see_file(
             await services.file_row(file_id),
             who,
             file_id=file_id,
-            safe_mode_off=safe_mode_off(safe_mode),
-            threshold=services.nsfw_threshold,
+            safe_mode=safe_mode,
+            threshold=threshold,
         )
         body = row.get(ENCODED)
         if body is None:
             # Rows are shared through the read cache: the body is encoded once per version.
-            body = row[ENCODED] = encode(file_out(row, services.urls, services.nsfw_threshold))
-        return Response(cast("FileOut", body), media_type=MediaType.JSON)  # pre-encoded
+            body = row[ENCODED] = encode(file_out(row, services.urls, threshold))
+        headers = record_headers(row, threshold)
+        return Response(cast("FileOut", body), media_type=MediaType.JSON, headers=headers)
 
     @patch("/{file_id:str}", summary="Update file metadata")
     async def update_file(
         self, file_id: str, data: PatchIn, who: Principal, services: Services
     ) -> PatchOut:
-        require(who, "write")
+        require_scope(who, "write")
         changes = {k: v for k, v in _fields(data).items() if v is not None}
         if not changes:
             raise ApiError(400, "Nothing to update.", fields=[])
@@ -110,8 +111,7 @@ class FileController(Controller):
         services: Services,
         delete_token: Annotated[str | None, Parameter(header="X-Delete-Token")] = None,
     ) -> MessageOut:
-        if delete_token is None:
-            require(who, "write")
+        require_delete(who, token=delete_token is not None)
         position = await to_thread.run_sync(services.files.delete, who, file_id, delete_token)
         await services.caught_up(position)
         return MessageOut(message="File deleted successfully", fileId=file_id)
@@ -125,11 +125,11 @@ class FileController(Controller):
         services: Services,
         safe_mode: SafeMode = None,
     ) -> Stream:
-        row = visible(
+        row = see_file(
             await services.reads.file(file_id),
             who,
             file_id=file_id,
-            safe_mode_off=safe_mode_off(safe_mode),
+            safe_mode=safe_mode,
             threshold=services.nsfw_threshold,
             serving_bytes=True,
         )
@@ -140,6 +140,7 @@ class FileController(Controller):
             "Content-Disposition": content_disposition(row["filename"]),
             "Content-Length": str(row["rendition_bytes"]),
             "ETag": f'"{row["rendition_sha256"]}"',
+            **bytes_headers(row, services.nsfw_threshold),
         }
         return Stream(chunks, media_type=row["rendition_mime"], headers=headers)
 

@@ -21,7 +21,7 @@ from api.limiter import Window
 from api.logs import REQUEST_HEADERS, RESPONSE_HEADERS
 from api.services import Services
 from application.plans import Plan
-from application.principal import NOBODY, Principal
+from domain.principal import NOBODY, Principal
 
 log = logging.getLogger("pichr.limits")
 API = "/api/v1/"

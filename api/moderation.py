@@ -18,7 +18,7 @@ from api.errors import NAMES, ApiError
 from api.gate import client_ip
 from api.schemas import ErrorOut
 from api.services import Services
-from application.principal import Principal
+from domain.principal import Principal
 from domain.reports import Reason
 
 log = logging.getLogger("pichr.moderation")

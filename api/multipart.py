@@ -7,7 +7,6 @@ from typing import Any
 from anyio import to_thread
 from litestar import Controller, Request, Response, delete, get, post, put
 
-from api.auth import require
 from api.body import ThreadBodyReader
 from api.errors import ApiError
 from api.multipart_schemas import (
@@ -24,7 +23,8 @@ from api.services import Services
 from api.uploads import upload_request
 from application.multipart import MultipartRequest, MultipartView
 from application.multipart_parts import PartChecksums
-from application.principal import Principal
+from domain.access import require_scope
+from domain.principal import Principal
 from domain.uploads import count_parts
 
 
@@ -32,7 +32,7 @@ def _uploader(who: Principal) -> None:
     """Multipart needs a key (the reference gives no anonymous form of it)."""
     if who.is_anonymous:
         raise ApiError(401, "Multipart uploads need an API key.")
-    require(who, "upload")
+    require_scope(who, "upload")
 
 
 def _urls(services: Services, view: MultipartView) -> list[PartUrl]:

@@ -14,13 +14,15 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
-from api.access import visible
+from api.access import album_cache_headers, record_headers, see_file
 from api.album_access import Unlock, open_album
 from api.albums import client_of
-from api.errors import ApiError
+from api.errors import ApiError, refusal
 from api.services import Services
 from application.passwords import unlock_token
-from application.principal import Principal
+from domain.access import require_read
+from domain.errors import DomainError
+from domain.principal import Principal
 from projections.album_queries import Viewer
 
 UNLOCK_SECONDS = 24 * 3600
@@ -60,16 +62,16 @@ def _thumbs(request: Request[Any, Any, Any]) -> str:
 
 
 def _refusal(
-    request: Request[Any, Any, Any], error: ApiError, album_id: str | None
+    request: Request[Any, Any, Any], error: ApiError | DomainError, album_id: str | None
 ) -> Response[str]:
-    status = error.status_code
-    headers = {**PAGE_HEADERS, **(error.headers or {})}
+    status, message, extra = refusal(error)
+    headers = {**PAGE_HEADERS, **extra}
     if status == 401 and album_id is not None:
-        wrong = "wrong" in str(error.detail)
+        wrong = "wrong" in message
         html = _html(request, "password.html", album_id=album_id, wrong=wrong)
     else:
         html = _html(request, "refused.html", status=status, title=TITLES.get(status, "Error"),
-                     message=str(error.detail), retry=headers.get("Retry-After"))  # fmt: skip
+                     message=message, retry=headers.get("Retry-After"))  # fmt: skip
     return Response(html, status_code=status, media_type=MediaType.HTML, headers=headers)
 
 
@@ -83,10 +85,11 @@ async def _album_page(
     token = None if password is not None else request.cookies.get(cookie_name(album_id))
     unlock = Unlock(client_of(request, services), password, token)
     try:
+        require_read(who)
         row, owner = await open_album(albums, album_id, who, unlock)
-    except ApiError as error:
+    except (ApiError, DomainError) as error:
         return _refusal(request, error, album_id)
-    contents = await albums.reads.files(album_id, Viewer(owner=owner, adult=False))
+    contents = await albums.reads.files(album_id, Viewer(who.account_id, owner, adult=False))
     html = contents.memo.get("html")
     if html is None:
         files = [f for f in contents.rows if f["status"] == "ready"]  # bytes to show
@@ -96,7 +99,8 @@ async def _album_page(
         )  # fmt: skip
     services.counter.view(album_id)
     timing = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-    headers = {**PAGE_HEADERS, "Server-Timing": timing}
+    cache = album_cache_headers(row, vary="Authorization, Cookie")
+    headers = {**PAGE_HEADERS, "Server-Timing": timing, **cache}
     response = Response(html, media_type=MediaType.HTML, headers=headers)
     if password is not None and row["password_hash"] is not None and not owner:
         until = int(time.time()) + UNLOCK_SECONDS
@@ -128,11 +132,12 @@ async def file_page(
     request: Request[Any, Any, Any], file_id: str, who: Principal, services: Services
 ) -> Response[str]:
     try:
-        row = visible(
-            await services.reads.file(file_id), who, file_id=file_id, safe_mode_off=False,
+        row = see_file(
+            await services.reads.file(file_id), who, file_id=file_id, safe_mode=None,
             threshold=services.nsfw_threshold, serving_bytes=True,
         )  # fmt: skip
-    except ApiError as error:
+    except (ApiError, DomainError) as error:
         return _refusal(request, error, None)
     html = _html(request, "file.html", file=row, base=services.urls.base)
-    return Response(html, media_type=MediaType.HTML, headers=PAGE_HEADERS)
+    headers = {**PAGE_HEADERS, **record_headers(row, services.nsfw_threshold)}
+    return Response(html, media_type=MediaType.HTML, headers=headers)

@@ -99,10 +99,13 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
     blocklist = SqlBlocklist(app, settings.phash_max_distance)  # finalize refuses its hashes
     uploads = Uploads(app, blobs, plans, settings.anonymous_expiry_hours, blocklist)
     web_base = settings.web_base or settings.base_url
-    guesses = MovingWindowGuesses(
-        settings.redis_url, settings.redis_prefix, fail_closed=settings.limits_fail_closed
-    )
-    albums = build_album_services(app, pool, settings.nsfw_threshold, web_base, guesses)
+    redis, prefix, closed = settings.redis_url, settings.redis_prefix, settings.limits_fail_closed
+    guesses = MovingWindowGuesses(redis, prefix, fail_closed=closed)
+    ceiling = MovingWindowGuesses(
+        redis, prefix, limit=settings.album_guesses_per_hour, window_seconds=3600,
+        fail_closed=closed,
+    )  # fmt: skip
+    albums = build_album_services(app, pool, settings.nsfw_threshold, web_base, guesses, ceiling)
     analyses = AnalysisFollower(pool)
     return Services(
         settings=settings,

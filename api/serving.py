@@ -12,10 +12,11 @@ from litestar import Request, Response, get
 from litestar.params import Parameter
 from litestar.response import Stream
 
-from api.access import safe_mode_off, visible
+from api.access import bytes_headers, see_file
 from api.errors import ApiError
 from api.services import Services
-from application.principal import Principal
+from domain.access import check_hotlink
+from domain.principal import Principal
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -38,14 +39,6 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if start >= size or start > end:
         raise ApiError(416, "The range is not satisfiable.", size=size)
     return start, end
-
-
-def hotlink_allowed(row: dict[str, Any], referer: str | None, own_host: str) -> bool:
-    policy = row["hotlink_policy"]
-    host = urlsplit(referer).hostname if referer else None
-    if policy == "allow" or not host or host == own_host:
-        return True
-    return policy == "whitelist" and host in row["hotlink_whitelist"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,26 +90,22 @@ async def _serve(
     safe_mode: str | None,
     what: Served,
 ) -> Response[bytes] | Stream:
-    row = visible(
+    row = see_file(
         await services.reads.file(file_id),
         who,
         file_id=file_id,
-        safe_mode_off=safe_mode_off(safe_mode),
+        safe_mode=safe_mode,
         threshold=services.nsfw_threshold,
         serving_bytes=True,
     )
     own_host = urlsplit(services.settings.base_url).hostname or ""
-    if not hotlink_allowed(row, request.headers.get("referer"), own_host):
-        raise ApiError(403, "Hotlinking this image is not allowed.", policy=row["hotlink_policy"])
+    referer = request.headers.get("referer")
+    host = urlsplit(referer).hostname if referer else None
+    check_hotlink(row["hotlink_policy"], row["hotlink_whitelist"], host, own_host)
     etag = f'"{row[what.sha256]}"'
-    cache = (
-        "private, max-age=0, must-revalidate"
-        if row["visibility"] == "private"
-        else ("public, max-age=86400")
-    )
     headers = {
         "ETag": etag,
-        "Cache-Control": cache,
+        **bytes_headers(row, services.nsfw_threshold),
         "Accept-Ranges": "bytes",
         "X-Content-Type-Options": "nosniff",
     }

@@ -8,9 +8,7 @@ from anyio import to_thread
 from litestar import Controller, Request, Response, post, put
 from litestar.openapi.datastructures import ResponseSpec
 
-from api.access import withheld
 from api.analysis_wait import analyzed_row, duplicates
-from api.auth import require
 from api.body import ThreadBodyReader
 from api.errors import ApiError
 from api.multipart_schemas import MultipartInitIn
@@ -18,9 +16,11 @@ from api.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOu
 from api.services import Services
 from api.views import finalize_out, status
 from application.imaging import UnsupportedMediaError
-from application.principal import Principal
 from application.uploads import UploadRequest
+from domain.access import check_withheld, require_scope
 from domain.errors import LegalHoldError
+from domain.principal import Principal
+from projections.facts import file_facts
 
 
 class UploadController(Controller):
@@ -30,7 +30,7 @@ class UploadController(Controller):
     @post("/presign", status_code=200, summary="Create an upload and its file record")
     async def presign(self, data: PresignIn, who: Principal, services: Services) -> PresignOut:
         if not who.is_anonymous:
-            require(who, "upload")
+            require_scope(who, "upload")
         req = upload_request(data, data.bytes, services.settings.max_upload_bytes)
         # No wait for the read models: nothing in the answer comes from them, and the reads
         # that can see a pending upload (GET /files/{id}, GET /usage) wait for the log's head.
@@ -57,7 +57,7 @@ class UploadController(Controller):
         token: str | None = None,
     ) -> DirectOut:
         if not who.is_anonymous:
-            require(who, "upload")
+            require_scope(who, "upload")
         reader = ThreadBodyReader(request.stream())
         file = await to_thread.run_sync(services.uploads.store, who, file_id, token, reader)
         return DirectOut(
@@ -85,7 +85,7 @@ class UploadController(Controller):
         self, data: FinalizeIn, who: Principal, services: Services
     ) -> Response[FinalizeOut]:
         if not who.is_anonymous:
-            require(who, "upload")
+            require_scope(who, "upload")
         try:
             position = await to_thread.run_sync(
                 services.uploads.finalize, who, data.uploadId, data.fileId, data.r2Key, data.r2Etag
@@ -101,7 +101,7 @@ class UploadController(Controller):
         row = await analyzed_row(services, data.fileId, wait)
         if row is None:
             raise ApiError(503, "The file was finalized; its record is not readable yet.")
-        withheld(row, data.fileId)  # 451: its analysis matched the blocklist
+        check_withheld(file_facts(row))  # 451: its analysis matched the blocklist
         if status(row) == "failed":
             raise ApiError(
                 415,

@@ -7,11 +7,11 @@ from typing import Any
 from litestar import Request, get
 from msgspec import Struct
 
-from api.auth import require
 from api.gate import CALLS
 from api.limiter import Window
 from api.services import Services
-from application.principal import Principal
+from domain.access import require_scope
+from domain.principal import Principal
 
 
 class Limits(Struct):
@@ -43,7 +43,7 @@ class UsageOut(Struct):
 @get("/usage", summary="Your plan, limits, remaining allowances and storage used", tags=["usage"])
 async def usage(request: Request[Any, Any, Any], who: Principal, services: Services) -> UsageOut:
     if who.is_anonymous:  # any scope will do: the key only needs to be valid
-        require(who, "read")
+        require_scope(who, "read")
     plan = services.plans.get(who.plan, services.plans["anonymous"])
     await services.fenced("usage")  # a presign does not wait for the usage read model
     used, files = await services.reads.storage_used(who.account_id or "")

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from api.schemas import Duplicate, FileItem, FileOut, FinalizeOut
+from domain.access import restricted
+from projections.facts import file_facts
 
 Row = dict[str, Any]
 
@@ -34,17 +36,16 @@ class Urls:
 def status(row: Row) -> str:
     """The lifecycle status, with "processing" until the worker's analysis is recorded and
     "failed" when the bytes could not be analyzed."""
-    if row["status"] != "ready":
-        return str(row["status"])
-    if row.get("analysis_error"):
+    facts = file_facts(row)
+    if facts.status != "ready":
+        return facts.status
+    if facts.analysis_failed:
         return "failed"
-    return "ready" if row.get("analyzed_at") is not None else "processing"
+    return "ready" if facts.analyzed else "processing"
 
 
 def age_restricted(row: Row, threshold: float) -> bool:
-    """By the score, or by a moderator's decision (AgeRestricted) whatever the score."""
-    score = row["nsfw_score"]
-    return (score is not None and score >= threshold) or bool(row.get("age_restricted"))
+    return restricted(file_facts(row), threshold)
 
 
 def file_out(row: Row, urls: Urls, threshold: float) -> FileOut:

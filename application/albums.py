@@ -16,11 +16,12 @@ from eventsourcing.application import AggregateNotFoundError
 
 from application.app import PichrApplication
 from application.passwords import hash_password
-from application.principal import Principal
 from domain import ids
+from domain.album_access import check_album_change
 from domain.albums import Album
-from domain.errors import ConflictError, ForbiddenError, GoneError, NotFoundError
+from domain.errors import ConflictError, ForbiddenError, GoneError
 from domain.files import File
+from domain.principal import Principal
 
 T = TypeVar("T")
 # Many clients may add to one album at once; each conflict reloads and applies again.
@@ -72,7 +73,7 @@ class AlbumCommands:
         hashed = hash_password(password) if isinstance(password, str) and password else None
 
         def apply(album: Album) -> None:
-            _ensure_owner(who, album)
+            check_album_change(album.facts(), who)
             album.update(actor=who.actor, changes=changes)
             if password is not ...:
                 album.set_password(actor=who.actor, password_hash=hashed)
@@ -86,21 +87,21 @@ class AlbumCommands:
         self._check_files(_account(who), file_ids)
 
         def apply(album: Album) -> int:
-            _ensure_owner(who, album)
+            check_album_change(album.facts(), who)
             return album.add_files(actor=who.actor, file_ids=file_ids)
 
         return self._change(album_id, apply)
 
     def remove_file(self, who: Principal, album_id: str, file_id: str) -> int:
         def apply(album: Album) -> None:
-            _ensure_owner(who, album)
+            check_album_change(album.facts(), who)
             album.remove_file(actor=who.actor, file_id=file_id)
 
         return self._change(album_id, apply)[1]
 
     def delete(self, who: Principal, album_id: str) -> int:
         def apply(album: Album) -> None:
-            _ensure_owner(who, album)
+            check_album_change(album.facts(), who)
             album.delete(actor=who.actor)
 
         return self._change(album_id, apply)[1]
@@ -142,13 +143,3 @@ def _account(who: Principal) -> str:
     if who.account_id is None:
         raise ForbiddenError("Albums belong to accounts; use an API key.")
     return who.account_id
-
-
-def _ensure_owner(who: Principal, album: Album) -> None:
-    """Owners may change an album; others get 404 for what they cannot see, else 403."""
-    if who.account_id is not None and who.account_id == album.owner_id:
-        return
-    if album.visibility == "private":
-        raise NotFoundError("No such album.", id=album.album_id)
-    album.ensure_live()
-    raise ForbiddenError("Only the album's owner may change it.", id=album.album_id)

@@ -8,12 +8,12 @@ from eventsourcing.domain import Aggregate
 
 from application.app import PichrApplication
 from application.plans import DEFAULT_PLANS
-from application.principal import Principal
 from application.quota import Quotas
 from application.uploads import digest
 from domain import ids
-from domain.errors import ForbiddenError, NotFoundError
+from domain.access import check_change, check_delete
 from domain.files import File
+from domain.principal import Principal
 
 
 class FileCommands:
@@ -23,7 +23,7 @@ class FileCommands:
 
     def update(self, who: Principal, file_id: str, changes: dict[str, Any]) -> int:
         def apply(file: File) -> None:
-            _ensure_owner(who, file)
+            check_change(file.facts(), who)
             file.update_metadata(actor=who.actor, changes=dict(changes), now=self.app.clock())
 
         return self.app.change(File, ids.FILE, file_id, apply)
@@ -35,8 +35,7 @@ class FileCommands:
                 and file.delete_token_digest is not None
                 and digest(delete_token) == file.delete_token_digest
             )
-            if not by_token:
-                _ensure_owner(who, file)
+            check_delete(file.facts(), who, token_ok=by_token)
             file.delete(actor=who.actor)
             ledger = self.quotas.release(who.actor, file, "deleted")
             return [ledger] if ledger else []
@@ -51,12 +50,3 @@ class FileCommands:
             return [ledger] if ledger else []
 
         return self.app.change(File, ids.FILE, file_id, apply)
-
-
-def _ensure_owner(who: Principal, file: File) -> None:
-    """Owners may change a file; others get 404 for what they cannot see, else 403."""
-    if file.owner_id is not None and who.account_id == file.owner_id:
-        return
-    if file.visibility == "private" or file.status != "ready":
-        raise NotFoundError("No such file.", id=file.file_id)
-    raise ForbiddenError("Only the file's owner may change it.", id=file.file_id)

@@ -43,6 +43,15 @@ class Identity:
             Account, ids.ACCOUNT, account_id, lambda a: a.change_plan(actor=actor, plan=plan)
         )
 
+    def set_safe_mode(self, actor: str, account_id: str, *, optional: bool) -> int:
+        """Let the account's keys turn safe mode off (or stop them); 0 when nothing changed."""
+        return self.app.change(
+            Account,
+            ids.ACCOUNT,
+            account_id,
+            lambda a: a.set_safe_mode(actor=actor, optional=optional),
+        )
+
     def create_key(
         self, actor: str, account_id: str, name: str, scopes: list[str], days: int | None
     ) -> IssuedKey:

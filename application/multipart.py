@@ -24,10 +24,10 @@ from application.multipart_parts import (
     PartChecksums,
     check_named_parts,
 )
-from application.principal import Principal
 from application.uploads import UploadRequest, Uploads
 from domain import ids
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
+from domain.principal import Principal
 from domain.uploads import MultipartUpload, count_parts
 
 PART_RETRIES = 40  # parts arriving in parallel serialise on the upload's version

@@ -9,11 +9,11 @@ from application.blob_multipart import MultipartNotFoundError, PartsMismatchErro
 from application.blobs import BlobNotFoundError, BlobStore
 from application.guarded import GuardedReader
 from application.multipart_parts import ChunkReader, check_stored_parts
-from application.principal import Principal
 from application.quota import Quotas
 from domain import ids
 from domain.errors import ConflictError, DomainError, InvalidInputError
 from domain.files import File
+from domain.principal import Principal
 from domain.uploads import MultipartUpload
 
 READ_SIZE = 1024 * 1024

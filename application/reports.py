@@ -16,7 +16,8 @@ from eventsourcing.persistence import IntegrityError, ProgrammingError
 
 from application.app import PichrApplication
 from domain import ids
-from domain.errors import ConflictError, GoneError, NotFoundError
+from domain.access import check_reportable
+from domain.errors import ConflictError
 from domain.files import File
 from domain.reports import Report
 
@@ -174,10 +175,7 @@ def reportable(app: PichrApplication, file_id: str) -> File:
     deleted or expired. Held files can still be reported: reports on a quarantined file add up,
     and a report on a removed one is how its owner appeals (a moderator may `restore` it)."""
     file = app.load(File, ids.FILE, file_id)
-    if file.visibility == "private" or file.finalized_at is None or file.status == "blocked":
-        raise NotFoundError("No such file.", id=file_id)
-    if file.deleted or file.expired:
-        raise GoneError("The file was deleted or has expired.", id=file_id)
+    check_reportable(file.facts(), published=file.finalized_at is not None)
     return file
 
 

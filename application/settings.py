@@ -85,6 +85,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "Largest perceptual-hash distance of a duplicate or a blocklist match",
     ),
     "PICHR_REPORTS_PER_HOUR": ("10", "Moderation reports accepted per client IP per hour"),
+    "PICHR_ALBUM_GUESSES_PER_HOUR": (
+        "100",
+        "Wrong album-password guesses per album per hour, from all clients together",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -139,6 +143,7 @@ class Settings:
     nsfw_threads: int = 1
     phash_max_distance: int = 8
     reports_per_hour: int = 10
+    album_guesses_per_hour: int = 100
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

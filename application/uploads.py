@@ -17,12 +17,13 @@ from application.guarded import GuardedReader, Readable, TooLargeError
 from application.handoff import LARGEST, Handoff
 from application.imaging import UnsupportedMediaError, normalize_mime
 from application.plans import DEFAULT_PLANS, Plan
-from application.principal import Principal
 from application.quota import Quotas
 from application.verify import verify_stored
 from domain import ids
+from domain.access import check_uploader
 from domain.errors import ConflictError, InvalidInputError, LegalHoldError, NotFoundError
 from domain.files import VISIBILITIES, File
+from domain.principal import Principal
 
 PRESIGN_RETRIES = 30  # concurrent presigns of one account serialise on its ledger
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -219,14 +220,10 @@ class Uploads:
         file.ensure_live()
         if upload_id is not None and upload_id != file.upload_id:
             raise NotFoundError("No such upload.", id=upload_id)
-        if file.owner_id is not None:
-            allowed = who.account_id == file.owner_id
-        else:
-            allowed = upload_id is not None or (
-                token is not None and digest(token) == file.upload_token_digest
-            )
-        if not allowed:
-            raise NotFoundError("No such file.", id=file_id)
+        proof = upload_id is not None or (
+            token is not None and digest(token) == file.upload_token_digest
+        )
+        check_uploader(file.facts(), who, proof=proof)
         return file
 
 

@@ -25,6 +25,7 @@ class Account(Aggregate):
         self.email = email
         self.plan = plan
         self.deleted = False
+        self.safe_mode_optional = False  # its keys may turn safe mode off (X-Safe-Mode: off)
 
     @staticmethod
     def create_id(account_id: str) -> UUID:
@@ -38,6 +39,19 @@ class Account(Aggregate):
     @event("PlanChanged", topic="pichr.account.PlanChanged.v1")
     def _plan_changed(self, *, actor: str, plan: str) -> None:
         self.plan = plan
+
+    def set_safe_mode(self, *, actor: str, optional: bool) -> bool:
+        """Whether the account's keys may turn safe mode off; False when it already was so."""
+        if self.deleted:
+            raise GoneError("The account is deleted.")
+        if optional == self.safe_mode_optional:
+            return False
+        self._safe_mode_set(actor=actor, optional=optional)
+        return True
+
+    @event("SafeModeSettingChanged", topic="pichr.account.SafeModeSettingChanged.v1")
+    def _safe_mode_set(self, *, actor: str, optional: bool) -> None:
+        self.safe_mode_optional = optional
 
     def delete(self, *, actor: str) -> None:
         """The account's keys stop working at once; its files stay until purged."""

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import ids
+from domain.album_access import AlbumFacts
 from domain.errors import GoneError, InvalidInputError, NotFoundError
 
 VISIBILITIES = ("public", "unlisted", "private")
@@ -50,6 +51,16 @@ class Album(Aggregate):
     @staticmethod
     def create_id(album_id: str) -> UUID:
         return ids.to_uuid(ids.ALBUM, album_id)
+
+    def facts(self) -> AlbumFacts:
+        """What the access decision needs (domain/album_access.py)."""
+        return AlbumFacts(
+            self.album_id,
+            self.owner_id,
+            self.visibility,
+            live=not self.deleted,
+            password_protected=self.password_hash is not None,
+        )
 
     # -- metadata ---------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@
 class DomainError(Exception):
     """Base class: a rule of the domain refused a command."""
 
+    retry_after: int | None = None  # seconds after which asking again may succeed
+
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
         self.message = message
@@ -32,3 +34,19 @@ class InvalidInputError(DomainError):
 
 class LegalHoldError(DomainError):
     """Withheld for legal reasons: quarantined content, or an upload matching blocked content."""
+
+
+class UnauthenticatedError(DomainError):
+    """The route needs a caller with an API key."""
+
+
+class RestrictedError(ForbiddenError):
+    """Age-restricted content while safe mode is on."""
+
+
+class NotReadyError(NotFoundError):
+    """The file exists for its owner but has no bytes to serve yet (or could not be processed)."""
+
+    def __init__(self, message: str, *, processing: bool, **details: object) -> None:
+        super().__init__(message, fileStatus="processing" if processing else "failed", **details)
+        self.retry_after = 1 if processing else None

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import ids
+from domain.access import FileFacts
 from domain.errors import ConflictError, GoneError, InvalidInputError, LegalHoldError
 
 VISIBILITIES = ("public", "unlisted", "private")
@@ -73,6 +74,22 @@ class File(Aggregate):
     @staticmethod
     def create_id(file_id: str) -> UUID:
         return ids.to_uuid(ids.FILE, file_id)
+
+    def facts(self) -> FileFacts:
+        """What the access decision needs (domain/access.py), with the status the file
+        listing shows: a moderation hold, else the end of its life, else its upload status."""
+        ended = "deleted" if self.deleted else "expired" if self.expired else None
+        return FileFacts(
+            self.file_id,
+            self.owner_id,
+            self.visibility,
+            self.hold or ended or self.status,
+            expires_at=self.expires_at,
+            analyzed=bool(self.analysis),
+            analysis_failed=self.analysis_error is not None,
+            nsfw_score=self.analysis.get("nsfw_score"),
+            age_restricted=self.age_restricted,
+        )
 
     # -- upload lifecycle -------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Album read queries on the async pool, through the album cache when there is one.
 
-A file shows in an album only when both its own listing and the album's copy of its gate state
-allow it: whichever read model learns first of a deletion, expiry, ban or privacy change hides
-the file. Statuses are allowed by name, so any new status (a ban) hides a file from everyone.
+A file shows in an album exactly when the access decision lets the caller see its record
+(projections/access_sql.py, the SQL twin of domain/access.py `listed`), by both its own listing
+and the album's copy of its gate state: whichever read model learns first of a deletion, expiry,
+ban or privacy change hides the file.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from projections.access_sql import gate_state_sql, listed_sql
 from projections.album_cache import AlbumCache, Contents
 from projections.album_view import ALBUM_COLUMNS
 
@@ -21,20 +23,12 @@ FILE_COLUMNS = (
     "id", "title", "description", "mime", "bytes", "width", "height", "visibility", "view_count",
     "created_at", "expires_at", "status", "nsfw_score",
 )  # fmt: skip
-OWNER_STATUSES = ["pending", "uploaded", "ready"]
-OTHERS_STATUSES = ["ready"]
 ALBUM_BY_ID = f"SELECT {', '.join(ALBUM_COLUMNS)} FROM album_list WHERE id = %s"
 FILES_OF_ALBUM = (
     f"SELECT {', '.join('f.' + c for c in FILE_COLUMNS)} FROM album_files m"
     " JOIN album_file_state s ON s.file_id = m.file_id"
     " JOIN file_listing f ON f.id = m.file_id"
-    " WHERE m.album_id = %(album)s AND s.status = ANY(%(statuses)s)"
-    " AND f.status = ANY(%(statuses)s)"
-    " AND (f.expires_at IS NULL OR f.expires_at > now())"
-    " AND (s.expires_at IS NULL OR s.expires_at > now())"
-    " AND (%(owner)s OR (f.visibility <> 'private' AND s.visibility <> 'private'))"
-    " AND (%(adult)s OR ((f.nsfw_score IS NULL OR f.nsfw_score < %(threshold)s)"
-    " AND NOT f.age_restricted))"
+    f" WHERE m.album_id = %(album)s AND {listed_sql('f')} AND {gate_state_sql('s', 'f')}"
     " ORDER BY m.seq"
 )
 OWNED = (
@@ -48,7 +42,8 @@ OWNED_COUNT = "SELECT count(*) FROM album_list WHERE owner_id = %s AND status = 
 class Viewer:
     """What decides which files of an album a caller sees."""
 
-    owner: bool
+    account_id: str | None  # the caller's account; files are shown to their owner as such
+    owner: bool  # the caller owns the album (and so every file in it)
     adult: bool  # safe mode off: age-restricted files are shown
 
 
@@ -93,8 +88,7 @@ class AlbumReads:
     async def _files(self, album_id: str, viewer: Viewer) -> list[Row]:
         args = {
             "album": album_id,
-            "statuses": OWNER_STATUSES if viewer.owner else OTHERS_STATUSES,
-            "owner": viewer.owner,
+            "me": viewer.account_id if viewer.owner else None,
             "adult": viewer.adult,
             "threshold": self.threshold,
         }

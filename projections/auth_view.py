@@ -30,6 +30,14 @@ def _plan_changed(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
     )
 
 
+def _safe_mode_set(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
+    account = ids.to_public(ids.ACCOUNT, e.originator_id)
+    cur.execute(
+        f"UPDATE accounts{s} SET safe_mode_optional = %s, position = %s WHERE id = %s",
+        (e.data["optional"], e.position, account),
+    )
+
+
 def _account_deleted(cur: Cursor[Any], e: LoggedEvent, s: str) -> None:
     account = ids.to_public(ids.ACCOUNT, e.originator_id)
     cur.execute(
@@ -69,6 +77,7 @@ FOLDS: dict[str, Fold] = {
     "pichr.account.AccountCreated.v1": _account_created,
     "pichr.account.PlanChanged.v1": _plan_changed,
     "pichr.account.AccountDeleted.v1": _account_deleted,
+    "pichr.account.SafeModeSettingChanged.v1": _safe_mode_set,
     "pichr.key.ApiKeyCreated.v1": _key_created,
     "pichr.key.ApiKeyRevoked.v1": _key_revoked,
     "pichr.key.KeysUsed.v1": _keys_used,
@@ -84,7 +93,8 @@ class AuthProjection:
         return [
             f"CREATE TABLE IF NOT EXISTS accounts{suffix} (id text PRIMARY KEY, email text"
             " NOT NULL, plan text NOT NULL, created_at timestamptz NOT NULL,"
-            " deleted_at timestamptz, position bigint NOT NULL)",
+            " deleted_at timestamptz, safe_mode_optional boolean NOT NULL DEFAULT false,"
+            " position bigint NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS api_keys{suffix} (id text PRIMARY KEY,"
             " digest text NOT NULL, account_id text NOT NULL, name text NOT NULL,"
             " scopes text[] NOT NULL, created_at timestamptz NOT NULL, expires_at timestamptz,"

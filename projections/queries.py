@@ -110,8 +110,8 @@ class ReadModels:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(
                 "SELECT k.id, k.account_id, k.scopes, k.expires_at, k.revoked_at, a.plan,"
-                " a.deleted_at FROM api_keys k JOIN accounts a ON a.id = k.account_id"
-                " WHERE k.digest = %s",
+                " a.deleted_at, a.safe_mode_optional"
+                " FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.digest = %s",
                 (digest,),
                 prepare=True,
             )

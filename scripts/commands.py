@@ -14,9 +14,9 @@ from psycopg.rows import dict_row
 from application.app import PichrApplication
 from application.database import eventsourcing_env, resolve_database_url
 from application.identity import Identity
-from application.principal import OPERATOR
 from application.settings import Settings
 from domain.errors import DomainError
+from domain.principal import OPERATOR
 from projections.bootstrap import ensure_all
 from projections.registry import all_projections
 from projections.replay import rebuild, rebuild_all
@@ -66,6 +66,12 @@ def _create_account(identity: Identity, args: argparse.Namespace) -> tuple[dict[
 def _set_plan(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     position = identity.set_plan(OPERATOR.actor, args.account_id, args.plan)
     return {"id": args.account_id, "plan": args.plan}, position
+
+
+def _set_safe_mode(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    optional = args.mode == "optional"
+    position = identity.set_safe_mode(OPERATOR.actor, args.account_id, optional=optional)
+    return {"id": args.account_id, "safeModeOptional": optional}, position
 
 
 def _create_key(identity: Identity, args: argparse.Namespace) -> tuple[dict[str, Any], int]:
@@ -139,6 +145,15 @@ def add_identity(sub: Any) -> None:
     s.add_argument("account_id")
     s.add_argument("plan")
     s.set_defaults(run=_identity_command, action=_set_plan)
+    m = accounts.add_parser(
+        "set-safe-mode",
+        help="whether the account's keys may turn safe mode off (X-Safe-Mode: off)",
+        description="enforced (the default): age-restricted files answer 403 to the account's"
+        " keys; optional: a request with X-Safe-Mode: off sees them.",
+    )
+    m.add_argument("account_id")
+    m.add_argument("mode", choices=("enforced", "optional"))
+    m.set_defaults(run=_identity_command, action=_set_safe_mode)
     d = accounts.add_parser("delete", help="delete an account: its keys stop working at once")
     d.add_argument("account_id")
     d.set_defaults(run=_identity_command, action=_delete_account)

@@ -19,8 +19,8 @@ from psycopg.rows import dict_row
 from application.app import PichrApplication
 from application.database import eventsourcing_env
 from application.moderation import Moderation, time_to_action
-from application.principal import OPERATOR
 from domain.errors import DomainError
+from domain.principal import OPERATOR
 from domain.reports import ACTIONS
 from projections.reports_view import BY_ID, COUNT, LIST, list_args
 from projections.runner import wait_until

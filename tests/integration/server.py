@@ -115,9 +115,15 @@ class PichrServer:
         payload: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
         return payload
 
-    def new_account(self, scopes: str = "read,upload,write", plan: str = "free") -> Account:
+    def new_account(
+        self, scopes: str = "read,upload,write", plan: str = "free", *, adult: bool = False
+    ) -> Account:
+        """`adult`: the account lets its keys turn safe mode off (set before the key exists, so
+        the key's first use already sees it)."""
         email = f"{uuid.uuid4().hex[:10]}@test.invalid"
         account = self.cli("accounts", "create", "--email", email, "--plan", plan)
+        if adult:
+            self.cli("accounts", "set-safe-mode", account["id"], "optional")
         key = self.cli("keys", "create", "--account", account["id"], "--scopes", scopes)
         return Account(account_id=account["id"], key_id=key["id"], api_key=key["apiKey"])
 

@@ -13,17 +13,24 @@ from application.albums import AlbumCommands, AlbumDraft
 from application.app import PichrApplication
 from application.blob_memory import InMemoryBlobStore
 from application.files import FileCommands
-from application.principal import Principal
 from application.uploads import Uploads
 from domain import ids
 from domain.files import File
+from domain.principal import Principal
 from domain.tallies import ViewTally
 from projections.album_queries import AlbumReads, Viewer
 from projections.album_view import AlbumProjection
 from projections.bootstrap import ensure_all
 from projections.replay import checksums, rebuild
 from projections.runner import catch_up, ensure_schema
-from tests.integration.helpers import catch_up_all, image_bytes, make_app, new_owner, upload
+from tests.integration.helpers import (
+    catch_up_all,
+    image_bytes,
+    make_app,
+    new_owner,
+    record_analysis,
+    upload,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -150,6 +157,8 @@ def test_files_show_only_while_both_read_models_allow_them(database_url: str) ->
     """A status other than ready (a future ban) hides a file from everyone, owner included."""
     h = History(database_url)
     f = [h.file(i) for i in range(4)]
+    for file_id in f:  # published: others see only analyzed files
+        record_analysis(h.app, file_id)
     album_id = h.album(f)
     h.files.update(h.alice, f[1], {"visibility": "private"})
     h.files.delete(h.alice, f[2], None)
@@ -160,8 +169,8 @@ def test_files_show_only_while_both_read_models_allow_them(database_url: str) ->
     async def seen() -> tuple[list[str], list[str]]:
         async with AsyncConnectionPool(database_url, min_size=1, open=False) as pool:
             reads = AlbumReads(pool, None, threshold=0.8)
-            owner = await reads.files(album_id, Viewer(owner=True, adult=False))
-            other = await reads.files(album_id, Viewer(owner=False, adult=False))
+            owner = await reads.files(album_id, Viewer(h.alice.account_id, owner=True, adult=False))
+            other = await reads.files(album_id, Viewer(None, owner=False, adult=False))
             return [r["id"] for r in owner.rows], [r["id"] for r in other.rows]
 
     owner, other = asyncio.run(seen())

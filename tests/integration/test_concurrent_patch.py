@@ -9,11 +9,11 @@ import pytest
 
 from application.blob_memory import InMemoryBlobStore
 from application.files import FileCommands
-from application.principal import Principal
 from application.uploads import Uploads
 from domain import ids
 from domain.errors import ConflictError
 from domain.files import File
+from domain.principal import Principal
 from projections.bootstrap import ensure_all
 from tests.integration.helpers import (
     catch_up_all,

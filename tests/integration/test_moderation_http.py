@@ -116,6 +116,8 @@ def test_restrict_age_restricts_whatever_the_score(served: Served, client: httpx
     served.resolve(client, report.json()["reportId"], "restrict", "explicit, adults only")
     assert_error(client.get(f"/api/v1/files/{file_id}"), 403)  # safe mode
     assert_error(client.get(f"/i/{file_id}"), 403)
+    stranger_off = {**served.stranger.headers, "X-Safe-Mode": "off"}  # its account forbids it
+    assert_error(client.get(f"/api/v1/files/{file_id}", headers=stranger_off), 403)
     adult = {**owner.headers, "X-Safe-Mode": "off"}
     shown = client.get(f"/api/v1/files/{file_id}", headers=adult)
     assert shown.status_code == 200

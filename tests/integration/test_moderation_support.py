@@ -40,7 +40,8 @@ class Served:
                 run_server(url, data_dir, None, PICHR_TRUSTED_PROXIES="127.0.0.1", **env)
             )
             admin = server.new_account(scopes="admin")
-            yield cls(server, url, admin, server.new_account(), server.new_account())
+            owner = server.new_account(adult=True)  # its keys may turn safe mode off
+            yield cls(server, url, admin, owner, server.new_account())
 
     def report(
         self, client: httpx.Client, file_id: str, reason: str, ip: str = "10.0.0.1", **extra: Any

@@ -14,9 +14,9 @@ from application.app import PichrApplication
 from application.blob_fs import FilesystemBlobStore
 from application.multipart import Multipart, MultipartRequest
 from application.multipart_parts import PartChecksums
-from application.principal import Principal
 from application.uploads import UploadRequest, Uploads
 from domain import ids
+from domain.principal import Principal
 from domain.uploads import MultipartUpload
 from projections.bootstrap import ensure_all
 from tests.integration.helpers import SCOPES, make_app

@@ -31,7 +31,7 @@ def served(pg_admin_url: str) -> Iterator[PichrServer]:
 
 @pytest.fixture(scope="module")
 def owner(served: PichrServer) -> Account:
-    return served.new_account()
+    return served.new_account(adult=True)  # its keys may turn safe mode off
 
 
 def _ready(
@@ -73,11 +73,14 @@ def test_age_restricted_file_answers_403_in_safe_mode(served: PichrServer, owner
         assert finalize(client, owner, made).status_code in (200, 202)
         record = _ready(client, owner, made.file_id)
         assert record["ageRestricted"] is True
+        enforced = served.new_account()  # an account that has not allowed turning it off
         for path in (f"/i/{made.file_id}", f"/t/{made.file_id}", f"/api/v1/files/{made.file_id}"):
             assert_error(client.get(path), 403)
             assert_error(client.get(path, headers=owner.headers), 403)
+            assert_error(client.get(path, headers={"X-Safe-Mode": "off"}), 403)  # anonymous
             off = {**owner.headers, "X-Safe-Mode": "off"}
             assert client.get(path, headers=off).status_code == 200
+            assert_error(client.get(path, headers={**enforced.headers, "X-Safe-Mode": "off"}), 403)
         listed = client.get("/api/v1/files", headers=owner.headers).json()["files"]
         assert made.file_id not in [f["id"] for f in listed]
         params = {"excludeNsfw": "false"}

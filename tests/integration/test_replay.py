@@ -18,9 +18,9 @@ from application.blob_memory import InMemoryBlobStore
 from application.files import FileCommands
 from application.identity import Identity
 from application.imaging import UnsupportedMediaError
-from application.principal import Principal
 from application.tally import ViewCounter
 from application.uploads import UploadRequest, Uploads
+from domain.principal import Principal
 from projections.bootstrap import ensure_all
 from projections.registry import all_projections
 from projections.replay import rebuild

@@ -13,9 +13,9 @@ from eventsourcing.persistence import StoredEvent
 
 from application.app import EVENTS_TABLE
 from application.blob_memory import InMemoryBlobStore
-from application.principal import Principal
 from application.recorder import NOTICE_MAX, may_concern, notice
 from application.uploads import UploadRequest, Uploads
+from domain.principal import Principal
 from projections.runner import ensure_tracking
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 from workers.dispatcher import JOB_TOPICS, TRACKING, dispatch_batch

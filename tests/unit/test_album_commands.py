@@ -9,11 +9,11 @@ from application.albums import AlbumCommands, AlbumDraft
 from application.app import PichrApplication
 from application.blob_memory import InMemoryBlobStore
 from application.files import FileCommands
-from application.principal import NOBODY, Principal
 from application.uploads import Uploads
 from domain import ids
 from domain.albums import Album
 from domain.errors import ForbiddenError, GoneError, InvalidInputError, NotFoundError
+from domain.principal import NOBODY, Principal
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 
 

@@ -13,12 +13,12 @@ from application.files import FileCommands
 from application.guarded import SniffFailedError, TooLargeError
 from application.identity import Identity
 from application.imaging import UnsupportedMediaError
-from application.principal import NOBODY
 from application.tally import ViewCounter
 from application.uploads import UploadRequest, Uploads
 from domain import ids
 from domain.errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from domain.files import File
+from domain.principal import NOBODY
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 
 P = "pichr.file."

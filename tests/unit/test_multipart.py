@@ -16,11 +16,11 @@ from application.blob_memory import InMemoryBlobStore
 from application.guarded import SniffFailedError, TooLargeError
 from application.multipart import Multipart, MultipartRequest, MultipartView
 from application.multipart_parts import PartChecksums
-from application.principal import Principal
 from application.uploads import UploadRequest, Uploads
 from domain import ids
 from domain.errors import ConflictError, GoneError, InvalidInputError, NotFoundError
 from domain.files import File
+from domain.principal import Principal
 from domain.uploads import MultipartUpload
 from tests.integration.helpers import make_app, new_owner
 

@@ -13,6 +13,8 @@ class Principal:
     key_id: str | None
     scopes: frozenset[str]
     plan: str = ANONYMOUS
+    # The account lets its keys turn safe mode off (X-Safe-Mode: off); off by default.
+    safe_mode_optional: bool = False
 
     @property
     def actor(self) -> str:
