@@ -115,9 +115,12 @@ def cli(env: Mapping[str, str], *args: str) -> dict[str, Any]:
 
 
 def make_key(env: Mapping[str, str], plan: str = "enterprise") -> str:
-    """A fresh account and an API key (read, upload, write); returns the key's plaintext."""
+    """A fresh account and an API key (read, upload, write); returns the key's plaintext. The
+    account may turn safe mode off: a synthetic image the NSFW model happens to flag must not
+    turn a measured route into a 403 (the benches send X-Safe-Mode: off)."""
     account = cli(env, "accounts", "create", "--email", f"bench-{uuid.uuid4().hex[:8]}@example.com",
                   "--plan", plan)  # fmt: skip
+    cli(env, "accounts", "set-safe-mode", account["id"], "optional")
     key = cli(env, "keys", "create", "--account", account["id"], "--scopes", "read,upload,write")
     return str(key["apiKey"])
 
