@@ -18,6 +18,7 @@ from api.services import Services
 from application.principal import Principal
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_DIGITS = 18  # 10**18 bytes: larger than any stored object
 
 
 def content_disposition(filename: str) -> str:
@@ -32,17 +33,27 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     if not first:
-        start, end = max(0, size - int(last)), size - 1
+        start, end = max(0, size - _position(last)), size - 1
     else:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
+        start, end = _position(first), min(_position(last), size - 1) if last else size - 1
     if start >= size or start > end:
         raise ApiError(416, "The range is not satisfiable.", size=size)
     return start, end
 
 
+def _position(digits: str) -> int:
+    """A byte position. One of more digits than any size has lies past every end: int() is
+    not asked (it refuses over 4300 digits, and would spend time on fewer)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _DIGITS else 10**_DIGITS
+
+
 def hotlink_allowed(row: dict[str, Any], referer: str | None, own_host: str) -> bool:
     policy = row["hotlink_policy"]
-    host = urlsplit(referer).hostname if referer else None
+    try:
+        host = urlsplit(referer).hostname if referer else None
+    except ValueError:  # `http://[::1`: no host to trust, so a foreign page
+        host = referer
     if policy == "allow" or not host or host == own_host:
         return True
     return policy == "whitelist" and host in row["hotlink_whitelist"]
