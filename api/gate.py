@@ -2,7 +2,8 @@
 
 An ASGI middleware, so a refusal costs no routing and every response of the API carries the
 caller's X-RateLimit-* headers. The principal it resolves is handed to the handlers. It runs
-inside request_id_middleware (api/app.py around_router), which sends the headers it adds.
+inside request_id_middleware (api/app.py around_router), which sends the headers it adds, and
+sees the canonical path (api/hygiene.py): the one the router routes, whatever the spelling.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import logging
 import time
 from typing import Any
 
-import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import NAMES, ApiError
+from api.answers import send_error
+from api.errors import ApiError
 from api.limiter import Window
 from api.logs import REQUEST_HEADERS, RESPONSE_HEADERS
 from api.services import Services
@@ -73,7 +74,7 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
             details = unauthorized.extra if isinstance(unauthorized.extra, dict) else {}
             refused = unauthorized.status_code, str(unauthorized.detail), details
         if refused is not None:
-            await _refuse(send, *refused, extra)
+            await send_error(send, *refused, extra)
             return
 
         state[RESPONSE_HEADERS] += extra  # sent by request_id_middleware with its own
@@ -135,20 +136,3 @@ def _too_many(
         "resetAt": window.reset,
     }
     return 429, "Rate limit exceeded.", details
-
-
-async def _refuse(
-    send: Send, status: int, message: str, details: Any, extra: list[tuple[bytes, bytes]]
-) -> None:
-    body = msgspec.json.encode(
-        {
-            "error": NAMES.get(status, "Error"),
-            "message": message,
-            "details": details if isinstance(details, dict) else {},
-        }
-    )
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    start: Any = {"type": "http.response.start", "status": status, "headers": [*head, *extra]}
-    await send(start)
-    end: Any = {"type": "http.response.body", "body": body, "more_body": False}
-    await send(end)

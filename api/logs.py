@@ -48,6 +48,7 @@ def configure(level: str) -> None:
 # gets, and the request's headers as a dict (made once per request).
 RESPONSE_HEADERS = "pichr.response_headers"
 REQUEST_HEADERS = "pichr.request_headers"
+RAW_PATH = "pichr.raw_path"  # the path as received, when api/hygiene.py made it canonical
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -86,6 +87,8 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 2),
                 }
+                if RAW_PATH in state:  # another spelling of the path: worth seeing when probed
+                    fields["rawPath"] = state[RAW_PATH]
                 access.info("request", extra={"fields": fields})
             request_id.reset(token)
 

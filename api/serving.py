@@ -19,6 +19,7 @@ from domain.access import check_hotlink
 from domain.principal import Principal
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_DIGITS = 18  # 10**18 bytes: larger than any stored object
 
 
 def content_disposition(filename: str) -> str:
@@ -33,12 +34,26 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     if not first:
-        start, end = max(0, size - int(last)), size - 1
+        start, end = max(0, size - _position(last)), size - 1
     else:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
+        start, end = _position(first), min(_position(last), size - 1) if last else size - 1
     if start >= size or start > end:
         raise ApiError(416, "The range is not satisfiable.", size=size)
     return start, end
+
+
+def _position(digits: str) -> int:
+    """A byte position. One of more digits than any size has lies past every end: int() is
+    not asked (it refuses over 4300 digits, and would spend time on fewer)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _DIGITS else 10**_DIGITS
+
+
+def referer_host(referer: str | None) -> str | None:
+    try:
+        return urlsplit(referer).hostname if referer else None
+    except ValueError:  # `http://[::1`: no host to trust, so a foreign page
+        return referer
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +114,7 @@ async def _serve(
         serving_bytes=True,
     )
     own_host = urlsplit(services.settings.base_url).hostname or ""
-    referer = request.headers.get("referer")
-    host = urlsplit(referer).hostname if referer else None
+    host = referer_host(request.headers.get("referer"))
     check_hotlink(row["hotlink_policy"], row["hotlink_whitelist"], host, own_host)
     etag = f'"{row[what.sha256]}"'
     headers = {

@@ -15,6 +15,8 @@ MAX_PIXELS = 100_000_000  # decompression-bomb limit: far above any camera, far 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/heif": "image/heic"}
+# What sniff_mime can recognise: a declared type outside it could never be stored.
+ACCEPTED = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/heic")
 _MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -39,6 +41,19 @@ class ImageFacts:
 def normalize_mime(mime: str) -> str:
     base = mime.split(";", 1)[0].strip().lower()
     return ALIASES.get(base, base)
+
+
+def accepted_mime(mime: str) -> str:
+    """The declared type in its normal form; 415 when no bytes of that type are accepted."""
+    normal = normalize_mime(mime)
+    if normal not in ACCEPTED:
+        raise UnsupportedMediaError(
+            "Only JPEG, PNG, GIF, WebP, AVIF and HEIC/HEIF images are accepted.",
+            field="mime",
+            mime=normal,
+            accepted=list(ACCEPTED),
+        )
+    return normal
 
 
 def sniff_mime(head: bytes) -> str | None:

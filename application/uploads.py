@@ -15,7 +15,7 @@ from application.blobs import BlobNotFoundError, BlobStore, BodyLengthError
 from application.blocklist import Blocklist, Screener
 from application.guarded import GuardedReader, Readable, TooLargeError
 from application.handoff import LARGEST, Handoff
-from application.imaging import UnsupportedMediaError, normalize_mime
+from application.imaging import UnsupportedMediaError, accepted_mime, normalize_mime
 from application.plans import DEFAULT_PLANS, Plan
 from application.quota import Quotas
 from application.verify import verify_stored
@@ -40,6 +40,9 @@ class UploadRequest:
     visibility: str = "public"
     tags: tuple[str, ...] = ()
     expires_in: int | None = None
+
+    def __post_init__(self) -> None:
+        accepted_mime(self.mime)  # 415 before any quota is reserved or event written
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,10 @@ from typing import Any
 
 import msgspec
 
+from domain import ids
 from domain.errors import InvalidInputError
+
+_BIGINT = 2**63  # views and bytes are PostgreSQL bigint columns
 
 
 def encode_cursor(sort: str, order: str, row: dict[str, Any], column: str) -> str:
@@ -21,19 +24,25 @@ def encode_cursor(sort: str, order: str, row: dict[str, Any], column: str) -> st
 
 
 def decode_cursor(cursor: str, sort: str, order: str) -> tuple[Any, str]:
-    """(sort value, id) after which the next page starts; 400 for anything not ours."""
+    """(sort value, id) after which the next page starts; 400 for anything not ours (each part
+    is checked before it reaches SQL: a forged cursor must not become a 500)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         c_sort, c_order, value, last_id = msgspec.json.decode(raw, type=tuple[str, str, Any, str])
+        ids.to_uuid(ids.FILE, last_id)  # a file id, so no NUL and no text of any length
     except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError):
         raise InvalidInputError("The cursor is not valid.", field="cursor") from None
     if (c_sort, c_order) != (sort, order):
         raise InvalidInputError("The cursor belongs to another sort order.", field="cursor")
+    return _sort_value(value, sort), last_id
+
+
+def _sort_value(value: Any, sort: str) -> Any:
     if sort == "created":
         try:
-            value = datetime.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidInputError("The cursor is not valid.", field="cursor") from None
-    elif not isinstance(value, int):
-        raise InvalidInputError("The cursor is not valid.", field="cursor")
-    return value, last_id
+            return datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            pass
+    elif type(value) is int and -_BIGINT <= value < _BIGINT:  # a bool is no int to PostgreSQL
+        return value
+    raise InvalidInputError("The cursor is not valid.", field="cursor")

@@ -133,6 +133,20 @@ _TIMES = {
 }
 
 
+MAX_EXPIRY_DAYS = 3650  # the admin API's rule (api/admin.py KeyIn)
+
+
+def expiry_days(text: str) -> int:
+    """A key's lifetime in days: 0 or less would make a key that never expires."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if not 1 <= days <= MAX_EXPIRY_DAYS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_EXPIRY_DAYS} days, not {days}")
+    return days
+
+
 def add_identity(sub: Any) -> None:
     accounts = sub.add_parser("accounts", help="create, delete, change plans").add_subparsers(
         dest="action_name", required=True
@@ -166,7 +180,9 @@ def add_identity(sub: Any) -> None:
         "--scopes", default="read,upload,write", help="comma list of read,upload,write,admin"
     )
     k.add_argument("--name", default="default")
-    k.add_argument("--expires-in-days", type=int, default=None)
+    k.add_argument(
+        "--expires-in-days", type=expiry_days, default=None, help="1 to 3650 (default: never)"
+    )
     k.set_defaults(run=_identity_command, action=_create_key)
     r = keys.add_parser("revoke", help="revoke a key at once on every process")
     r.add_argument("key_id")
