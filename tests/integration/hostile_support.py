@@ -48,7 +48,7 @@ class World:
             },
             "PatchIn": {"title": "t"},
             "AccountIn": {"email": "someone@example.test"},
-            "PlanIn": {"plan": "pro"},
+            "AccountPatchIn": {"plan": "pro", "safeModeOptional": True},
             "KeyIn": {"accountId": self.victim, "scopes": ["read"], "name": "n"},
             "AlbumIn": {"title": "t", "fileIds": [self.real["file_id"]]},
             "AlbumPatchIn": {"title": "t"},
