@@ -1,0 +1,86 @@
+"""The scope matrix: every route of the app (read from its own route table) x every kind of
+caller (anonymous, bad keys, a key of each scope of the owner's account and of another one) x
+every state of what the route names, against a live `pichr serve`. The expectations are the
+access model written as data (tests/integration/scope_rules.py); a route the table does not
+know fails `test_every_route_of_the_app_has_an_expectation`, so none can be forgotten.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from api.app import create_app
+from application.settings import Settings
+from tests.integration.scope_calls import Cell, request
+from tests.integration.scope_holes import known_hole
+from tests.integration.scope_rules import CALLERS, OUTCOMES, RULES, expected, rule_for
+from tests.integration.scope_world import World, build
+from tests.integration.server import assert_error, fresh_server
+
+pytestmark = pytest.mark.integration
+PAGES = ("/f/", "/a/")  # browsers' pages: their refusals are HTML pages with the same status
+# The matrix calls hundreds of times from one address; the limits have tests of their own.
+UNLIMITED = json.dumps({"anonymous": {"callsPerHour": 10**7, "uploadsPerHour": 10**7}})
+
+
+def route_table() -> list[tuple[str, str]]:
+    """(method, path template) of every route the app serves, as its router sees them."""
+    loggers = {name: logging.getLogger(name) for name in ("pichr", "pgserver")}
+    saved = {name: (lg.handlers[:], lg.propagate, lg.level) for name, lg in loggers.items()}
+    with warnings.catch_warnings():  # Litestar 3 deprecations: the server's log shows them
+        warnings.simplefilter("ignore")
+        app = create_app(Settings(), "postgresql://unused", with_projections=False)
+    for name, (handlers, propagate, level) in saved.items():  # create_app configures logging
+        loggers[name].handlers[:], loggers[name].propagate = handlers, propagate
+        loggers[name].setLevel(level)
+    return sorted((m, r.path) for r in app.routes for m in getattr(r, "methods", ()))
+
+
+ROUTES = route_table()
+
+
+def cells() -> Iterator[object]:
+    for method, path in ROUTES:
+        rule = rule_for(method, path)
+        if rule is None:
+            continue  # test_every_route_of_the_app_has_an_expectation names it
+        for state in OUTCOMES[rule.target]:
+            for caller in CALLERS:
+                status = expected(path, rule, caller, state)
+                if status is None:
+                    continue  # the access model leaves this one open
+                cell = Cell(method, path, caller, state, rule)
+                hole = known_hole(cell, status)
+                marks = [pytest.mark.xfail(strict=True, reason=hole)] if hole else []
+                yield pytest.param(cell, status, id=cell.name, marks=marks)
+
+
+@pytest.fixture(scope="module")
+def world(pg_admin_url: str) -> Iterator[World]:
+    with (
+        fresh_server(
+            pg_admin_url, "matrix", PICHR_PLANS=UNLIMITED, PICHR_REPORTS_PER_HOUR="1000000"
+        ) as server,
+        server.client() as client,
+    ):
+        yield build(server, client)
+
+
+def test_every_route_of_the_app_has_an_expectation() -> None:
+    missing = [route for route in ROUTES if rule_for(*route) is None]
+    assert not missing, f"add these routes to tests/integration/scope_rules.py RULES: {missing}"
+    stale = sorted(set(RULES) - set(ROUTES))
+    assert not stale, f"RULES names routes the app does not have: {stale}"
+
+
+@pytest.mark.parametrize(("cell", "status"), list(cells()))
+def test_each_caller_gets_what_the_access_model_says(world: World, cell: Cell, status: int) -> None:
+    answer = world.client.request(**request(world, cell))
+    assert answer.status_code == status, (answer.status_code, answer.text[:300])
+    if status >= 400 and not cell.path.startswith(PAGES):
+        assert_error(answer, status)
