@@ -30,6 +30,7 @@ from api.health import health, ready
 from api.logs import configure, request_id_middleware
 from api.moderation import report_content
 from api.multipart import MultipartController
+from api.openapi_docs import SECURITY, SECURITY_SCHEMES
 from api.pages import album_page, album_page_unlock, file_page
 from api.services import running
 from api.serving import serve_image, serve_thumbnail
@@ -90,6 +91,8 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             path="/api/v1/schema",
             description="Self-hosted, event-sourced image hosting (Pichr v1 API).",
             render_plugins=[ScalarRenderPlugin()],
+            components=SECURITY_SCHEMES,
+            security=SECURITY,
         ),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         request_max_body_size=1024 * 1024,

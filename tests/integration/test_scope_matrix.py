@@ -8,17 +8,24 @@ know fails `test_every_route_of_the_app_has_an_expectation`, so none can be forg
 from __future__ import annotations
 
 import json
-import logging
-import warnings
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from api.app import create_app
-from application.settings import Settings
+from tests.built_app import built_app
 from tests.integration.scope_calls import Cell, request
 from tests.integration.scope_holes import known_hole
-from tests.integration.scope_rules import CALLERS, OUTCOMES, RULES, expected, rule_for
+from tests.integration.scope_rules import (
+    CALLERS,
+    NEVER,
+    NOTHING,
+    OUTCOMES,
+    RULES,
+    expected,
+    rule_for,
+)
 from tests.integration.scope_world import World, build
 from tests.integration.server import assert_error, fresh_server
 
@@ -28,23 +35,13 @@ PAGES = ("/f/", "/a/")  # browsers' pages: their refusals are HTML pages with th
 UNLIMITED = json.dumps({"anonymous": {"callsPerHour": 10**7, "uploadsPerHour": 10**7}})
 
 
-def route_table() -> list[tuple[str, str]]:
-    """(method, path template) of every route the app serves, as its router sees them."""
-    loggers = {name: logging.getLogger(name) for name in ("pichr", "pgserver")}
-    saved = {name: (lg.handlers[:], lg.propagate, lg.level) for name, lg in loggers.items()}
-    with warnings.catch_warnings():  # Litestar 3 deprecations: the server's log shows them
-        warnings.simplefilter("ignore")
-        app = create_app(Settings(), "postgresql://unused", with_projections=False)
-    for name, (handlers, propagate, level) in saved.items():  # create_app configures logging
-        loggers[name].handlers[:], loggers[name].propagate = handlers, propagate
-        loggers[name].setLevel(level)
-    return sorted((m, r.path) for r in app.routes for m in getattr(r, "methods", ()))
+APP = built_app()
+# (method, path template) of every route the app serves, as its router sees them.
+ROUTES = sorted((m, r.path) for r in APP.routes for m in getattr(r, "methods", ()))
+DOCUMENT: dict[str, Any] = APP.openapi_schema.to_schema()
 
 
-ROUTES = route_table()
-
-
-def cells() -> Iterator[object]:
+def cells() -> Iterator[Any]:
     for method, path in ROUTES:
         rule = rule_for(method, path)
         if rule is None:
@@ -84,3 +81,35 @@ def test_each_caller_gets_what_the_access_model_says(world: World, cell: Cell, s
     assert answer.status_code == status, (answer.status_code, answer.text[:300])
     if status >= 400 and not cell.path.startswith(PAGES):
         assert_error(answer, status)
+
+
+def documented(method: str, path: str) -> dict[str, Any] | None:
+    """The document's operation for a route of the router, if the document has it."""
+    item = DOCUMENT["paths"].get(re.sub(r":\w+\}", "}", path), {})
+    operation: dict[str, Any] | None = item.get(method.lower())
+    return operation
+
+
+def test_the_document_lists_every_status_the_matrix_expects() -> None:
+    """The two descriptions of the API agree: what a caller gets is documented for the route."""
+    missing = set()
+    for param in cells():
+        cell, status = param.values
+        operation = documented(cell.method, cell.path)
+        if operation is not None and str(status) not in operation["responses"]:
+            missing.add(f"{cell.method} {cell.path}: {status}")
+    assert not missing, sorted(missing)
+
+
+def test_the_document_asks_for_the_key_where_the_access_model_does() -> None:
+    wrong = []
+    for method, path in ROUTES:
+        operation, rule = documented(method, path), rule_for(method, path)
+        if operation is None or rule is None:
+            continue
+        needed = operation.get("security", DOCUMENT["security"])
+        want = [] if rule.scope == NOTHING else [{"bearer": []}]
+        want += [{}] if rule.anonymous != NEVER and rule.scope != NOTHING else []
+        if needed != want:
+            wrong.append((method, path, needed, want))
+    assert not wrong, wrong
