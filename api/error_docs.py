@@ -50,7 +50,8 @@ WHY = {
 API = (400, 401, 429, 503)  # every /api/v1 call passes the gate (api/gate.py)
 SERVED = (400, 401, 503)  # /i and /t: a key is looked at, but no plan limit counts them
 FILE = (403, 404, 410, 451)  # the owner or safe mode; private or unknown; gone; withheld
-UPLOAD = (402, 403, 404, 409, 410, 413, 415, 451)
+STARTS = (402, 403, 413, 415)  # an upload's quota, plan size and type are checked at its start
+UPLOADING = (403, 404, 409, 410)  # someone else's, unknown, already done, abandoned
 ALBUM = (403, 404, 409, 410)
 ADMIN = (403, 404, 409, 410)  # 410: an account already deleted
 MP, AD = "/api/v1/upload/multipart", "/api/v1/admin"
@@ -70,14 +71,14 @@ ADMIN_ROUTES = [
     ("DELETE", "reports/{report_id}/email"),
 ]
 OWN: dict[str, tuple[int, ...]] = {  # each operation's own refusals, beside API (or SERVED)
-    "POST /api/v1/upload/presign": UPLOAD,
-    "PUT /api/v1/upload/direct/{file_id}": UPLOAD,
-    "POST /api/v1/upload/finalize": UPLOAD,
-    f"POST {MP}/init": UPLOAD,
-    f"PUT {MP}/{{upload_id}}/parts/{{number}}": UPLOAD,
-    f"GET {MP}/{{upload_id}}": (403, 404, 410),
-    f"POST {MP}/complete": UPLOAD,
-    f"DELETE {MP}/{{upload_id}}": (403, 404, 409, 410),
+    "POST /api/v1/upload/presign": STARTS,
+    "PUT /api/v1/upload/direct/{file_id}": (*UPLOADING, 413, 415),  # the bytes: size, type
+    "POST /api/v1/upload/finalize": (*UPLOADING, 415, 451),  # undecodable; blocklisted
+    f"POST {MP}/init": STARTS,
+    f"PUT {MP}/{{upload_id}}/parts/{{number}}": (*UPLOADING, 413),
+    f"GET {MP}/{{upload_id}}": UPLOADING,
+    f"POST {MP}/complete": UPLOADING,
+    f"DELETE {MP}/{{upload_id}}": UPLOADING,
     "GET /api/v1/files": (403,),
     "GET /api/v1/files/{file_id}": FILE,
     "PATCH /api/v1/files/{file_id}": (*FILE, 409),
