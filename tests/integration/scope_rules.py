@@ -23,7 +23,7 @@ class Caller:
     name: str
     account: str | None  # "owner" (owns every target) or "other"; None: no account
     scopes: frozenset[str] = frozenset()
-    bad: bool = False  # malformed, unknown or revoked: refused wherever a key is looked at
+    bad: bool = False  # malformed, unknown, revoked, expired: refused wherever a key is looked at
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes or ADMIN in self.scopes
@@ -34,6 +34,7 @@ CALLERS = (
     Caller("malformed key", None, bad=True),
     Caller("unknown key", None, bad=True),
     Caller("revoked key", None, bad=True),
+    Caller("expired key", None, bad=True),
     *(
         Caller(f"{who} {scope}-key", who, frozenset({scope}))
         for who in ("owner", "other")

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from tests.integration.scope_keys import bad_keys
 from tests.integration.scope_rules import ADMIN, CALLERS, READ
 from tests.integration.server import PichrServer
 from tests.photos import photo_jpeg
@@ -69,9 +70,7 @@ class World:
                 self.keys[caller.name] = "Bearer " + self.fresh_key(account, scope)["apiKey"]
         revoked = self.fresh_key(other_id)
         self.ask("DELETE", f"/api/v1/admin/keys/{revoked['id']}", 200)
-        self.keys["revoked key"] = f"Bearer {revoked['apiKey']}"
-        self.keys["unknown key"] = "Bearer pk_" + "1" * 32  # well formed, never issued
-        self.keys["malformed key"] = "Bearer not-a-key"
+        self.keys.update(bad_keys(self.client, self.server, other_id, revoked["apiKey"]))
         self.misc["account_id"] = self.fresh_account("free")
         self.misc["key_id"] = str(self.fresh_key(self.misc["account_id"])["id"])
 
