@@ -12,15 +12,25 @@ from litestar import Litestar
 from api.app import create_app
 from application.settings import Settings
 
+LoggerState = tuple[list[logging.Handler], int, bool, bool]
+
+
+def _logging() -> dict[logging.Logger, LoggerState]:
+    known = logging.root.manager.loggerDict.values()
+    loggers = [logging.root, *(lg for lg in known if isinstance(lg, logging.Logger))]
+    return {lg: (lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers}
+
 
 @functools.cache
 def built_app() -> Litestar:
-    loggers = {name: logging.getLogger(name) for name in ("pichr", "pgserver")}
-    saved = {name: (lg.handlers[:], lg.propagate, lg.level) for name, lg in loggers.items()}
+    # Building it configures logging for a server (ours on "pichr", Litestar's on the root,
+    # through a thread that writes to the stderr of the moment): the test process keeps its own.
+    saved = _logging()
     with warnings.catch_warnings():  # Litestar 3 deprecations: the server's own log shows them
         warnings.simplefilter("ignore")
         app = create_app(Settings(), "postgresql://unused", with_projections=False)
-    for name, (handlers, propagate, level) in saved.items():  # create_app configures logging
-        loggers[name].handlers[:], loggers[name].propagate = handlers, propagate
-        loggers[name].setLevel(level)
+    for logger, (handlers, level, propagate, disabled) in saved.items():
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate, logger.disabled = propagate, disabled
     return app
