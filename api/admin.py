@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from litestar import Controller, delete, get, patch, post
@@ -16,7 +16,9 @@ from domain.errors import InvalidInputError, NotFoundError
 from domain.principal import Principal
 
 Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
-PlanName = Annotated[str, Meta(min_length=1, max_length=40)]
+# As domain/accounts.py PLANS and SCOPES (tests/unit/test_wire_enums.py): the document lists them.
+PlanName = Literal["free", "pro", "enterprise"]
+Scope = Literal["read", "upload", "write", "admin"]
 
 
 class AccountIn(Struct):
@@ -39,7 +41,7 @@ class AccountOut(Struct):
 
 class KeyIn(Struct):
     accountId: str  # noqa: N815
-    scopes: Annotated[list[str], Meta(min_length=1, max_length=4)]
+    scopes: Annotated[list[Scope], Meta(min_length=1, max_length=4)]
     name: Annotated[str, Meta(min_length=1, max_length=100)] = "default"
     expiresInDays: Annotated[int, Meta(ge=1, le=3650)] | None = None  # noqa: N815
 
@@ -118,7 +120,7 @@ class AdminController(Controller):
             who.actor,
             data.accountId,
             data.name,
-            data.scopes,
+            list[str](data.scopes),
             data.expiresInDays,
         )
         await services.caught_up(key.position, "auth")

@@ -32,6 +32,7 @@ from api.json_body import CheckedRequest
 from api.logs import configure, request_id_middleware
 from api.moderation import report_content
 from api.multipart import MultipartController
+from api.openapi_docs import SECURITY, SECURITY_SCHEMES
 from api.options import answer_all_methods
 from api.pages import album_page, album_page_unlock, file_page
 from api.paths import PathCanon
@@ -94,6 +95,8 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
             path="/api/v1/schema",
             description="Self-hosted, event-sourced image hosting (Pichr v1 API).",
             render_plugins=[ScalarRenderPlugin()],
+            components=SECURITY_SCHEMES,
+            security=SECURITY,
         ),
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         request_max_body_size=1024 * 1024,

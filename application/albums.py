@@ -84,10 +84,11 @@ class AlbumCommands:
 
     def add_files(self, who: Principal, album_id: str, file_ids: list[str]) -> tuple[int, int]:
         """(files newly added, log position)."""
-        self._check_files(_account(who), file_ids)
+        owner = _account(who)
 
         def apply(album: Album) -> int:
-            check_album_change(album.facts(), who)
+            check_album_change(album.facts(), who)  # the album first: 404/410 before 403
+            self._check_files(owner, file_ids)
             return album.add_files(actor=who.actor, file_ids=file_ids)
 
         return self._change(album_id, apply)
