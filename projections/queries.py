@@ -9,6 +9,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from application.app import EVENTS_TABLE
+from projections.access_sql import listed_sql
 from projections.cache import Page, ReadCache
 from projections.cursor import decode_cursor
 from projections.file_listing import COLUMNS
@@ -73,29 +74,30 @@ class ReadModels:
             return row
 
     async def _files(self, q: ListQuery) -> tuple[list[dict[str, Any]], int]:
-        where = ["owner_id = %s", "status = 'ready'", "(expires_at IS NULL OR expires_at > now())"]
-        args: list[Any] = [q.owner_id]
+        # The caller's own files as the access rule lists them (excludeNsfw: as in safe mode),
+        # of those only the published ones.
+        where = ["owner_id = %(me)s", listed_sql("file_listing"), "status = 'ready'"]
+        args: dict[str, Any] = {
+            "me": q.owner_id, "adult": not q.exclude_nsfw, "threshold": q.nsfw_threshold,
+        }  # fmt: skip
         if q.visibility:
-            where.append("visibility = %s")
-            args.append(q.visibility)
-        if q.exclude_nsfw:
-            where.append("(nsfw_score IS NULL OR nsfw_score < %s) AND NOT age_restricted")
-            args.append(q.nsfw_threshold)
+            where.append("visibility = %(visibility)s")
+            args["visibility"] = q.visibility
         column = SORTS[q.sort]
         direction = "DESC" if q.order == "desc" else "ASC"
-        page_where, page_args, offset = list(where), list(args), q.offset
+        page_where, page_args = list(where), {**args, "limit": q.limit + 1, "offset": q.offset}
         if q.cursor is not None:
             value, last_id = decode_cursor(q.cursor, q.sort, q.order)
-            page_where.append(f"({column}, id) {'<' if direction == 'DESC' else '>'} (%s, %s)")
-            page_args += [value, last_id]
-            offset = 0
+            after = "<" if direction == "DESC" else ">"
+            page_where.append(f"({column}, id) {after} (%(after_value)s, %(after_id)s)")
+            page_args.update(after_value=value, after_id=last_id, offset=0)
         sql = (
             f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE {' AND '.join(page_where)}"
-            f" ORDER BY {column} {direction}, id {direction} LIMIT %s OFFSET %s"
+            f" ORDER BY {column} {direction}, id {direction} LIMIT %(limit)s OFFSET %(offset)s"
         )
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
-            await cur.execute(sql, (*page_args, q.limit + 1, offset), prepare=True)
+            await cur.execute(sql, page_args, prepare=True)
             rows = await cur.fetchall()  # one more than asked: tells whether more follow
             if rows and q.cursor is None and len(rows) <= q.limit:
                 return rows, q.offset + len(rows)  # the last page: no count needed
