@@ -49,9 +49,10 @@ def see_file(
 
 
 def shared(facts: FileFacts, threshold: float) -> bool:
-    """The same for every caller, so any cache may keep it: not private, not age-restricted
-    (whose answer depends on the caller's safe mode)."""
-    return facts.visibility != "private" and not restricted(facts, threshold)
+    """The same for every caller who may see it, so a cache may keep it: published, not
+    private, not age-restricted (whose answer depends on the caller's safe mode)."""
+    published = facts.status == "ready" and facts.analyzed
+    return published and facts.visibility != "private" and not restricted(facts, threshold)
 
 
 def bytes_headers(row: Row, threshold: float) -> dict[str, str]:
@@ -60,9 +61,11 @@ def bytes_headers(row: Row, threshold: float) -> dict[str, str]:
     return {"Cache-Control": PRIVATE_BYTES, "Vary": VARY}
 
 
-def record_headers(row: Row, threshold: float) -> dict[str, str]:
+def record_headers(row: Row, threshold: float) -> dict[str, str] | None:
+    """None for a shared record: a request with a key is never answered from a shared cache
+    (RFC 9111 3.5), and one without sees what everyone sees."""
     if shared(file_facts(row), threshold):
-        return {"Vary": VARY}
+        return None
     return {"Cache-Control": PRIVATE_RECORD, "Vary": VARY}
 
 

@@ -139,5 +139,5 @@ async def file_page(
     except (ApiError, DomainError) as error:
         return _refusal(request, error, None)
     html = _html(request, "file.html", file=row, base=services.urls.base)
-    headers = {**PAGE_HEADERS, **record_headers(row, services.nsfw_threshold)}
+    headers = {**PAGE_HEADERS, **(record_headers(row, services.nsfw_threshold) or {})}
     return Response(html, media_type=MediaType.HTML, headers=headers)
