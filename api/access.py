@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.access import FileFacts, adult, check_file, require_read, restricted
-from domain.errors import NotFoundError
-from domain.principal import Principal
-from projections.facts import file_facts
+from pichr.domain.access import FileFacts, adult, check_file, require_read, restricted
+from pichr.domain.errors import NotFoundError
+from pichr.domain.principal import Principal
+from pichr.projections.queries.facts import file_facts
 
 Row = dict[str, Any]
 PUBLIC_BYTES = "public, max-age=86400"

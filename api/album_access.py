@@ -10,13 +10,13 @@ from typing import Any
 
 from anyio import to_thread
 
-from api.album_services import AlbumServices
-from api.errors import ApiError
-from application.passwords import token_valid
-from domain.album_access import check_album, needs_password
-from domain.errors import NotFoundError
-from domain.principal import Principal
-from projections.facts import album_facts
+from pichr.api.album_services import AlbumServices
+from pichr.api.errors import ApiError
+from pichr.application.albums.passwords import token_valid
+from pichr.domain.album_access import check_album, needs_password
+from pichr.domain.errors import NotFoundError
+from pichr.domain.principal import Principal
+from pichr.projections.queries.facts import album_facts
 
 Row = dict[str, Any]
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from application.albums import AlbumCommands
-from application.app import PichrApplication
-from application.passwords import GuessLimiter, PasswordChecker
-from projections.album_cache import AlbumCache
-from projections.album_queries import AlbumReads
+from pichr.application.albums.commands import AlbumCommands
+from pichr.application.albums.passwords import GuessLimiter, PasswordChecker
+from pichr.application.store.app import PichrApplication
+from pichr.projections.queries.album_cache import AlbumCache
+from pichr.projections.queries.albums import AlbumReads
 
 
 @dataclass

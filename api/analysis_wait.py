@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api.schemas import Duplicate
-from api.services import Services
-from api.views import status
+from pichr.api.services import Services
+from pichr.api.wire.schemas import Duplicate
+from pichr.api.wire.views import status
 
 Row = dict[str, Any]
 

@@ -15,35 +15,35 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ControllerRouterHandler
 
-from api.admin import AdminController
-from api.admin_reports import AdminReportsController
-from api.albums import AlbumController
-from api.audit import AuditController
-from api.bench import constant
-from api.deps import provide_principal, provide_services
-from api.error_docs import document_errors
-from api.errors import HANDLERS
-from api.feed import events_feed
-from api.files import FileController
-from api.gate import gate_middleware
-from api.health import health, ready
-from api.hygiene import answer_refusal, hygiene_middleware
-from api.json_body import CheckedRequest
-from api.logs import configure, request_id_middleware
-from api.moderation import report_content
-from api.multipart import MultipartController
-from api.openapi_docs import SECURITY, SECURITY_SCHEMES
-from api.options import answer_all_methods
-from api.pages import album_page, album_page_unlock, file_page
-from api.paths import PathCanon
-from api.services import running
-from api.serving import serve_image, serve_thumbnail
-from api.unread import drain_unread
-from api.uploads import UploadController
-from api.usage import usage
-from application.settings import Settings
+from pichr.api.deps import provide_principal, provide_services
+from pichr.api.errors import HANDLERS
+from pichr.api.middleware.gate import gate_middleware
+from pichr.api.middleware.hygiene import answer_refusal, hygiene_middleware
+from pichr.api.middleware.json_body import CheckedRequest
+from pichr.api.middleware.logs import configure, request_id_middleware
+from pichr.api.middleware.paths import PathCanon
+from pichr.api.middleware.unread import drain_unread
+from pichr.api.routes.admin import AdminController
+from pichr.api.routes.admin_reports import AdminReportsController
+from pichr.api.routes.albums import AlbumController
+from pichr.api.routes.audit import AuditController
+from pichr.api.routes.baseline import constant
+from pichr.api.routes.feed import events_feed
+from pichr.api.routes.files import FileController
+from pichr.api.routes.health import health, ready
+from pichr.api.routes.moderation import report_content
+from pichr.api.routes.multipart import MultipartController
+from pichr.api.routes.options import answer_all_methods
+from pichr.api.routes.pages import album_page, album_page_unlock, file_page
+from pichr.api.routes.serving import serve_image, serve_thumbnail
+from pichr.api.routes.uploads import UploadController
+from pichr.api.routes.usage import usage
+from pichr.api.services import running
+from pichr.api.wire.error_docs import document_errors
+from pichr.api.wire.openapi_docs import SECURITY, SECURITY_SCHEMES
+from pichr.application.settings import Settings
 
-TEMPLATES = Path(__file__).parent / "templates"  # album and file pages (api/pages.py)
+TEMPLATES = Path(__file__).parent / "templates"  # album and file pages (api/routes/pages.py)
 
 
 def create_app(settings: Settings, database_url: str, *, with_projections: bool) -> Litestar:
@@ -110,15 +110,15 @@ def create_app(settings: Settings, database_url: str, *, with_projections: bool)
 
 
 def around_router(app: Litestar) -> None:
-    """First the path is made canonical (api/hygiene.py), so that the request id, the gate, the
-    router and the logs all see one spelling; a request refused there still passes the request
-    id and the gate (logged, counted). The request id and the gate wrap the router itself, not
-    each route: a path or method the router refuses (404/405) is counted, and answered with the
+    """First the path is made canonical (api/middleware/hygiene.py), so that the request id, the
+    gate, the router and the logs all see one spelling; a request refused there still passes the
+    request id and the gate (logged, counted). The request id and the gate wrap the router itself,
+    not each route: a path or method the router refuses (404/405) is counted, and answered with the
     X-RateLimit-* and X-Request-ID headers, like any other call. An exception handler inside
     them (Litestar's own, with a CORSConfig's middleware when one is set) turns every error into
     a response that passes through their headers; the outer one answers for the gate itself
     (its key lookup failing while PostgreSQL is down: 503). Outermost, no answer leaves a
-    half-read body on a connection the client will reuse (api/unread.py)."""
+    half-read body on a connection the client will reuse (api/middleware/unread.py)."""
 
     def behind_gate(endpoint: ASGIApp) -> ASGIApp:
         return request_id_middleware(gate_middleware(endpoint))

@@ -9,9 +9,9 @@ import sys
 
 from litestar import Litestar
 
-from api.app import create_app
-from application.database import resolve_database_url
-from application.settings import EMBED_PROJECTIONS, Settings
+from pichr.api.app import create_app
+from pichr.application.settings import EMBED_PROJECTIONS, Settings
+from pichr.application.store.database import resolve_database_url
 
 PR_SET_PDEATHSIG = 1
 

@@ -12,10 +12,10 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from api.errors import ApiError
-from application.tally import KeyUsageRecorder
-from domain.principal import NOBODY, Principal
-from projections.queries import ReadModels
+from pichr.api.errors import ApiError
+from pichr.application.files.tally import KeyUsageRecorder
+from pichr.domain.principal import NOBODY, Principal
+from pichr.projections.queries.reads import ReadModels
 
 CACHE_SECONDS = 0.5  # while the position listener is down
 LIVE_CACHE_SECONDS = 30.0  # while it is up

@@ -7,8 +7,8 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 
-from api.services import Services
-from domain.principal import Principal
+from pichr.api.services import Services
+from pichr.domain.principal import Principal
 
 
 def services_of(state: State) -> Services:
@@ -24,7 +24,7 @@ def provide_services(state: State) -> Services:
 # providers would be resolved concurrently in a task group, which costs more than they do.
 async def provide_principal(request: Request[Any, Any, Any], services: Services) -> Principal:
     gated: Principal | None = request.scope.get("state", {}).get("pichr.principal")
-    if gated is not None:  # resolved by the gate (api/gate.py) for every /api/v1 request
+    if gated is not None:  # resolved by the gate (api/middleware/gate.py) for every /api/v1 request
         return gated
     return await services.auth.principal(request.headers.get("authorization"))
 

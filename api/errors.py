@@ -13,10 +13,10 @@ from litestar.exceptions import HTTPException, ValidationException
 from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 
-from application.blobs import BlobStoreUnavailableError
-from application.guarded import SniffFailedError, TooLargeError
-from application.imaging import UnsupportedMediaError
-from domain.errors import (
+from pichr.application.blobs.port import BlobStoreUnavailableError
+from pichr.application.imaging.sniff import UnsupportedMediaError
+from pichr.application.uploads.guarded import SniffFailedError, TooLargeError
+from pichr.domain.errors import (
     ConflictError,
     DomainError,
     ForbiddenError,
@@ -26,7 +26,7 @@ from domain.errors import (
     NotFoundError,
     UnauthenticatedError,
 )
-from domain.quota import QuotaExceededError
+from pichr.domain.quota import QuotaExceededError
 
 log = logging.getLogger("pichr.api")
 

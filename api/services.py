@@ -13,34 +13,34 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from api.album_services import AlbumServices, build_album_services
-from api.auth import Authenticator
-from api.limit_guesses import MovingWindowGuesses
-from api.limiter import Limiter
-from api.views import Urls
-from application.app import PichrApplication
-from application.blob_factory import blob_store_for
-from application.blobs import BlobStore
-from application.blocklist import SqlBlocklist
-from application.database import eventsourcing_env
-from application.expiry import ExpirySweeper
-from application.files import FileCommands
-from application.handoff import Handoff
-from application.identity import Identity
-from application.moderation import Moderation
-from application.multipart import Multipart
-from application.plans import Plan, load_plans
-from application.settings import Settings
-from application.tally import KeyUsageRecorder, ViewCounter
-from application.uploads import Uploads
-from projections.analysis_follower import AnalysisFollower
-from projections.cache import ReadCache
-from projections.file_feed import FileListingFeed
-from projections.queries import ReadModels
-from projections.registry import all_projections
-from projections.runner import ProjectionRunner
-from projections.waiter import PositionWaiter
-from workers.runtime import WorkerRuntime
+from pichr.api.album_services import AlbumServices, build_album_services
+from pichr.api.auth import Authenticator
+from pichr.api.limits.guesses import MovingWindowGuesses
+from pichr.api.limits.limiter import Limiter
+from pichr.api.wire.views import Urls
+from pichr.application.blobs.factory import blob_store_for
+from pichr.application.blobs.port import BlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.files.expiry import ExpirySweeper
+from pichr.application.files.tally import KeyUsageRecorder, ViewCounter
+from pichr.application.identity import Identity
+from pichr.application.moderation.blocklist import SqlBlocklist
+from pichr.application.moderation.decisions import Moderation
+from pichr.application.multipart.commands import Multipart
+from pichr.application.settings import Settings
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.application.uploads.commands import Uploads
+from pichr.application.uploads.handoff import Handoff
+from pichr.application.uploads.plans import Plan, load_plans
+from pichr.projections.log.analysis_follower import AnalysisFollower
+from pichr.projections.log.file_feed import FileListingFeed
+from pichr.projections.log.runner import ProjectionRunner
+from pichr.projections.log.waiter import PositionWaiter
+from pichr.projections.queries.cache import ReadCache
+from pichr.projections.queries.reads import ReadModels
+from pichr.projections.views.registry import all_projections
+from pichr.workers.runtime import WorkerRuntime
 
 log = logging.getLogger("pichr.api")
 NSFW_THRESHOLD = 0.8

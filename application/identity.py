@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.app import PichrApplication
-from domain import ids
-from domain.accounts import Account, ApiKey, check_plan, check_scopes
+from pichr.application.store.app import PichrApplication
+from pichr.domain import ids
+from pichr.domain.accounts import Account, ApiKey, check_plan, check_scopes
 
 KEY_PREFIX = "pk_"
 

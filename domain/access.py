@@ -3,7 +3,7 @@
 Scopes, ownership, visibility, lifecycle, moderation holds and safe mode are decided here and
 nowhere else: the API's routes, the served bytes and pages, and the commands call these
 functions; the SQL that filters lists and albums is built from the same constants
-(projections/access_sql.py) and tested against the same cases (`listed` is its Python twin).
+(projections/queries/access_sql.py) and tested against the same cases (`listed` is its Python twin).
 Album rules live beside it in domain/album_access.py.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import (
+from pichr.domain.errors import (
     ForbiddenError,
     GoneError,
     LegalHoldError,
@@ -21,7 +21,7 @@ from domain.errors import (
     RestrictedError,
     UnauthenticatedError,
 )
-from domain.principal import Principal
+from pichr.domain.principal import Principal
 
 # Lifecycle statuses, as the file listing names them.
 GONE = ("deleted", "expired", "abandoned", "banned")  # 410
@@ -131,7 +131,7 @@ def listed(
     facts: FileFacts, who: Principal, *, now: datetime, adult: bool, threshold: float
 ) -> bool:
     """Whether a list (an album's files) shows the file to the caller: exactly when
-    `check_file` lets them see its record. The SQL twin: projections/access_sql.py."""
+    `check_file` lets them see its record. The SQL twin: projections/queries/access_sql.py."""
     owner = is_owner(facts.owner_id, who)
     if facts.status not in (OWNER_SEES if owner else OTHERS_SEE) or expired(facts, now):
         return False

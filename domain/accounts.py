@@ -6,8 +6,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import ids
-from domain.errors import ConflictError, GoneError, InvalidInputError
+from pichr.domain import ids
+from pichr.domain.errors import ConflictError, GoneError, InvalidInputError
 
 PLANS = ("free", "pro", "enterprise")
 SCOPES = ("read", "upload", "write", "admin")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.access import PRIVATE, is_owner
-from domain.errors import ForbiddenError, GoneError, NotFoundError
-from domain.principal import Principal
+from pichr.domain.access import PRIVATE, is_owner
+from pichr.domain.errors import ForbiddenError, GoneError, NotFoundError
+from pichr.domain.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)

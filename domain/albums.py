@@ -10,9 +10,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import ids
-from domain.album_access import AlbumFacts
-from domain.errors import GoneError, InvalidInputError, NotFoundError
+from pichr.domain import ids
+from pichr.domain.album_access import AlbumFacts
+from pichr.domain.errors import GoneError, InvalidInputError, NotFoundError
 
 VISIBILITIES = ("public", "unlisted", "private")
 EDITABLE = ("title", "description", "visibility", "tags")

@@ -11,14 +11,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import ids
-from domain.accounts import Account, ApiKey, KeyUsage
-from domain.albums import Album
-from domain.files import File
-from domain.quota import StorageLedger
-from domain.reports import Report
-from domain.tallies import ViewTally
-from domain.uploads import MultipartUpload
+from pichr.domain import ids
+from pichr.domain.accounts import Account, ApiKey, KeyUsage
+from pichr.domain.albums import Album
+from pichr.domain.files import File
+from pichr.domain.quota import StorageLedger
+from pichr.domain.reports import Report
+from pichr.domain.tallies import ViewTally
+from pichr.domain.uploads import MultipartUpload
 
 # aggregate class -> public id prefix (None: internal aggregates, shown by UUID)
 AGGREGATES: dict[type[Aggregate], str | None] = {

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import ids
-from domain.access import FileFacts
-from domain.errors import ConflictError, GoneError, InvalidInputError, LegalHoldError
+from pichr.domain import ids
+from pichr.domain.access import FileFacts
+from pichr.domain.errors import ConflictError, GoneError, InvalidInputError, LegalHoldError
 
 VISIBILITIES = ("public", "unlisted", "private")
 HOTLINK_POLICIES = ("allow", "block", "whitelist")
@@ -301,7 +301,7 @@ class File(Aggregate):
         if self.hold == "quarantined" or self.status == "blocked":
             raise LegalHoldError("The file is withheld for legal reasons.")
 
-    # -- moderation (application/moderation.py; every event names the report and the reason) --
+    # -- moderation (application/moderation/decisions.py; each event names report and reason) --
 
     @property
     def held(self) -> bool:
@@ -410,7 +410,7 @@ class File(Aggregate):
     ) -> None:
         self.status = "blocked"
 
-    # -- clean-up (application/cleanup.py) ----------------------------------------------------
+    # -- clean-up (application/cleanup/jobs.py) ----------------------------------------------------
 
     def abandon(self, *, actor: str, reason: str) -> bool:
         """The upload never reached finalize (stale, or its multipart upload was aborted).

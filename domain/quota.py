@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainError
+from pichr.domain.errors import DomainError
 
 
 class QuotaExceededError(DomainError):

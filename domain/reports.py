@@ -13,8 +13,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import ids
-from domain.errors import ConflictError, InvalidInputError
+from pichr.domain import ids
+from pichr.domain.errors import ConflictError, InvalidInputError
 
 Reason = Literal[
     "csam",

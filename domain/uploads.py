@@ -12,8 +12,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain import ids
-from domain.errors import ConflictError, InvalidInputError
+from pichr.domain import ids
+from pichr.domain.errors import ConflictError, InvalidInputError
 
 MiB = 1024 * 1024
 MIN_PART_SIZE = 5 * MiB  # every part but the last (S3's rule)

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from application.app import PichrApplication
-from application.audit import file_history
-from application.database import eventsourcing_env
-from domain.errors import DomainError
+from pichr.application.moderation.audit import file_history
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.domain.errors import DomainError
 
 
 def audit_file(args: argparse.Namespace, url: Callable[[], str]) -> int:

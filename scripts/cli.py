@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scripts import audit, commands, events, jobs, reanalyze, reports, roles
+from pichr.scripts import audit, commands, events, jobs, reanalyze, reports, roles
 
 EPILOG = """\
 roles (scale-out): pichr api | pichr projections | pichr worker  (one database, many api)

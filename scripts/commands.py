@@ -11,16 +11,16 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from application.app import PichrApplication
-from application.database import eventsourcing_env, resolve_database_url
-from application.identity import Identity
-from application.settings import Settings
-from domain.errors import DomainError
-from domain.principal import OPERATOR
-from projections.bootstrap import ensure_all
-from projections.registry import all_projections
-from projections.replay import rebuild, rebuild_all
-from projections.runner import wait_until
+from pichr.application.identity import Identity
+from pichr.application.settings import Settings
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env, resolve_database_url
+from pichr.domain.errors import DomainError
+from pichr.domain.principal import OPERATOR
+from pichr.projections.log.replay import rebuild, rebuild_all
+from pichr.projections.log.runner import wait_until
+from pichr.projections.views.registry import all_projections
+from pichr.scripts.bootstrap import ensure_all
 
 WAIT_SECONDS = 5.0
 
@@ -133,7 +133,7 @@ _TIMES = {
 }
 
 
-MAX_EXPIRY_DAYS = 3650  # the admin API's rule (api/admin.py KeyIn)
+MAX_EXPIRY_DAYS = 3650  # the admin API's rule (api/routes/admin.py KeyIn)
 
 
 def expiry_days(text: str) -> int:

@@ -10,9 +10,9 @@ from typing import Any, TextIO
 import msgspec
 import psycopg
 
-from application.app import EVENTS_TABLE
-from domain.catalogue import markdown
-from projections.feed import stream
+from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.catalogue import markdown
+from pichr.projections.queries.feed import stream
 
 _encode = msgspec.json.Encoder().encode
 

@@ -10,12 +10,12 @@ import sys
 import threading
 from typing import Any
 
-from api.logs import configure
-from application.app import PichrApplication
-from application.database import eventsourcing_env, resolve_database_url
-from application.settings import Settings
-from projections.bootstrap import ensure_all
-from workers.failures import failed_jobs
+from pichr.api.middleware.logs import configure
+from pichr.application.settings import Settings
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env, resolve_database_url
+from pichr.scripts.bootstrap import ensure_all
+from pichr.workers.failures import failed_jobs
 
 log = logging.getLogger("pichr")
 
@@ -31,8 +31,8 @@ def worker(args: argparse.Namespace) -> int:
 
     Several `pichr worker` processes may run: their dispatchers take turns on one tracking row.
     """
-    from application.blob_factory import blob_store_for  # noqa: PLC0415  (heavy: `pichr --help`
-    from workers.runtime import WorkerRuntime  # noqa: PLC0415  need not load the image pipeline)
+    from pichr.application.blobs.factory import blob_store_for  # noqa: PLC0415  (heavy: `pichr --help`
+    from pichr.workers.runtime import WorkerRuntime  # noqa: PLC0415  need not load the image pipeline)
 
     settings = Settings.from_env()
     configure(settings.log_level)

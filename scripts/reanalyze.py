@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg
 
-from application.app import PichrApplication
-from application.database import eventsourcing_env
-from application.settings import Settings
-from scripts.events import Progress
+from pichr.application.settings import Settings
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.scripts.events import Progress
 
 BATCH = 8  # one model call per batch
 DUE = (
@@ -29,9 +29,9 @@ DUE = (
 
 
 def reanalyze(args: argparse.Namespace, url: Callable[[], str]) -> int:
-    from application.blob_factory import blob_store_for  # noqa: PLC0415  (heavy: loaded only
-    from workers.context import TaskContext  # noqa: PLC0415  when the command runs, not for
-    from workers.tasks import reanalyze_images  # noqa: PLC0415  every `pichr` call)
+    from pichr.application.blobs.factory import blob_store_for  # noqa: PLC0415  (heavy: loaded only
+    from pichr.workers.context import TaskContext  # noqa: PLC0415  when the command runs, not for
+    from pichr.workers.tasks import reanalyze_images  # noqa: PLC0415  every `pichr` call)
 
     since = datetime.fromisoformat(args.since)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)

@@ -16,14 +16,14 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from application.app import PichrApplication
-from application.database import eventsourcing_env
-from application.moderation import Moderation, time_to_action
-from domain.errors import DomainError
-from domain.principal import OPERATOR
-from domain.reports import ACTIONS
-from projections.reports_view import BY_ID, COUNT, LIST, list_args
-from projections.runner import wait_until
+from pichr.application.moderation.decisions import Moderation, time_to_action
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.domain.errors import DomainError
+from pichr.domain.principal import OPERATOR
+from pichr.domain.reports import ACTIONS
+from pichr.projections.log.runner import wait_until
+from pichr.projections.views.reports import BY_ID, COUNT, LIST, list_args
 
 WAIT_SECONDS = 5.0
 Url = Callable[[], str]

@@ -8,19 +8,19 @@ import os
 import signal
 import threading
 
-from api.logs import configure
-from application.app import PichrApplication
-from application.database import eventsourcing_env, resolve_database_url
-from application.expiry import ExpirySweeper
-from application.settings import EMBED_PROJECTIONS, Settings
-from projections.bootstrap import ensure_all
-from projections.registry import all_projections
-from projections.runner import ProjectionRunner
+from pichr.api.middleware.logs import configure
+from pichr.application.files.expiry import ExpirySweeper
+from pichr.application.settings import EMBED_PROJECTIONS, Settings
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env, resolve_database_url
+from pichr.projections.log.runner import ProjectionRunner
+from pichr.projections.views.registry import all_projections
+from pichr.scripts.bootstrap import ensure_all
 
 log = logging.getLogger("pichr")
 # The server's own lines as JSON too, through the same formatter as ours.
 GRANIAN_LOGS = {
-    "formatters": {"generic": {"()": "api.logs.JsonFormatter"}},
+    "formatters": {"generic": {"()": "pichr.api.middleware.logs.JsonFormatter"}},
     "handlers": {
         "console": {
             "formatter": "generic",
@@ -50,7 +50,7 @@ def _granian(settings: Settings, workers: int) -> None:
 
     log.info("listening on http://%s:%s", settings.host, settings.port)
     Server(
-        "api.asgi:app",
+        "pichr.api.asgi:app",
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,

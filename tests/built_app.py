@@ -9,8 +9,8 @@ import warnings
 
 from litestar import Litestar
 
-from api.app import create_app
-from application.settings import Settings
+from pichr.api.app import create_app
+from pichr.application.settings import Settings
 
 LoggerState = tuple[list[logging.Handler], int, bool, bool]
 

@@ -4,9 +4,9 @@ returns once these ids are analyzed: the message is acked only after its work is
 
 from __future__ import annotations
 
-from workers.batching import analysis_batcher
-from workers.broker import job
-from workers.context import current
+from pichr.workers.batching import analysis_batcher
+from pichr.workers.broker import job
+from pichr.workers.context import current
 
 
 @job(queue="analysis")

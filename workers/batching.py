@@ -31,8 +31,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from workers import tasks
-from workers.context import TaskContext
+from pichr.workers import tasks
+from pichr.workers.context import TaskContext
 
 MAX_BATCH = 8  # files per batch; a submission larger than this runs as one batch of its own
 POLL_S = 0.5

@@ -55,10 +55,10 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
-from workers.failures import DeadLetters
+from pichr.workers.failures import DeadLetters
 
 # Modules whose `@job` functions every worker process declares. Add yours here.
-ACTOR_MODULES: tuple[str, ...] = ("workers.actors", "workers.cleanup")
+ACTOR_MODULES: tuple[str, ...] = ("pichr.workers.actors", "pichr.workers.cleanup")
 MESSAGE_NAMESPACE = uuid.UUID("6f1d2c1e-5a8b-4f6e-9a51-2f0b8f3c7d10")
 
 
@@ -142,7 +142,7 @@ def make_broker(config: BrokerSettings) -> Broker:
             maintenance_chance=100_000,  # of a million commands: dead workers' jobs return soon
         )
     else:
-        from workers.pgbroker import postgres_broker  # noqa: PLC0415
+        from pichr.workers.pgbroker import postgres_broker  # noqa: PLC0415
 
         broker = postgres_broker(
             config.broker_url or config.database_url, config.recovery_seconds, middleware

@@ -1,4 +1,4 @@
-"""Clean-up actors (two lines each, over application/cleanup.py) and their scheduler.
+"""Clean-up actors (two lines each, over application/cleanup/jobs.py) and their scheduler.
 
 The scheduler thread runs in every process that runs the job machinery with the dispatcher
 (`pichr serve`, `pichr worker`) and enqueues each job once per PICHR_CLEANUP_INTERVAL_SECONDS.
@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from dramatiq import Broker
 
-from application import cleanup
-from application.plans import load_plans
-from application.quota import Quotas
-from workers.broker import job, message
-from workers.context import TaskContext, current
+from pichr.application.cleanup import jobs as cleanup
+from pichr.application.uploads.plans import load_plans
+from pichr.application.uploads.quota import Quotas
+from pichr.workers.broker import job, message
+from pichr.workers.context import TaskContext, current
 
 log = logging.getLogger("pichr.cleanup")
 QUEUE = "cleanup"

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from application.app import PichrApplication
-from application.blobs import BlobStore
-from application.handoff import Handoff
-from application.settings import Settings
+from pichr.application.blobs.port import BlobStore
+from pichr.application.settings import Settings
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.handoff import Handoff
 
 
 @dataclass

@@ -18,8 +18,8 @@ import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from application.analysis import Derived
-from application.blobs import BlobStore
+from pichr.application.blobs.port import BlobStore
+from pichr.application.imaging.analysis import Derived
 
 _writer = ThreadPoolExecutor(4, thread_name_prefix="derived-blobs")  # leaf jobs only
 

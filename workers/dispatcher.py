@@ -1,6 +1,6 @@
 """Jobs come from the event log, never from a request: an accepted upload cannot lose its job.
 
-The dispatcher follows the log like a projection (projections/runner.py): in one transaction it
+The dispatcher follows the log like a projection (projections/log/runner.py): in one transaction it
 locks its tracking row, reads the events after its position, enqueues their jobs and moves the
 position. On the PostgreSQL broker the messages are rows written in that same transaction
 (exactly once). On RabbitMQ or Redis they are published while the row is locked and the
@@ -9,8 +9,8 @@ nothing moves; the jobs wait in the log and go out when it returns.
 
 It reads only the topics its routes name, and looks before it locks: most commits (presign,
 PUT, the analysis itself) carry no job, and they cost a read, not a write and a WAL flush. It
-looks only when a commit's notice names one of those topics (application/recorder.py), or names
-none, or after half a second without one. The position then moves with the next job, or once
+looks only when a commit's notice names one of those topics (application/store/recorder.py), or
+names none, or after half a second without one. The position then moves with the next job, or once
 BATCH positions lag, so a restart re-reads little.
 """
 
@@ -27,12 +27,12 @@ from dramatiq import Broker
 from dramatiq.errors import DramatiqError
 from psycopg import Connection, Cursor
 
-from application.app import EVENTS_TABLE
-from application.recorder import may_concern
-from domain import ids
-from projections.events import LoggedEvent, read_batch
-from projections.runner import ensure_tracking
-from workers.broker import message
+from pichr.application.store.app import EVENTS_TABLE
+from pichr.application.store.recorder import may_concern
+from pichr.domain import ids
+from pichr.projections.log.events import LoggedEvent, read_batch
+from pichr.projections.log.runner import ensure_tracking
+from pichr.workers.broker import message
 
 log = logging.getLogger("pichr.workers")
 TRACKING = "job_dispatcher"
@@ -100,7 +100,7 @@ def dispatch_batch(
         for job in (job for route in ROUTES for job in route.jobs(_of(events, route.topics))):
             sent = message(broker, job.name, *job.args, key=job.key)
             if in_transaction:
-                from workers.pgbroker import enqueue_in  # noqa: PLC0415
+                from pichr.workers.pgbroker import enqueue_in  # noqa: PLC0415
 
                 enqueue_in(cur, broker, sent)
             else:

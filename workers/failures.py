@@ -15,7 +15,7 @@ import psycopg
 from dramatiq import Broker, MessageProxy
 from dramatiq.middleware import Middleware
 
-from application.database import SCHEMA_XACT_LOCK
+from pichr.application.store.database import SCHEMA_XACT_LOCK
 
 log = logging.getLogger("pichr.workers")
 

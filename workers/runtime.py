@@ -11,15 +11,15 @@ import threading
 import dramatiq
 from dramatiq import Broker
 
-from application.app import PichrApplication
-from application.blobs import BlobStore
-from application.settings import Settings
-from workers.broker import BrokerSettings, broker_kind, make_broker
-from workers.cleanup import CleanupScheduler
-from workers.context import TaskContext, install
-from workers.dispatcher import Dispatcher
-from workers.failures import ensure_failures_table
-from workers.tasks import nsfw_model
+from pichr.application.blobs.port import BlobStore
+from pichr.application.settings import Settings
+from pichr.application.store.app import PichrApplication
+from pichr.workers.broker import BrokerSettings, broker_kind, make_broker
+from pichr.workers.cleanup import CleanupScheduler
+from pichr.workers.context import TaskContext, install
+from pichr.workers.dispatcher import Dispatcher
+from pichr.workers.failures import ensure_failures_table
+from pichr.workers.tasks import nsfw_model
 
 log = logging.getLogger("pichr.workers")
 

@@ -1,4 +1,5 @@
-"""The blocklist check of an analysis (application/blocklist.py), asked while the model scores.
+"""The blocklist check of an analysis (application/moderation/blocklist.py), asked while the model
+scores.
 
 The answer is the same read-model query the screener would run at record time, only asked a
 model run earlier: the blocklist is a read model that lags the log anyway, so the check was
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from application.blocklist import Blocklist, BlockMatch, Screener
+from pichr.application.moderation.blocklist import Blocklist, BlockMatch, Screener
 
 _asker = ThreadPoolExecutor(2, thread_name_prefix="blocklist-ahead")
 Question = tuple[str | None, str | None, str]

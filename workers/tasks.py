@@ -9,17 +9,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from application.analysis import Derived, Deriving, rendition
-from application.blobs import BlobNotFoundError
-from application.blocklist import Screener
-from application.imaging import UnsupportedMediaError
-from application.nsfw import NsfwModel
-from domain import ids
-from domain.errors import ConflictError
-from domain.files import File
-from workers.context import TaskContext
-from workers.derived_blobs import DerivedWrites, rendition_key, thumbnail_key
-from workers.screening import AskedAhead, screening_ahead
+from pichr.application.blobs.port import BlobNotFoundError
+from pichr.application.imaging.analysis import Derived, Deriving, rendition
+from pichr.application.imaging.nsfw import NsfwModel
+from pichr.application.imaging.sniff import UnsupportedMediaError
+from pichr.application.moderation.blocklist import Screener
+from pichr.domain import ids
+from pichr.domain.errors import ConflictError
+from pichr.domain.files import File
+from pichr.workers.context import TaskContext
+from pichr.workers.derived_blobs import DerivedWrites, rendition_key, thumbnail_key
+from pichr.workers.screening import AskedAhead, screening_ahead
 
 __all__ = ["analyze_image", "analyze_images", "reanalyze_images", "rendition_key", "thumbnail_key"]
 log = logging.getLogger("pichr.workers")

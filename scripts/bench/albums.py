@@ -80,7 +80,7 @@ def _json_vs_constant(server: Server, headers: dict[str, str], album_id: str,
         sys.exit(f"the album shows {len(answer.json()['files'])} files, not {args.files}")
     constant = f"{server.base}/bench/constant/{size}"
     if len(httpx.get(constant, timeout=30).content) != size:
-        sys.exit(f"{constant} does not answer {size} bytes; is api/bench.py mounted?")
+        sys.exit(f"{constant} does not answer {size} bytes; is api/routes/baseline.py mounted?")
 
     def run(url: str, with_key: bool, seconds: float = args.duration) -> float:
         return wrk(url, headers=headers if with_key else None, duration=seconds,

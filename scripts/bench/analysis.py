@@ -21,19 +21,19 @@ import imagehash
 import psycopg
 from PIL import Image
 
-from application.analysis import draft_size
-from application.analysis_strip import strip
-from application.blob_fs import FilesystemBlobStore
-from application.nsfw import NsfwModel, preprocess
-from application.settings import Settings
-from application.uploads import Uploads
-from projections.blocklist_view import BlocklistProjection
-from projections.runner import ensure_schema
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.imaging.analysis import draft_size
+from pichr.application.imaging.nsfw import NsfwModel, preprocess
+from pichr.application.imaging.strip import strip
+from pichr.application.settings import Settings
+from pichr.application.uploads.commands import Uploads
+from pichr.projections.log.runner import ensure_schema
+from pichr.projections.views.blocklist import BlocklistProjection
+from pichr.workers import tasks
+from pichr.workers.context import TaskContext
 from scripts.bench.common import scratch_database
 from tests.integration.helpers import make_app, new_owner, upload
 from tests.photos import photo_jpeg
-from workers import tasks
-from workers.context import TaskContext
 
 
 def bare(images: list[bytes], model: NsfwModel) -> None:

@@ -24,7 +24,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ADMIN_URL = os.environ.get("PICHR_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PICHR = [sys.executable, "-c", "from scripts.cli import main; main()"]
+PICHR = [sys.executable, "-c", "from pichr.scripts.cli import main; main()"]
 
 
 @contextmanager

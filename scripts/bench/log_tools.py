@@ -18,10 +18,10 @@ import time
 
 import psycopg
 
-from application.app import EVENTS_TABLE
-from projections.bootstrap import ensure_all
-from projections.registry import all_projections
-from projections.replay import rebuild_all as replay_all
+from pichr.application.store.app import EVENTS_TABLE
+from pichr.projections.log.replay import rebuild_all as replay_all
+from pichr.projections.views.registry import all_projections
+from pichr.scripts.bootstrap import ensure_all
 from scripts.bench.common import interleaved, scratch_database
 from scripts.bench.rebuild import generate
 
@@ -48,7 +48,7 @@ def export(url: str, events: int) -> float:
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "scripts.cli", "events", "export"],
+            [sys.executable, "-m", "pichr.scripts.cli", "events", "export"],
             env=env,
             stdout=out,
             check=True,

@@ -74,7 +74,7 @@ def _real_vs_constant(server: Server, headers: dict[str, str], file_id: str,
         size = _body_size(real, headers)
         constant = f"{server.base}/bench/constant/{size}"
         if _body_size(constant, {}) != size:
-            sys.exit(f"{constant} does not answer {size} bytes; is api/bench.py mounted?")
+            sys.exit(f"{constant} does not answer {size} bytes; is api/routes/baseline.py mounted?")
         print(f"\n{label}: GET {path} ({size} bytes) vs GET /bench/constant/{size}")
         run(real, True, min(args.duration, 3.0))  # warm-up: pools filled, code paths hot
         run(constant, False, min(args.duration, 3.0))
@@ -90,7 +90,8 @@ def _granian_vs_uvicorn(server: Server, env: dict[str, str], args: argparse.Name
         return
     port = free_port()
     uv_env = env | {"PICHR_PORT": str(port), "PICHR_EMBED_PROJECTIONS": "1"}
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "api.asgi:app", "--host", "127.0.0.1",
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "pichr.api.asgi:app",
+            "--host", "127.0.0.1",
             "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
     with running(uv_env, argv) as uv:
         size = 1024

@@ -21,14 +21,14 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from psycopg.sql import SQL
 
-from application.app import EVENTS_TABLE, PichrApplication
-from application.database import eventsourcing_env
-from domain import ids
-from domain.albums import Album
-from domain.files import File
-from domain.tallies import ViewTally
-from projections.file_listing import COLUMNS, FileListingProjection
-from projections.replay import rebuild
+from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.domain import ids
+from pichr.domain.albums import Album
+from pichr.domain.files import File
+from pichr.domain.tallies import ViewTally
+from pichr.projections.log.replay import rebuild
+from pichr.projections.views.file_listing import COLUMNS, FileListingProjection
 from scripts.bench.common import interleaved, scratch_database
 
 # Event classes the @event decorator makes at runtime (invisible to type checkers).

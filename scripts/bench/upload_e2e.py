@@ -23,18 +23,18 @@ from typing import Any
 import httpx
 import psycopg
 
-from application.blob_fs import FilesystemBlobStore
-from application.settings import Settings
-from application.uploads import Uploads
-from projections.blocklist_view import BlocklistProjection
-from projections.runner import ensure_schema
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.settings import Settings
+from pichr.application.uploads.commands import Uploads
+from pichr.projections.log.runner import ensure_schema
+from pichr.projections.views.blocklist import BlocklistProjection
+from pichr.workers import tasks
+from pichr.workers.context import TaskContext
 from scripts.bench.common import free_port, make_key, running, scratch_database, server_env
 from scripts.bench.lean_client import LeanClient
 from tests.integration.helpers import make_app, new_owner, upload
 from tests.photos import photo_jpeg
 from tests.s3server import run_s3_server
-from workers import tasks
-from workers.context import TaskContext
 
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from domain import ids
-from domain.files import File
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.workers import tasks
+from pichr.workers.batching import AnalysisBatcher
+from pichr.workers.context import TaskContext
 from tests.integration.workers import CommandSide, eventually
 from tests.photos import photo_jpeg
-from workers import tasks
-from workers.batching import AnalysisBatcher
-from workers.context import TaskContext
 
 
 class Interrupted(BaseException):

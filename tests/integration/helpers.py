@@ -12,17 +12,17 @@ from typing import Any
 import psycopg
 from PIL import Image
 
-from application.app import EVENTS_TABLE, PichrApplication
-from application.database import eventsourcing_env
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.files import File
-from domain.principal import Principal
-from domain.tallies import ViewTally
-from projections.file_listing import COLUMNS
-from projections.registry import all_projections
-from projections.replay import checksums
-from projections.runner import catch_up
+from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.domain.principal import Principal
+from pichr.domain.tallies import ViewTally
+from pichr.projections.log.replay import checksums
+from pichr.projections.log.runner import catch_up
+from pichr.projections.views.file_listing import COLUMNS
+from pichr.projections.views.registry import all_projections
 
 MEMORY_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 SCOPES = frozenset({"read", "upload", "write"})

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from application.app import EVENTS_TABLE
-from domain import ids
+from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain import ids
 from tests.integration.route_table import BOOKKEEPING, Endpoint
 from tests.integration.server import Account, PichrServer, image, presign, upload
 

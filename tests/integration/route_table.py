@@ -13,9 +13,9 @@ import httpx
 import psycopg
 from litestar.routes import HTTPRoute
 
-from api.app import create_app
-from application.app import EVENTS_TABLE
-from application.settings import Settings
+from pichr.api.app import create_app
+from pichr.application.settings import Settings
+from pichr.application.store.app import EVENTS_TABLE
 
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 BODY_METHODS = ("POST", "PUT", "PATCH")

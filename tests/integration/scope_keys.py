@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import httpx
 
-from application.app import PichrApplication
-from application.database import eventsourcing_env
-from application.identity import key_digest
-from domain import ids
-from domain.accounts import ApiKey
+from pichr.application.identity import key_digest
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.domain import ids
+from pichr.domain.accounts import ApiKey
 from tests.integration.server import PichrServer
 
 

@@ -1,4 +1,4 @@
-"""The SQL that filters lists (projections/access_sql.py) shows exactly the files the Python
+"""The SQL that filters lists (projections/queries/access_sql.py) shows exactly the files the Python
 decision (domain/access.py `listed`, itself equal to `check_file`) lets each caller see."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from domain.access import FileFacts, listed
-from domain.principal import NOBODY, Principal
-from projections.access_sql import gate_state_sql, listed_sql
+from pichr.domain.access import FileFacts, listed
+from pichr.domain.principal import NOBODY, Principal
+from pichr.projections.queries.access_sql import gate_state_sql, listed_sql
 
 pytestmark = pytest.mark.integration
 THRESHOLD = 0.8

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from domain import ids
+from pichr.domain import ids
 from tests.integration.server import Account, PichrServer, assert_error, field_names
 from tests.integration.test_album_support import (
     album_of,

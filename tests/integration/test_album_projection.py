@@ -9,20 +9,20 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from application.albums import AlbumCommands, AlbumDraft
-from application.app import PichrApplication
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.uploads import Uploads
-from domain import ids
-from domain.files import File
-from domain.principal import Principal
-from domain.tallies import ViewTally
-from projections.album_queries import AlbumReads, Viewer
-from projections.album_view import AlbumProjection
-from projections.bootstrap import ensure_all
-from projections.replay import checksums, rebuild
-from projections.runner import catch_up, ensure_schema
+from pichr.application.albums.commands import AlbumCommands, AlbumDraft
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import Uploads
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.domain.principal import Principal
+from pichr.domain.tallies import ViewTally
+from pichr.projections.log.replay import checksums, rebuild
+from pichr.projections.log.runner import catch_up, ensure_schema
+from pichr.projections.queries.albums import AlbumReads, Viewer
+from pichr.projections.views.albums import AlbumProjection
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     catch_up_all,
     image_bytes,
@@ -146,7 +146,7 @@ def test_folding_a_batch_twice_changes_nothing(database_url: str) -> None:
         catch_up(conn, projection)
         once = checksums(conn, projection)
         with conn.cursor() as cur:
-            from projections.events import read_after  # noqa: PLC0415
+            from pichr.projections.log.events import read_after  # noqa: PLC0415
 
             projection.apply(cur, read_after(cur, 0, 10_000), "")
         conn.commit()

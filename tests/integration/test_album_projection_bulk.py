@@ -7,14 +7,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from domain import ids
-from domain.albums import Album
-from domain.files import File
-from projections.album_view import AlbumProjection
-from projections.bootstrap import ensure_all
-from projections.bulk import COPY_FROM
-from projections.replay import checksums, rebuild
-from projections.runner import catch_up, ensure_schema
+from pichr.domain import ids
+from pichr.domain.albums import Album
+from pichr.domain.files import File
+from pichr.projections.log.replay import checksums, rebuild
+from pichr.projections.log.runner import catch_up, ensure_schema
+from pichr.projections.views.albums import AlbumProjection
+from pichr.projections.views.bulk import COPY_FROM
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import make_app
 
 pytestmark = pytest.mark.integration

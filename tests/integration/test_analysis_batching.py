@@ -10,7 +10,12 @@ import dramatiq
 import pytest
 from dramatiq.middleware.time_limit import TimeLimitExceeded
 
-from application.blobs import BlobNotFoundError
+from pichr.application.blobs.port import BlobNotFoundError
+from pichr.workers.batching import EXTRA, POLL_S, analysis_batcher
+from pichr.workers.broker import make_broker, send
+from pichr.workers.context import install
+from pichr.workers.failures import ensure_failures_table, failed_jobs
+from pichr.workers.runtime import broker_settings
 from tests.integration.batching_support import (
     Interrupted,
     Spy,
@@ -21,11 +26,6 @@ from tests.integration.batching_support import (
     submitter,
 )
 from tests.integration.workers import CommandSide, eventually, job_settings
-from workers.batching import EXTRA, POLL_S, analysis_batcher
-from workers.broker import make_broker, send
-from workers.context import install
-from workers.failures import ensure_failures_table, failed_jobs
-from workers.runtime import broker_settings
 
 
 def test_waiting_submissions_run_as_one_batch_each_file_analyzed_once(side: CommandSide) -> None:

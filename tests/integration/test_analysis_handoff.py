@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from application.blob_fs import FilesystemBlobStore
-from application.handoff import Handoff
-from application.uploads import Uploads
-from domain import ids
-from domain.files import File
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.uploads.commands import Uploads
+from pichr.application.uploads.handoff import Handoff
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.workers import tasks
 from tests.integration.helpers import new_owner, upload
 from tests.integration.workers import CommandSide, job_settings
 from tests.photos import photo
-from workers import tasks
 
 pytestmark = pytest.mark.integration
 
@@ -98,7 +98,7 @@ def test_a_corrupt_upload_is_refused_and_nothing_is_handed(side: CommandSide) ->
 
 
 def test_handoff_is_bounded_in_size_and_age() -> None:
-    from application.analysis import Deriving  # noqa: PLC0415
+    from pichr.application.imaging.analysis import Deriving  # noqa: PLC0415
 
     data = turned_jpeg()
     step = Deriving(data)

@@ -6,11 +6,11 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from application.audit import file_as_of, file_history
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.uploads import Uploads
-from projections.bootstrap import ensure_all
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.moderation.audit import file_as_of, file_history
+from pichr.application.uploads.commands import Uploads
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 from tests.integration.server import PichrServer, image
 from tests.integration.server import upload as http_upload

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 import boto3  # type: ignore[import-untyped]
 import pytest
 
-from application.blob_factory import make_blob_store, parse_endpoint
-from application.blob_fs import FilesystemBlobStore
-from application.blob_memory import InMemoryBlobStore
-from application.blob_multipart import MultipartNotFoundError, PartsMismatchError
-from application.blob_s3 import S3BlobStore
-from application.blobs import (
+from pichr.application.blobs.factory import make_blob_store, parse_endpoint
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.blobs.multipart import MultipartNotFoundError, PartsMismatchError
+from pichr.application.blobs.port import (
     BlobNotFoundError,
     BlobStore,
     BlobStoreUnavailableError,
     BodyLengthError,
 )
+from pichr.application.blobs.s3 import S3BlobStore
 from tests.s3server import S3Server, run_s3_server
 
 if TYPE_CHECKING:

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from application.blob_fs import FilesystemBlobStore
-from application.blob_s3 import S3BlobStore
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.blobs.s3 import S3BlobStore
 from tests.integration.test_blob_contract import ChunkedBody, MiB
 from tests.s3server import S3Server, run_s3_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from application.blobs import BlobStore
+    from pichr.application.blobs.port import BlobStore
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Every role creates the schema at start-up (projections/bootstrap.py). A scale-out deployment
+"""Every role creates the schema at start-up (scripts/bootstrap.py). A scale-out deployment
 starts `pichr api`, `pichr worker` and `pichr projections` at once on an empty database: each
 must come up, none may die on another's half-created tables."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import psycopg
 
-from projections.bootstrap import ensure_all
-from projections.registry import all_projections
+from pichr.projections.views.registry import all_projections
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import run_together
 
 ROLES = 4

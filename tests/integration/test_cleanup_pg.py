@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from application.app import PichrApplication
-from application.blob_fs import FilesystemBlobStore
-from application.cleanup import Cleanup, abandon_stale, purge_due, sweep_orphans
-from application.files import FileCommands
-from application.multipart import Multipart, MultipartRequest
-from application.multipart_parts import PartChecksums
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.files import File
-from domain.uploads import MultipartUpload
-from projections.bootstrap import ensure_all
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.cleanup.jobs import Cleanup, abandon_stale, purge_due, sweep_orphans
+from pichr.application.files.commands import FileCommands
+from pichr.application.multipart.commands import Multipart, MultipartRequest
+from pichr.application.multipart.parts import PartChecksums
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.domain.uploads import MultipartUpload
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     catch_up_all,
     file_row,

@@ -12,16 +12,16 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-from application.blob_fs import FilesystemBlobStore
-from application.settings import Settings
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.files import File
-from projections.bootstrap import ensure_all
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.settings import Settings
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.scripts.bootstrap import ensure_all
+from pichr.workers.broker import declare_jobs
+from pichr.workers.cleanup import PERIODIC, QUEUE, CleanupScheduler
+from pichr.workers.context import TaskContext, install
 from tests.integration.helpers import catch_up_all, image_bytes, make_app, new_owner, upload
-from workers.broker import declare_jobs
-from workers.cleanup import PERIODIC, QUEUE, CleanupScheduler
-from workers.context import TaskContext, install
 
 pytestmark = pytest.mark.integration
 

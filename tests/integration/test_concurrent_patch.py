@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.uploads import Uploads
-from domain import ids
-from domain.errors import ConflictError
-from domain.files import File
-from domain.principal import Principal
-from projections.bootstrap import ensure_all
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.uploads.commands import Uploads
+from pichr.domain import ids
+from pichr.domain.errors import ConflictError
+from pichr.domain.files import File
+from pichr.domain.principal import Principal
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     catch_up_all,
     file_row,

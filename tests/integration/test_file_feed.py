@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from application.blob_memory import InMemoryBlobStore
-from application.uploads import Uploads
-from projections.album_cache import AlbumCache
-from projections.analysis_follower import AnalysisFollower
-from projections.bootstrap import ensure_all
-from projections.cache import ReadCache
-from projections.file_feed import FileListingFeed
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.uploads.commands import Uploads
+from pichr.projections.log.analysis_follower import AnalysisFollower
+from pichr.projections.log.file_feed import FileListingFeed
+from pichr.projections.queries.album_cache import AlbumCache
+from pichr.projections.queries.cache import ReadCache
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     catch_up_all,
     image_bytes,

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from domain import ids
+from pichr.domain import ids
 from tests.integration.server import (
     Account,
     PichrServer,

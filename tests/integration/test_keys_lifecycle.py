@@ -14,11 +14,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from application.app import PichrApplication
-from application.database import eventsourcing_env
-from application.identity import key_digest
-from domain import ids
-from domain.accounts import ApiKey
+from pichr.application.identity import key_digest
+from pichr.application.store.app import PichrApplication
+from pichr.application.store.database import eventsourcing_env
+from pichr.domain import ids
+from pichr.domain.accounts import ApiKey
 from tests.integration.multiproc import Admin, fresh_client, gets, scaled_out, table_texts
 from tests.integration.server import Account, PichrServer, assert_error
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from application.plans import DEFAULT_PLANS, Plan
-from application.quota import Quotas
-from domain.quota import QuotaExceededError, ledger_id
+from pichr.application.uploads.plans import DEFAULT_PLANS, Plan
+from pichr.application.uploads.quota import Quotas
+from pichr.domain.quota import QuotaExceededError, ledger_id
 from tests.integration.helpers import make_app
 
 pytestmark = pytest.mark.integration

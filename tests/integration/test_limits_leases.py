@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from api.limit_leases import LEASE_SHARE, MAX_LEASE, LeasedWindows
-from api.limit_stores import RedisCounters
+from pichr.api.limits.leases import LEASE_SHARE, MAX_LEASE, LeasedWindows
+from pichr.api.limits.stores import RedisCounters
 from tests.integration.multiproc import REDIS_URL, delete_redis_keys
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]  # a spinning store hangs

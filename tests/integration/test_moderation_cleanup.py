@@ -11,18 +11,18 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from application.audit import file_history
-from application.blob_fs import FilesystemBlobStore
-from application.cleanup import Cleanup, abandon_stale, purge_due, sweep_orphans
-from application.files import FileCommands
-from application.moderation import Moderation
-from application.uploads import Uploads
-from domain import ids
-from domain.files import File
-from projections.blocklist_view import BlocklistProjection
-from projections.bootstrap import ensure_all
-from projections.replay import rebuild
-from projections.reports_view import ReportsProjection
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.cleanup.jobs import Cleanup, abandon_stale, purge_due, sweep_orphans
+from pichr.application.files.commands import FileCommands
+from pichr.application.moderation.audit import file_history
+from pichr.application.moderation.decisions import Moderation
+from pichr.application.uploads.commands import Uploads
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.projections.log.replay import rebuild
+from pichr.projections.views.blocklist import BlocklistProjection
+from pichr.projections.views.reports import ReportsProjection
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     catch_up_all,
     file_row,

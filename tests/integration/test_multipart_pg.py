@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from application.app import PichrApplication
-from application.blob_fs import FilesystemBlobStore
-from application.multipart import Multipart, MultipartRequest
-from application.multipart_parts import PartChecksums
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.principal import Principal
-from domain.uploads import MultipartUpload
-from projections.bootstrap import ensure_all
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.multipart.commands import Multipart, MultipartRequest
+from pichr.application.multipart.parts import PartChecksums
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain import ids
+from pichr.domain.principal import Principal
+from pichr.domain.uploads import MultipartUpload
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import SCOPES, make_app
 from tests.integration.multipart_helpers import PART
 

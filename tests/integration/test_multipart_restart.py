@@ -15,12 +15,12 @@ import httpx
 import psycopg
 import pytest
 
-from application.blob_fs import FilesystemBlobStore
-from application.blob_s3 import S3BlobStore
-from application.blobs import BlobStore
-from application.cleanup import Cleanup, abandon_stale, purge_due, sweep_orphans
-from application.plans import DEFAULT_PLANS
-from application.quota import Quotas
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.blobs.port import BlobStore
+from pichr.application.blobs.s3 import S3BlobStore
+from pichr.application.cleanup.jobs import Cleanup, abandon_stale, purge_due, sweep_orphans
+from pichr.application.uploads.plans import DEFAULT_PLANS
+from pichr.application.uploads.quota import Quotas
 from tests.integration import multipart_helpers as mp
 from tests.integration.helpers import catch_up_all, make_app
 from tests.integration.server import Account, PichrServer, assert_error

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from domain import ids
+from pichr.domain import ids
 from tests.integration.route_table import BODY_METHODS, Endpoint, endpoints, send_raw
 from tests.integration.server import Account, PichrServer, assert_error, image, upload
 

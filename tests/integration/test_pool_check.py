@@ -1,4 +1,4 @@
-"""The event store pool pings only connections that sat idle (application/pool_check.py): none
+"""The event store pool pings only connections that sat idle (application/store/pool_check.py): none
 while commands follow each other, and a broken idle one is replaced before any command meets it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from application import pool_check
+from pichr.application.store import pool_check
 from tests.integration.helpers import make_app
 
 

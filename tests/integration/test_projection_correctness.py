@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.identity import Identity
-from application.uploads import UploadRequest, Uploads
-from projections.bootstrap import ensure_all
-from projections.file_listing import FileListingProjection
-from projections.registry import all_projections
-from projections.replay import rebuild
-from projections.runner import ProjectionRunner
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.identity import Identity
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.projections.log.replay import rebuild
+from pichr.projections.log.runner import ProjectionRunner
+from pichr.projections.views.file_listing import FileListingProjection
+from pichr.projections.views.registry import all_projections
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     BulkHistory,
     all_rows,

@@ -11,13 +11,13 @@ import psycopg
 import pytest
 from psycopg import Cursor
 
-from application.blob_memory import InMemoryBlobStore
-from application.uploads import UploadRequest, Uploads
-from projections.bootstrap import ensure_all
-from projections.events import LoggedEvent
-from projections.file_listing import FileListingProjection
-from projections.registry import all_projections
-from projections.runner import ProjectionRunner, relaxed
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.projections.log.events import LoggedEvent
+from pichr.projections.log.runner import ProjectionRunner, relaxed
+from pichr.projections.views.file_listing import FileListingProjection
+from pichr.projections.views.registry import all_projections
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import all_rows, make_app, max_notification_id, new_owner, positions
 
 pytestmark = pytest.mark.integration

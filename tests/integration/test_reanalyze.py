@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from application.nsfw import bundled_model
+from pichr.application.imaging.nsfw import bundled_model
 from tests.integration.server import PICHR, PichrServer, image, upload
 
 

@@ -12,19 +12,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from application.app import PichrApplication
-from application.blob_fs import FilesystemBlobStore
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.identity import Identity
-from application.imaging import UnsupportedMediaError
-from application.tally import ViewCounter
-from application.uploads import UploadRequest, Uploads
-from domain.principal import Principal
-from projections.bootstrap import ensure_all
-from projections.registry import all_projections
-from projections.replay import rebuild
-from projections.runner import ProjectionRunner
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.files.tally import ViewCounter
+from pichr.application.identity import Identity
+from pichr.application.imaging.sniff import UnsupportedMediaError
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain.principal import Principal
+from pichr.projections.log.replay import rebuild
+from pichr.projections.log.runner import ProjectionRunner
+from pichr.projections.views.registry import all_projections
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     BulkHistory,
     all_rows,

@@ -9,8 +9,8 @@ import time
 
 import psycopg
 
-from projections.registry import all_projections
-from projections.replay import checksums, rebuild
+from pichr.projections.log.replay import checksums, rebuild
+from pichr.projections.views.registry import all_projections
 from tests.integration.server import PICHR, Account, PichrServer, image, upload
 
 

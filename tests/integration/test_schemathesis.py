@@ -40,7 +40,7 @@ enabled = false
 
 [generation]
 database = "none"
-# NUL bytes included: the path and query hygiene refuses them with 400 (api/hygiene.py).
+# NUL bytes included: the path and query hygiene refuses them with 400 (api/middleware/hygiene.py).
 allow-x00 = true
 
 [dictionaries.files]
@@ -51,7 +51,7 @@ values = [{ids}]
 [parameters]
 "path.file_id" = {{ dictionary = "files", probability = 0.5 }}
 
-# The stateful phase follows the document's own links only (api/openapi_links.py).
+# The stateful phase follows the document's own links only (api/wire/openapi_links.py).
 [phases.stateful.inference]
 algorithms = []
 

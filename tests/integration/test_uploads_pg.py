@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from application.app import PichrApplication
-from application.blob_fs import FilesystemBlobStore
-from application.blob_s3 import S3BlobStore
-from application.guarded import SniffFailedError, TooLargeError
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.errors import ConflictError, InvalidInputError
-from domain.files import File
-from projections.bootstrap import ensure_all
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.blobs.s3 import S3BlobStore
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.application.uploads.guarded import SniffFailedError, TooLargeError
+from pichr.domain import ids
+from pichr.domain.errors import ConflictError, InvalidInputError
+from pichr.domain.files import File
+from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     all_rows,
     catch_up_all,

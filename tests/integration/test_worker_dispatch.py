@@ -11,14 +11,14 @@ from uuid import uuid4
 import psycopg
 from eventsourcing.persistence import StoredEvent
 
-from application.app import EVENTS_TABLE
-from application.blob_memory import InMemoryBlobStore
-from application.recorder import NOTICE_MAX, may_concern, notice
-from application.uploads import UploadRequest, Uploads
-from domain.principal import Principal
-from projections.runner import ensure_tracking
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.store.app import EVENTS_TABLE
+from pichr.application.store.recorder import NOTICE_MAX, may_concern, notice
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain.principal import Principal
+from pichr.projections.log.runner import ensure_tracking
+from pichr.workers.dispatcher import JOB_TOPICS, TRACKING, dispatch_batch
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
-from workers.dispatcher import JOB_TOPICS, TRACKING, dispatch_batch
 
 
 class RecordingBroker:

@@ -14,8 +14,13 @@ import pytest
 from dramatiq import Broker, MessageProxy
 from dramatiq.middleware import Middleware
 
-from domain import ids
-from domain.files import File
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.workers import tasks
+from pichr.workers.broker import make_broker, send
+from pichr.workers.context import install
+from pichr.workers.failures import ensure_failures_table, failed_jobs
+from pichr.workers.runtime import WorkerRuntime, broker_settings
 from tests.integration.server import PICHR
 from tests.integration.workers import (
     CommandSide,
@@ -24,11 +29,6 @@ from tests.integration.workers import (
     job_settings,
 )
 from tests.photos import photo_jpeg
-from workers import tasks
-from workers.broker import make_broker, send
-from workers.context import install
-from workers.failures import ensure_failures_table, failed_jobs
-from workers.runtime import WorkerRuntime, broker_settings
 
 
 def test_analysis_run_twice_records_one_event_and_its_blobs(side: CommandSide) -> None:

@@ -14,13 +14,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from application.app import EVENTS_TABLE, PichrApplication
-from application.blob_fs import FilesystemBlobStore
-from application.settings import Settings
-from application.uploads import Uploads
-from domain import ids
+from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.settings import Settings
+from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.uploads.commands import Uploads
+from pichr.domain import ids
+from pichr.workers.context import TaskContext
 from tests.integration.helpers import make_app, new_owner, upload
-from workers.context import TaskContext
 
 BROKERS = {
     "postgres": "",  # the embedded default: dramatiq-postgres in the event store's database

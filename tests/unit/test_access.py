@@ -1,5 +1,5 @@
 """The access decision (domain/access.py) as pure functions: who may see, change or delete a
-file, and the list rule that the SQL twin (projections/access_sql.py) must equal."""
+file, and the list rule that the SQL twin (projections/queries/access_sql.py) must equal."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.access import (
+from pichr.domain.access import (
     FileFacts,
     adult,
     check_change,
@@ -23,7 +23,7 @@ from domain.access import (
     require_read,
     require_scope,
 )
-from domain.errors import (
+from pichr.domain.errors import (
     DomainError,
     ForbiddenError,
     GoneError,
@@ -33,7 +33,7 @@ from domain.errors import (
     RestrictedError,
     UnauthenticatedError,
 )
-from domain.principal import NOBODY, Principal
+from pichr.domain.principal import NOBODY, Principal
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 OWNER = Principal("usr_owner", "key_o", frozenset({"read", "upload", "write"}))

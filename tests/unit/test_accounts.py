@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from application.identity import KEY_PREFIX, Identity, key_digest
-from domain import ids
-from domain.accounts import Account, ApiKey, check_plan, check_scopes
-from domain.errors import ConflictError, InvalidInputError, NotFoundError
+from pichr.application.identity import KEY_PREFIX, Identity, key_digest
+from pichr.domain import ids
+from pichr.domain.accounts import Account, ApiKey, check_plan, check_scopes
+from pichr.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from tests.integration.helpers import make_app
 
 

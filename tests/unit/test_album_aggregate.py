@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain import ids
-from domain.albums import MAX_FILES, Album
-from domain.errors import GoneError, InvalidInputError, NotFoundError
+from pichr.domain import ids
+from pichr.domain.albums import MAX_FILES, Album
+from pichr.domain.errors import GoneError, InvalidInputError, NotFoundError
 
 A = "pichr.album."
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from application.albums import AlbumCommands, AlbumDraft
-from application.app import PichrApplication
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.uploads import Uploads
-from domain import ids
-from domain.albums import Album
-from domain.errors import ForbiddenError, GoneError, InvalidInputError, NotFoundError
-from domain.principal import NOBODY, Principal
+from pichr.application.albums.commands import AlbumCommands, AlbumDraft
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import Uploads
+from pichr.domain import ids
+from pichr.domain.albums import Album
+from pichr.domain.errors import ForbiddenError, GoneError, InvalidInputError, NotFoundError
+from pichr.domain.principal import NOBODY, Principal
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from api.errors import ApiError
-from api.limit_guesses import MovingWindowGuesses
-from application.passwords import (
+from pichr.api.errors import ApiError
+from pichr.api.limits.guesses import MovingWindowGuesses
+from pichr.application.albums.passwords import (
     PasswordChecker,
     hash_password,
     token_valid,

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from application.analysis import Analysis, analyze
-from application.analysis_strip import strip
-from application.imaging import UnsupportedMediaError, inspect_image
-from application.nsfw import NsfwModel
+from pichr.application.imaging.analysis import Analysis, analyze
+from pichr.application.imaging.nsfw import NsfwModel
+from pichr.application.imaging.sniff import UnsupportedMediaError, inspect_image
+from pichr.application.imaging.strip import strip
 from tests.analysis_images import (
     FORMATS,
     encoded,

@@ -8,12 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from application.duplicates import DuplicateIndex
-from application.nsfw import ModelError, NsfwModel, bundled_model, file_sha256, preprocess
-from domain import ids
-from projections.events import LoggedEvent
+from pichr.application.imaging.nsfw import (
+    ModelError,
+    NsfwModel,
+    bundled_model,
+    file_sha256,
+    preprocess,
+)
+from pichr.application.uploads.duplicates import DuplicateIndex
+from pichr.domain import ids
+from pichr.projections.log.events import LoggedEvent
+from pichr.workers.dispatcher import ANALYSIS_GROUP, analysis_jobs
 from tests.photos import photo
-from workers.dispatcher import ANALYSIS_GROUP, analysis_jobs
 
 
 def test_model_file_with_another_digest_is_refused(tmp_path: Path) -> None:

@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from application.blob_memory import InMemoryBlobStore
-from application.blobs import BlobInfo, BlobStoreUnavailableError, Readable
-from application.blocklist import BlockMatch, Entry, MemoryBlocklist, Screener
-from application.settings import Settings
-from application.uploads import Uploads
-from domain import ids
-from domain.files import File
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.blobs.port import BlobInfo, BlobStoreUnavailableError, Readable
+from pichr.application.moderation.blocklist import BlockMatch, Entry, MemoryBlocklist, Screener
+from pichr.application.settings import Settings
+from pichr.application.uploads.commands import Uploads
+from pichr.domain import ids
+from pichr.domain.files import File
+from pichr.workers import tasks
+from pichr.workers.context import TaskContext
+from pichr.workers.screening import AskedAhead
 from tests.analysis_images import jpeg_with_gps
 from tests.integration.helpers import make_app, new_owner, upload
 from tests.photos import photo_jpeg
-from workers import tasks
-from workers.context import TaskContext
-from workers.screening import AskedAhead
 
 
 class DerivedWritesFail(InMemoryBlobStore):

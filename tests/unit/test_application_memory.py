@@ -7,18 +7,24 @@ from datetime import timedelta
 
 import pytest
 
-from application.app import PichrApplication
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.guarded import SniffFailedError, TooLargeError
-from application.identity import Identity
-from application.imaging import UnsupportedMediaError
-from application.tally import ViewCounter
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.errors import ConflictError, ForbiddenError, GoneError, InvalidInputError, NotFoundError
-from domain.files import File
-from domain.principal import NOBODY
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.files.tally import ViewCounter
+from pichr.application.identity import Identity
+from pichr.application.imaging.sniff import UnsupportedMediaError
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.application.uploads.guarded import SniffFailedError, TooLargeError
+from pichr.domain import ids
+from pichr.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    GoneError,
+    InvalidInputError,
+    NotFoundError,
+)
+from pichr.domain.files import File
+from pichr.domain.principal import NOBODY
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 
 P = "pichr.file."

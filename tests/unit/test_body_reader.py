@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import anyio
 import anyio.to_thread
 
-from api import body
-from api.body import ThreadBodyReader
+from pichr.api import body
+from pichr.api.body import ThreadBodyReader
 
 
 def read_in_thread(chunks: list[bytes], size: int) -> tuple[bytes, int]:

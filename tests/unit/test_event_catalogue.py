@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from domain.catalogue import event_types, markdown
+from pichr.domain.catalogue import event_types, markdown
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 

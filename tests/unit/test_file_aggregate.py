@@ -10,11 +10,11 @@ import pytest
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain import ids
-from domain.accounts import Account, ApiKey
-from domain.errors import ConflictError, GoneError, InvalidInputError
-from domain.files import File
-from domain.tallies import ViewTally
+from pichr.domain import ids
+from pichr.domain.accounts import Account, ApiKey
+from pichr.domain.errors import ConflictError, GoneError, InvalidInputError
+from pichr.domain.files import File
+from pichr.domain.tallies import ViewTally
 
 NOW = datetime(2025, 11, 13, 10, 0, tzinfo=UTC)
 SHA = "ab" * 32

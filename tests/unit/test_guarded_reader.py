@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from application.guarded import GuardedReader, SniffFailedError, TooLargeError
+from pichr.application.uploads.guarded import GuardedReader, SniffFailedError, TooLargeError
 from tests.integration.helpers import image_bytes
 
 CHUNK = 64 * 1024

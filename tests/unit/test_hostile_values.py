@@ -11,16 +11,16 @@ import pytest
 from litestar import Controller, Litestar, get, patch
 from litestar.testing import TestClient
 
-from api.errors import ApiError
-from api.json_body import nul_at
-from api.options import answer_all_methods
-from api.serving import parse_range
-from application.imaging import ACCEPTED, UnsupportedMediaError
-from application.uploads import UploadRequest
-from domain import ids
-from domain.errors import InvalidInputError
-from projections.cursor import decode_cursor, encode_cursor
-from scripts.cli import main as cli
+from pichr.api.errors import ApiError
+from pichr.api.middleware.json_body import nul_at
+from pichr.api.routes.options import answer_all_methods
+from pichr.api.routes.serving import parse_range
+from pichr.application.imaging.sniff import ACCEPTED, UnsupportedMediaError
+from pichr.application.uploads.commands import UploadRequest
+from pichr.domain import ids
+from pichr.domain.errors import InvalidInputError
+from pichr.projections.queries.cursor import decode_cursor, encode_cursor
+from pichr.scripts.cli import main as cli
 
 
 @pytest.mark.parametrize(

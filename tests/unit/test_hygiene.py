@@ -1,4 +1,5 @@
-"""The outermost middleware (api/hygiene.py): what the inner layers and the access log see."""
+"""The outermost middleware (api/middleware/hygiene.py): what the inner layers and the access log
+see."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from api.hygiene import answer_refusal, hygiene_middleware
-from api.logs import JsonFormatter, request_id_middleware
-from api.paths import PathCanon
+from pichr.api.middleware.hygiene import answer_refusal, hygiene_middleware
+from pichr.api.middleware.logs import JsonFormatter, request_id_middleware
+from pichr.api.middleware.paths import PathCanon
 
 CANON = PathCanon(["/api/v1/files/{file_id:str}", "/i/{file_id:str}", "/health"])
 

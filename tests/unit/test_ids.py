@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import ids
+from pichr.domain import ids
 
 
 @pytest.mark.parametrize("prefix", [ids.FILE, ids.UPLOAD, ids.ACCOUNT, ids.KEY, ids.ALBUM])

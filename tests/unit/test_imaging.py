@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from application.imaging import (
+from pichr.application.imaging.sniff import (
     MAX_PIXELS,
     UnsupportedMediaError,
     inspect_image,

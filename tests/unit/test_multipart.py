@@ -12,16 +12,16 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from application.blob_memory import InMemoryBlobStore
-from application.guarded import SniffFailedError, TooLargeError
-from application.multipart import Multipart, MultipartRequest, MultipartView
-from application.multipart_parts import PartChecksums
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.errors import ConflictError, GoneError, InvalidInputError, NotFoundError
-from domain.files import File
-from domain.principal import Principal
-from domain.uploads import MultipartUpload
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.multipart.commands import Multipart, MultipartRequest, MultipartView
+from pichr.application.multipart.parts import PartChecksums
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.application.uploads.guarded import SniffFailedError, TooLargeError
+from pichr.domain import ids
+from pichr.domain.errors import ConflictError, GoneError, InvalidInputError, NotFoundError
+from pichr.domain.files import File
+from pichr.domain.principal import Principal
+from pichr.domain.uploads import MultipartUpload
 from tests.integration.helpers import make_app, new_owner
 
 MiB = 1024 * 1024

@@ -1,12 +1,13 @@
-"""The one canonical spelling of a path (api/paths.py), on the app's own route templates."""
+"""The one canonical spelling of a path (api/middleware/paths.py), on the app's own route
+templates."""
 
 from __future__ import annotations
 
 import pytest
 
-from api.app import create_app
-from api.paths import PathCanon
-from application.settings import Settings
+from pichr.api.app import create_app
+from pichr.api.middleware.paths import PathCanon
+from pichr.application.settings import Settings
 
 
 @pytest.fixture(scope="module")

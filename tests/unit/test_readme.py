@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from application.settings import DOCUMENTED
+from pichr.application.settings import DOCUMENTED
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from domain import ids
-from projections.album_folds import FILE_FOLDS, Batch, new_state
-from projections.events import LoggedEvent
+from pichr.domain import ids
+from pichr.projections.log.events import LoggedEvent
+from pichr.projections.views.album_folds import FILE_FOLDS, Batch, new_state
 
 F = "pichr.file."
 STAMP = {"_type_": "datetime_iso", "_data_": "2025-01-01T00:00:00+00:00"}

@@ -7,16 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from application.app import PichrApplication
-from application.blob_memory import InMemoryBlobStore
-from application.files import FileCommands
-from application.moderation import Moderation
-from application.reports import AUTO, MemoryContacts
-from application.uploads import Uploads
-from domain import ids
-from domain.errors import ConflictError, GoneError, InvalidInputError, LegalHoldError, NotFoundError
-from domain.files import File
-from domain.reports import Report, priority_of
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.files.commands import FileCommands
+from pichr.application.moderation.decisions import Moderation
+from pichr.application.moderation.reports import AUTO, MemoryContacts
+from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.commands import Uploads
+from pichr.domain import ids
+from pichr.domain.errors import (
+    ConflictError,
+    GoneError,
+    InvalidInputError,
+    LegalHoldError,
+    NotFoundError,
+)
+from pichr.domain.files import File
+from pichr.domain.reports import Report, priority_of
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 
 MODERATOR = "key_moderator"

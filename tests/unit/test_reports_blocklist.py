@@ -7,12 +7,12 @@ import io
 
 import pytest
 
-from application.blob_memory import InMemoryBlobStore
-from application.blocklist import Entry, MemoryBlocklist, Screener, distance
-from application.uploads import UploadRequest, Uploads
-from domain import ids
-from domain.errors import LegalHoldError
-from domain.files import File
+from pichr.application.blobs.memory import InMemoryBlobStore
+from pichr.application.moderation.blocklist import Entry, MemoryBlocklist, Screener, distance
+from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain import ids
+from pichr.domain.errors import LegalHoldError
+from pichr.domain.files import File
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 
 BANNED = "file_banned"

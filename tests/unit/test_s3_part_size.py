@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.blob_s3 import MAX_PARTS, MIN_PART_SIZE, MiB, part_size
+from pichr.application.blobs.s3 import MAX_PARTS, MIN_PART_SIZE, MiB, part_size
 
 
 @pytest.mark.parametrize("length", [-1, 0, 1, 566_000, 500 * MiB, 50_000 * MiB, 80 * 1024**3])

@@ -1,4 +1,4 @@
-"""api/unread.py: an answer given before the body was read drains a small remainder (the
+"""api/middleware/unread.py: an answer given before the body was read drains a small remainder (the
 connection stays usable) and closes the connection on a large, slow or never-sent one."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 import anyio
 import pytest
 
-from api import unread
-from api.unread import DRAIN_MAX, drain_unread
+from pichr.api.middleware import unread
+from pichr.api.middleware.unread import DRAIN_MAX, drain_unread
 
 
 async def refuse_unread(scope: Any, receive: Any, send: Any) -> None:

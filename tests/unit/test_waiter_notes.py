@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.waiter import parse_note
+from pichr.projections.log.waiter import parse_note
 
 
 def test_a_note_says_whether_the_batch_applied_anything() -> None:

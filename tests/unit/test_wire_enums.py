@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import get_args
 
-from api.admin import PlanName, Scope
-from domain.accounts import PLANS, SCOPES
+from pichr.api.routes.admin import PlanName, Scope
+from pichr.domain.accounts import PLANS, SCOPES
 
 
 def test_the_admin_bodies_accept_exactly_the_domains_plans_and_scopes() -> None:

@@ -1,0 +1,60 @@
+"""Moderators' view of a file's life: its full history, and its state at any past moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from anyio import to_thread
+from litestar import Controller, get
+from litestar.params import Parameter
+from msgspec import Struct
+
+from pichr.api.services import Services
+from pichr.application.moderation.audit import file_as_of, file_history
+from pichr.domain.access import require_scope
+from pichr.domain.principal import Principal
+
+
+class HistoryEntry(Struct):
+    type: str
+    version: int
+    time: str
+    actor: str | None
+    reason: str | None
+    payload: dict[str, Any]
+
+
+class FileHistory(Struct):
+    fileId: str  # noqa: N815
+    events: list[HistoryEntry]
+
+
+class FileAsOf(Struct):
+    fileId: str  # noqa: N815
+    asOf: str  # noqa: N815
+    version: int
+    state: dict[str, Any]
+
+
+class AuditController(Controller):
+    path = "/admin/files"
+    tags = ["admin"]
+
+    @get("/{file_id:str}/history", summary="Every event of a file, in order")
+    async def history(self, file_id: str, who: Principal, services: Services) -> FileHistory:
+        require_scope(who, "admin")
+        entries = await to_thread.run_sync(file_history, services.app, file_id)
+        return FileHistory(fileId=file_id, events=[HistoryEntry(**e) for e in entries])
+
+    @get("/{file_id:str}", summary="A file's state at a past moment (time travel)")
+    async def as_of(
+        self,
+        file_id: str,
+        who: Principal,
+        services: Services,
+        as_of: Annotated[datetime, Parameter(query="asOf", description="RFC 3339 time")],
+    ) -> FileAsOf:
+        require_scope(who, "admin")
+        found = await to_thread.run_sync(file_as_of, services.app, file_id, as_of)
+        return FileAsOf(**found)

@@ -1,0 +1,43 @@
+"""`GET /admin/events`: the event log in pages, for analysts and moderators (admin scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import get
+from litestar.params import Parameter
+from msgspec import Struct
+
+from pichr.api.services import Services
+from pichr.domain.access import require_scope
+from pichr.domain.principal import Principal
+from pichr.projections.queries.feed import page
+
+
+class FeedEvent(Struct):
+    position: int
+    type: str  # the event's permanent topic, e.g. pichr.file.UploadFinalized.v1
+    aggregateId: str  # noqa: N815
+    version: int
+    time: str
+    payload: dict[str, Any]
+
+
+class FeedPage(Struct):
+    events: list[FeedEvent]
+    next: int  # pass as `after` for the next page; equal to `after` when nothing is new
+
+
+@get("/admin/events", summary="The event log in order (personal data redacted)", tags=["admin"])
+async def events_feed(
+    who: Principal,
+    services: Services,
+    after: Annotated[int, Parameter(ge=0)] = 0,
+    limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+    types: Annotated[str | None, Parameter(max_length=2000, description="comma list")] = None,
+) -> FeedPage:
+    require_scope(who, "admin")
+    wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
+    entries = await page(services.reads.pool, after, limit, wanted)
+    last = entries[-1]["position"] if entries else after
+    return FeedPage(events=[FeedEvent(**e) for e in entries], next=last)

@@ -1,0 +1,102 @@
+"""`POST /moderation/report`: anyone may report a file (no key), a few times an hour per address.
+
+csam and terrorism reports withhold the file at once (451 everywhere); the others wait for a
+moderator (api/routes/admin_reports.py). The reporter's e-mail is kept apart from the event log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from anyio import to_thread
+from litestar import Request, post
+from litestar.openapi.datastructures import ResponseSpec
+from msgspec import Meta, Struct
+
+from pichr.api.errors import NAMES, ApiError
+from pichr.api.middleware.gate import client_ip
+from pichr.api.services import Services
+from pichr.api.wire.schemas import ErrorOut
+from pichr.domain.principal import Principal
+from pichr.domain.reports import Reason
+
+log = logging.getLogger("pichr.moderation")
+Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+COMPLIANCE = (
+    "Thank you for reporting. Reports are reviewed by priority; content reported as child sexual"
+    " abuse material or terrorism is withheld at once while it is reviewed."
+)
+ERRORS = {
+    code: ResponseSpec(data_container=ErrorOut, description=NAMES[code], generate_examples=False)
+    for code in (400, 404, 410, 429)
+}
+
+
+class ReportIn(Struct, forbid_unknown_fields=False):
+    fileId: Annotated[str, Meta(min_length=1, max_length=64)]  # noqa: N815
+    reason: Reason
+    details: Annotated[str, Meta(max_length=5000)] | None = None
+    email: Email | None = None
+
+
+class ReportOut(Struct):
+    message: str
+    reportId: str  # noqa: N815
+    complianceMessage: str  # noqa: N815
+    status: str
+
+
+@post(
+    "/moderation/report",
+    status_code=201,
+    summary="Report content for moderation review (no key needed)",
+    description="At most PICHR_REPORTS_PER_HOUR reports per client address per hour (429 with"
+    " Retry-After). csam and terrorism quarantine the file at once: 451 on every route.",
+    tags=["moderation"],
+    responses=ERRORS,
+)
+async def report_content(
+    request: Request[Any, Any, Any], data: ReportIn, who: Principal, services: Services
+) -> ReportOut:
+    await _count_report(request, services)
+    filed = await to_thread.run_sync(
+        services.moderation.reports.file,
+        who.actor,
+        data.fileId,
+        data.reason,
+        data.details,
+        data.email,
+    )
+    await services.caught_up(filed.position)  # a quarantine shows at once (read-your-writes)
+    await services.caught_up(filed.position, "reports")
+    if filed.quarantined:  # its hashes are refused from now on
+        await services.caught_up(filed.position, "blocklist")
+    return ReportOut(
+        message="Report submitted successfully",
+        reportId=filed.report_id,
+        complianceMessage=COMPLIANCE,
+        status="pending",
+    )
+
+
+async def _count_report(request: Request[Any, Any, Any], services: Services) -> None:
+    """The reports bucket of the client's address, beside the general call limit."""
+    if services.limiter is None:  # PICHR_RATE_LIMITS=false
+        return
+    ip = client_ip(request.scope, dict(request.scope["headers"]), services.trusted_proxies)
+    limit = services.settings.reports_per_hour
+    try:
+        window = await services.limiter.hit("reports", "ip:" + ip, limit)
+    except Exception as exc:  # the limit store is down: as the gate does
+        if services.settings.limits_fail_closed:
+            raise ApiError(503, "The rate-limit store is unavailable.") from exc
+        log.warning("rate-limit store unavailable, not counting the report: %r", exc)
+        return
+    if not window.allowed:
+        error = ApiError(
+            429, "Too many reports from this address.", limit="reportsPerHour",
+            allowed=window.limit, resetAt=window.reset,
+        )  # fmt: skip
+        error.headers = {"Retry-After": str(window.retry_after)}
+        raise error

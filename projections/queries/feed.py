@@ -1,0 +1,61 @@
+"""The event log as analysts read it: pages in log order, ids as the API shows them, no
+personal data. Used by the admin feed route and by `pichr events export`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.catalogue import REDACTED, public_id_for
+
+# Values stay undecoded JSON (Raw): an entry re-encodes them by copying bytes.
+_decode = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_decode_value = msgspec.json.Decoder(Any).decode
+_REDACTED_RAW = msgspec.Raw(b'"[redacted]"')
+_HIDDEN = {"timestamp", "originator_topic"}
+PAGE_SQL = (
+    f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
+    " WHERE notification_id > %s AND (%s::text[] IS NULL OR topic = ANY(%s))"
+    " ORDER BY notification_id LIMIT %s"
+)
+
+
+def feed_entry(row: tuple[Any, ...]) -> dict[str, Any]:
+    position, originator_id, version, topic, state = row
+    data = _decode(state)
+    stamp = _decode_value(data["timestamp"]) if "timestamp" in data else None
+    time = stamp.get("_data_") if isinstance(stamp, dict) else stamp
+    payload = {
+        k: (_REDACTED_RAW if k in REDACTED else v) for k, v in data.items() if k not in _HIDDEN
+    }
+    return {
+        "position": position,
+        "type": topic,
+        "aggregateId": public_id_for(topic, originator_id),
+        "version": version,
+        "time": time,
+        "payload": payload,
+    }
+
+
+async def page(
+    pool: AsyncConnectionPool[Any], after: int, limit: int, types: list[str] | None
+) -> list[dict[str, Any]]:
+    async with pool.connection() as conn:
+        cur = await conn.execute(PAGE_SQL, (after, types, types, limit))
+        return [feed_entry(row) for row in await cur.fetchall()]
+
+
+def stream(
+    database_url: str, after: int, limit: int | None, types: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every event after `after` (at most `limit`), read with a server-side cursor."""
+    with psycopg.connect(database_url) as conn, conn.cursor(name="pichr_export") as cur:
+        cur.itersize = 5000
+        cur.execute(PAGE_SQL, (after, types, types, limit if limit is not None else 2**62))
+        yield from (feed_entry(row) for row in cur)
