@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, InternalError
 
@@ -60,17 +61,24 @@ class PichrApplication(Application[UUID]):
         return aggregate
 
     def _get(self, kind: type[Aggregate], aggregate_id: UUID) -> Aggregate:
-        """The repository asks the snapshot table first for every aggregate; only the kinds
-        that are snapshotted can have one, so the others skip that query (one per command)."""
-        if kind in self.snapshotting_intervals:
-            got: Aggregate = self.repository.get(aggregate_id)
-            return got
-        aggregate: Aggregate | None = project_aggregate(
-            None, self.repository.event_store.get(originator_id=aggregate_id)
-        )
-        if aggregate is None:
-            raise AggregateNotFoundError(aggregate_id)
-        return aggregate
+        """Through the repository's cache: an aggregate loaded before reads only the events
+        recorded since (by any process), and the command gets a copy. A first load of a kind
+        that is never snapshotted skips the snapshot table (one query fewer)."""
+        repository = self.repository
+        cache = repository.cache
+        if cache is not None and kind not in self.snapshotting_intervals:
+            try:
+                cache.get(aggregate_id)
+            except KeyError:
+                events = repository.event_store.get(originator_id=aggregate_id)
+                aggregate: Aggregate | None = _project(None, events)
+                if aggregate is None:
+                    raise AggregateNotFoundError(aggregate_id) from None
+                cache.put(aggregate_id, aggregate)
+                copied: Aggregate = deepcopy(aggregate)
+                return copied
+        got: Aggregate = repository.get(aggregate_id, projector_func=_project)
+        return got
 
     def commit(self, *aggregates: Aggregate) -> int:
         """Save; the notification id of the last event recorded (0 when nothing changed)."""
@@ -104,6 +112,14 @@ class PichrApplication(Application[UUID]):
                 if attempt == RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's project_aggregate without its assert against a runtime-checkable Protocol
+    (a tenth of a PATCH's GIL time under py-spy --gil), for events of our own kinds."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def _fail_fast(recorder: ApplicationRecorder) -> ApplicationRecorder:

@@ -1,12 +1,15 @@
-"""The event store's recorder, with the library's insert done in less Python: the events go in
-as four plain arrays, which psycopg dumps in C (the library dumps an array of its composite type
-field by field in Python), and without psycopg's pipeline mode (whose loop runs in Python):
-the API process is bound by its GIL under upload load, more than by round trips.
+"""The event store's recorder: the library's guarantees, with concurrent commands' events
+written in one transaction (group commit, application/store/group_commit.py).
 
-The statements are the library's: the lock timeout, the EXCLUSIVE table lock (readers following
-the log never pass over an event committed later with a lower id), the NOTIFY, the insert
-returning the ids in insertion order, in one transaction, retried on connection errors.
-Chosen through eventsourcing's APPLICATION_RECORDER_TOPIC.
+What stays the library's: the EXCLUSIVE table lock with its timeout (a reader following the
+log never passes over an event committed later with a lower id), one NOTIFY per commit,
+optimistic concurrency per aggregate (a version already recorded is an IntegrityError for the
+caller that sent it, and only for it), retries on connection errors. What differs: one
+transaction, one lock and one flush for every caller that queued while the previous batch was
+written; the events go in as plain arrays (which psycopg dumps in C) without pipeline mode (its
+loop runs in Python); versions already taken are found under the lock, so one caller's conflict
+does not undo the others'. Chosen through eventsourcing's APPLICATION_RECORDER_TOPIC; the
+library's own statements (`insert_events_statement`, `_insert_stored_events`) are untouched.
 """
 
 from __future__ import annotations
@@ -16,25 +19,32 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
-from psycopg import Cursor
+from psycopg import Connection
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
 from pichr.application.store import pool_check
+from pichr.application.store.group_commit import GroupCommit, Pending
 
 TOPIC = "pichr.application.store.recorder:ArrayInsertRecorder"
-NOTICE_MAX = 4000  # NOTIFY payloads stop at 8000 bytes; longer lists are left out
+NOTICE_MAX_BYTES = 7999  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+Batch = Sequence[Pending[Sequence[StoredEvent], list[int]]]
 
 
 def notice(stored_events: Sequence[StoredEvent]) -> str:
     """The NOTIFY payload of a commit: its distinct topics, comma-separated; "" (which
     followers read as "may concern anyone") when they would not fit."""
     topics = ",".join(sorted({e.topic for e in stored_events}))
-    return topics if len(topics) <= NOTICE_MAX else ""
+    return topics if len(topics.encode()) <= NOTICE_MAX_BYTES else ""
 
 
 def may_concern(payload: str, topics: frozenset[str]) -> bool:
@@ -46,18 +56,27 @@ def may_concern(payload: str, topics: frozenset[str]) -> bool:
 class ArrayInsertRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.insert_events_statement = SQL(
-            "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[])"
-            " RETURNING notification_id"
-        ).format(
-            schema=Identifier(self.datastore.schema),
-            table=Identifier(self.events_table_name),
-            id_type=Identifier(self.datastore.originator_id_type),
+        table = SQL("{}.{}").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)
         )
+        # Versions already recorded are found under the lock (so the check cannot race with
+        # another writer) and their callers' events are left out; the rest go in, in order.
+        self.batch_insert_statement = SQL(
+            "WITH input AS (SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[],"
+            " %s::bytea[], %s::int[]) WITH ORDINALITY AS u(oid, ver, topic, state, caller, ord)),"
+            " taken AS (SELECT DISTINCT i.caller FROM input i JOIN {table} e"
+            " ON e.originator_id = i.oid AND e.originator_version = i.ver),"
+            " ins AS (INSERT INTO {table} (originator_id, originator_version, topic, state)"
+            " SELECT oid, ver, topic, state FROM input"
+            " WHERE caller NOT IN (SELECT caller FROM taken) ORDER BY ord"
+            " RETURNING notification_id, originator_id, originator_version)"
+            " SELECT notification_id, originator_id, originator_version, NULL::int AS taken"
+            " FROM ins UNION ALL SELECT NULL, NULL, NULL, caller FROM taken"
+        ).format(id_type=Identifier(self.datastore.originator_id_type), table=table)
         self._prelude = SQL("BEGIN; {}; NOTIFY {}, ").format(
             SQL("; ").join(self.lock_table_statements), Identifier(self.channel_name)
         )
+        self._group: GroupCommit[Sequence[StoredEvent], list[int]] = GroupCommit(self._write)
         pool_check.install(self.datastore.pool)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -66,32 +85,85 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         if not stored_events:
             return None
-        # BEGIN, the lock and the NOTIFY in one simple query (no parameters); then the insert;
-        # then COMMIT. The pooled connections are in autocommit mode. The notice names the
-        # commit's topics, so that followers can tell whether it concerns them.
+        return self._group.submit(stored_events)
+
+    def _write(self, batch: Batch) -> None:
+        """Write a batch in one transaction; on an error that is not about the connection,
+        write its callers one by one, so that only the one at fault fails."""
+        try:
+            self._write_together(batch)
+        except (InterfaceError, OperationalError):
+            raise  # every caller retries
+        except Exception:
+            if len(batch) == 1:
+                raise
+            for pending in batch:
+                try:
+                    self._write_together([pending])
+                except Exception as exc:  # its caller gets it
+                    pending.error = exc
+
+    def _write_together(self, batch: Batch) -> None:
+        callers, events = _claims(batch)
+        if not events:
+            return
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             try:
-                curs.execute(self._prelude + Literal(notice(stored_events)))
-                self._insert_arrays(curs, stored_events)
-                ids = [row["notification_id"] for row in curs.fetchall()]
+                curs.execute(self._prelude + Literal(notice(events)))
+                curs.execute(self.batch_insert_statement, _arrays(events, callers))
+                rows = curs.fetchall()
                 curs.execute("COMMIT")
             except BaseException:
-                # (a broken connection cannot roll back: the pool drops it)
-                if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
-                    with contextlib.suppress(psycopg.Error):
-                        conn.execute("ROLLBACK")
+                _roll_back(conn)
                 raise
-        return ids
+        _hand_out(batch, rows)
 
-    def _insert_arrays(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> None:
-        """Not the library's `_insert_stored_events` hook (which takes the lock itself): any
-        other path of the library that inserts keeps its own statements."""
-        curs.execute(
-            self.insert_events_statement,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-        )
+
+def _claims(batch: Batch) -> tuple[list[int], list[StoredEvent]]:
+    """Each event with the index of its caller. A caller claiming an aggregate version that an
+    earlier caller of the same batch claims conflicts at once (as it would in the database)."""
+    callers: list[int] = []
+    events: list[StoredEvent] = []
+    claimed: set[tuple[object, int]] = set()
+    for index, pending in enumerate(batch):
+        versions = {(e.originator_id, e.originator_version) for e in pending.item}
+        if claimed & versions or len(versions) < len(pending.item):
+            pending.error = IntegrityError("The aggregate version is already recorded.")
+            continue
+        claimed |= versions
+        for event in pending.item:
+            callers.append(index)
+            events.append(event)
+    return callers, events
+
+
+def _arrays(events: Sequence[StoredEvent], callers: list[int]) -> tuple[list[Any], ...]:
+    return (
+        [e.originator_id for e in events],
+        [e.originator_version for e in events],
+        [e.topic for e in events],
+        [e.state for e in events],
+        callers,
+    )
+
+
+def _hand_out(batch: Batch, rows: list[DictRow]) -> None:
+    """Each caller's notification ids, in the order of its events; IntegrityError for the
+    callers whose versions were already recorded."""
+    ids: dict[tuple[str, int], int] = {}
+    for row in rows:
+        if row["taken"] is not None:
+            batch[row["taken"]].error = IntegrityError("The aggregate version is recorded.")
+        else:
+            ids[(str(row["originator_id"]), row["originator_version"])] = row["notification_id"]
+    for pending in batch:
+        if pending.error is None:
+            events = pending.item
+            pending.result = [ids[(str(e.originator_id), e.originator_version)] for e in events]
+
+
+def _roll_back(conn: Connection[DictRow]) -> None:
+    # (a broken connection cannot roll back: the pool drops it)
+    if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("ROLLBACK")

@@ -172,6 +172,19 @@ def wrk(url: str, *, headers: Mapping[str, str] | None = None, threads: int = 2,
     return float(found.group(1))
 
 
+def wrk_script(base: str, script: str, *, threads: int = 2, connections: int = 64,
+               duration: float = 10.0) -> float:  # fmt: skip
+    """Requests per second of a wrk Lua script (it builds every request) against `base`."""
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "-s", script, base]
+    out = subprocess.run(argv, capture_output=True, check=True, text=True).stdout
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        sys.exit(f"wrk saw error responses from {base} ({script}):\n{out}")
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not found:
+        sys.exit(f"cannot parse wrk output:\n{out}")
+    return float(found.group(1))
+
+
 def interleaved(rounds: int, measures: Mapping[str, Callable[[], float]]) -> dict[str, float]:
     """Run every measure once per round, in turn; the median of each."""
     samples: dict[str, list[float]] = {name: [] for name in measures}
