@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     p.add_argument("--connections", default="1,8,32", help="connection counts (1,8,32)")
     p.add_argument("--api-workers", type=int, default=0,
-                   help="also measure `pichr api` with N processes + `pichr projections`")  # fmt: skip
+                   help="also `pichr api` with N processes + `pichr projections`")  # fmt: skip
     args = p.parse_args(argv)
     require_wrk()
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
@@ -68,8 +68,10 @@ def _targets(server: Server, env: dict[str, str]) -> list[tuple[str, str]]:
         key = make_key(env)
         headers = {"Authorization": f"Bearer {key}", "X-Safe-Mode": "off"}
         with httpx.Client(base_url=server.base, headers=headers, timeout=60) as client:
-            for f in range(FILES_PER_ACCOUNT):
-                pairs.append((upload(client, small_jpeg(a * 100 + f), f"w-{a}-{f}.jpg"), key))
+            pairs += [
+                (upload(client, small_jpeg(a * 100 + f), f"w-{a}-{f}.jpg"), key)
+                for f in range(FILES_PER_ACCOUNT)
+            ]
     return pairs
 
 
