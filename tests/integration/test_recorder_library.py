@@ -3,9 +3,10 @@
 
 The library ships its test cases (eventsourcing.tests.persistence) but not the harness of its
 PostgreSQL module; this mirrors that module for our recorder: the application-recorder cases
-(concurrent writers, subscriptions, performance runs), the non-interleaving ids case, retries after every connection was killed, the lock timeout, and
-the statements the library's other paths use. Then what group commit adds: conflicts and
-faults stay with the caller that caused them.
+(concurrent writers, subscriptions, performance runs), the non-interleaving ids case, retries
+after every connection was killed, the lock timeout, and the statements the library's other
+paths use. Then what group commit adds: conflicts and faults stay with the caller that caused
+them.
 """
 
 from __future__ import annotations
