@@ -27,9 +27,9 @@ from dramatiq import Broker
 from dramatiq.errors import DramatiqError
 from psycopg import Connection, Cursor
 
-from pichr.application.store.app import EVENTS_TABLE
 from pichr.application.store.recorder import may_concern
 from pichr.domain import ids
+from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.log.events import LoggedEvent, read_batch
 from pichr.projections.log.runner import ensure_tracking
 from pichr.workers.broker import message

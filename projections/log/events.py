@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 from psycopg import Cursor
 
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
 
 _decode_json = msgspec.json.Decoder(dict[str, Any]).decode
 _NUL = b"\\u0000"  # how JSON spells a NUL character inside a string

@@ -14,7 +14,7 @@ from typing import Any
 
 from psycopg import Connection
 
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.log.events import headed_batch
 from pichr.projections.views.base import CHANNEL, Projection
 

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import Connection
 
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.log.events import read_batch
 from pichr.projections.log.rounds import process_round, wanted_topics
 from pichr.projections.views.base import CHANNEL, TRACKING_DDL, Projection

@@ -15,7 +15,7 @@ from litestar.routes import HTTPRoute
 
 from pichr.api.app import create_app
 from pichr.application.settings import Settings
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
 
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 BODY_METHODS = ("POST", "PUT", "PATCH")

@@ -16,9 +16,10 @@ import pytest
 
 from pichr.application.blobs.fs import FilesystemBlobStore
 from pichr.application.settings import Settings
-from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.commands import Uploads
 from pichr.domain import ids
+from pichr.domain.log import EVENTS_TABLE
 from pichr.workers.context import TaskContext
 from tests.integration.helpers import make_app, new_owner, upload
 
