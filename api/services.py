@@ -31,6 +31,7 @@ from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.application.uploads.commands import Uploads
+from pichr.application.uploads.duplicates import DuplicateIndex
 from pichr.application.uploads.handoff import Handoff
 from pichr.application.uploads.plans import Plan, load_plans
 from pichr.projections.log.analysis_follower import AnalysisFollower
@@ -63,7 +64,8 @@ class Services:
     limiter: Limiter | None  # None: limits switched off (PICHR_RATE_LIMITS=false)
     multipart: Multipart
     albums: AlbumServices
-    analyses: AnalysisFollower  # analysis results as they land: duplicates, finalize's wait
+    # Analysis results as they land: duplicates, finalize's wait.
+    analyses: AnalysisFollower[DuplicateIndex]
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     trusted_proxies: frozenset[str] = frozenset()
     nsfw_threshold: float = NSFW_THRESHOLD
@@ -106,7 +108,7 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> S
         fail_closed=closed,
     )  # fmt: skip
     albums = build_album_services(app, pool, settings.nsfw_threshold, web_base, guesses, ceiling)
-    analyses = AnalysisFollower(pool)
+    analyses = AnalysisFollower(pool, DuplicateIndex())
     return Services(
         settings=settings,
         app=app,
