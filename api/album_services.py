@@ -1,15 +1,11 @@
-"""What the album routes and pages need, built once per process."""
+"""What the album routes and pages need, built once per process (scripts/compose.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from psycopg_pool import AsyncConnectionPool
 
 from pichr.application.albums.commands import AlbumCommands
 from pichr.application.albums.passwords import GuessLimiter, PasswordChecker
-from pichr.application.store.app import PichrApplication
 from pichr.projections.queries.album_cache import AlbumCache
 from pichr.projections.queries.albums import AlbumReads
 
@@ -26,23 +22,3 @@ class AlbumServices:
 
     def page_url(self, album_id: str) -> str:
         return f"{self.web_base}/a/{album_id}"
-
-
-def build_album_services(
-    app: PichrApplication,
-    pool: AsyncConnectionPool[Any],
-    threshold: float,
-    web_base: str,
-    guesses: GuessLimiter,
-    album_guesses: GuessLimiter,
-) -> AlbumServices:
-    cache = AlbumCache(pool)
-    return AlbumServices(
-        commands=AlbumCommands(app),
-        reads=AlbumReads(pool, cache, threshold),
-        cache=cache,
-        passwords=PasswordChecker(),
-        guesses=guesses,
-        album_guesses=album_guesses,
-        web_base=web_base.rstrip("/"),
-    )

@@ -1,9 +1,11 @@
-"""The Litestar application: routes, error handlers, OpenAPI, and the process lifespan."""
+"""The Litestar application: routes, error handlers, OpenAPI. The process's lifespan (what
+builds the Services and starts with them) comes from the composition root (scripts/lifespan.py).
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from litestar import Litestar, Router
@@ -38,23 +40,17 @@ from pichr.api.routes.pages import album_page, album_page_unlock, file_page
 from pichr.api.routes.serving import serve_image, serve_thumbnail
 from pichr.api.routes.uploads import UploadController
 from pichr.api.routes.usage import usage
-from pichr.api.services import running
 from pichr.api.wire.error_docs import document_errors
 from pichr.api.wire.openapi_docs import SECURITY, SECURITY_SCHEMES
 from pichr.application.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"  # album and file pages (api/routes/pages.py)
+# Puts the process's Services in `app.state.services` (api/deps.py reads them there).
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
-def create_app(settings: Settings, database_url: str, *, with_projections: bool) -> Litestar:
+def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
     configure(settings.log_level)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with running(settings, database_url, with_projections) as services:
-            app.state.services = services
-            yield
-
     api = Router(
         path="/api/v1",
         route_handlers=[

@@ -12,12 +12,13 @@ from pichr.application.moderation.audit import file_history
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.domain.errors import DomainError
+from pichr.scripts.compose import report_index
 
 
 def audit_file(args: argparse.Namespace, url: Callable[[], str]) -> int:
     app = PichrApplication(env=eventsourcing_env(url(), 1))
     try:
-        for entry in file_history(app, args.file_id):
+        for entry in file_history(app, args.file_id, report_index(app)):
             sys.stdout.write(json.dumps(entry, default=str) + "\n")
     except DomainError as exc:
         sys.stdout.write(json.dumps({"error": "Not Found", "message": exc.message}) + "\n")

@@ -9,8 +9,9 @@ import psycopg
 
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import SCHEMA_LOCK, eventsourcing_env
+from pichr.projections.log.reader import ensure_tracking
 from pichr.projections.log.replay import rebuild
-from pichr.projections.log.runner import ensure_schema, ensure_tracking, schema_hash
+from pichr.projections.log.runner import ensure_schema, schema_hash
 from pichr.projections.views.registry import all_projections
 
 log = logging.getLogger("pichr.projections")

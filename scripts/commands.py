@@ -17,8 +17,8 @@ from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env, resolve_database_url
 from pichr.domain.errors import DomainError
 from pichr.domain.principal import OPERATOR
+from pichr.projections.log.reader import wait_until
 from pichr.projections.log.replay import rebuild, rebuild_all
-from pichr.projections.log.runner import wait_until
 from pichr.projections.views.registry import all_projections
 from pichr.scripts.bootstrap import ensure_all
 

@@ -10,8 +10,8 @@ from typing import Any, TextIO
 import msgspec
 import psycopg
 
-from pichr.application.store.app import EVENTS_TABLE
 from pichr.domain.catalogue import markdown
+from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.queries.feed import stream
 
 _encode = msgspec.json.Encoder().encode

@@ -32,7 +32,8 @@ def worker(args: argparse.Namespace) -> int:
     Several `pichr worker` processes may run: their dispatchers take turns on one tracking row.
     """
     from pichr.application.blobs.factory import blob_store_for  # noqa: PLC0415  (heavy: `pichr --help`
-    from pichr.workers.runtime import WorkerRuntime  # noqa: PLC0415  need not load the image pipeline)
+    from pichr.scripts.compose import task_context  # noqa: PLC0415  need not load the image
+    from pichr.workers.runtime import WorkerRuntime  # noqa: PLC0415  pipeline)
 
     settings = Settings.from_env()
     configure(settings.log_level)
@@ -42,7 +43,8 @@ def worker(args: argparse.Namespace) -> int:
     busy = min(settings.worker_threads, settings.analysis_lanes + 3)
     app = PichrApplication(env=eventsourcing_env(url, busy + 2))
     blobs = blob_store_for(settings)
-    runtime = WorkerRuntime(settings, url, app, blobs, dispatch=not args.no_dispatch)
+    context = task_context(app, blobs, settings, url)
+    runtime = WorkerRuntime(context, dispatch=not args.no_dispatch)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -30,7 +30,7 @@ DUE = (
 
 def reanalyze(args: argparse.Namespace, url: Callable[[], str]) -> int:
     from pichr.application.blobs.factory import blob_store_for  # noqa: PLC0415  (heavy: loaded only
-    from pichr.workers.context import TaskContext  # noqa: PLC0415  when the command runs, not for
+    from pichr.scripts.compose import task_context  # noqa: PLC0415  when the command runs, not for
     from pichr.workers.tasks import reanalyze_images  # noqa: PLC0415  every `pichr` call)
 
     since = datetime.fromisoformat(args.since)
@@ -39,12 +39,8 @@ def reanalyze(args: argparse.Namespace, url: Callable[[], str]) -> int:
     settings = Settings.from_env()
     with psycopg.connect(database_url) as conn:
         file_ids = [row[0] for row in conn.execute(DUE, (since,)).fetchall()]
-    context = TaskContext(
-        app=PichrApplication(env=eventsourcing_env(database_url, 2)),
-        blobs=blob_store_for(settings),
-        settings=settings,
-        database_url=database_url,
-    )
+    app = PichrApplication(env=eventsourcing_env(database_url, 2))
+    context = task_context(app, blob_store_for(settings), settings, database_url)
     progress, changed = Progress(len(file_ids), sys.stderr), 0
     try:
         for start in range(0, len(file_ids), BATCH):

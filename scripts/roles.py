@@ -14,6 +14,7 @@ from pichr.application.settings import EMBED_PROJECTIONS, Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env, resolve_database_url
 from pichr.projections.log.runner import ProjectionRunner
+from pichr.projections.queries.for_commands import FileCandidates
 from pichr.projections.views.registry import all_projections
 from pichr.scripts.bootstrap import ensure_all
 
@@ -50,7 +51,7 @@ def _granian(settings: Settings, workers: int) -> None:
 
     log.info("listening on http://%s:%s", settings.host, settings.port)
     Server(
-        "pichr.api.asgi:app",
+        "pichr.scripts.asgi:app",
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
@@ -82,7 +83,7 @@ def projections(args: argparse.Namespace) -> int:
     runners = [ProjectionRunner(url, all_projections())]
     threads = [r.start_thread() for r in runners]
     app = PichrApplication(env=eventsourcing_env(url, 2))
-    sweeper = ExpirySweeper(url, app)
+    sweeper = ExpirySweeper(FileCandidates(url), app)
     threads.append(sweeper.start_thread())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,8 +9,8 @@ import warnings
 
 from litestar import Litestar
 
-from pichr.api.app import create_app
 from pichr.application.settings import Settings
+from pichr.scripts.asgi import build_app
 
 LoggerState = tuple[list[logging.Handler], int, bool, bool]
 
@@ -28,7 +28,7 @@ def built_app() -> Litestar:
     saved = _logging()
     with warnings.catch_warnings():  # Litestar 3 deprecations: the server's own log shows them
         warnings.simplefilter("ignore")
-        app = create_app(Settings(), "postgresql://unused", with_projections=False)
+        app = build_app(Settings(), "postgresql://unused", with_projections=False)
     for logger, (handlers, level, propagate, disabled) in saved.items():
         logger.handlers[:] = handlers
         logger.setLevel(level)

@@ -54,6 +54,7 @@ def janitor(ctx: TaskContext) -> cleanup.Cleanup:
             blobs=ctx.blobs,
             quotas=Quotas(ctx.app, load_plans(s.plans)),
             database_url=ctx.database_url,
+            candidates=ctx.candidates,
             abandon_after=timedelta(hours=s.abandon_after_hours),
             purge_grace=timedelta(hours=s.purge_grace_hours),
         )

@@ -1,4 +1,5 @@
-"""What a task needs, built once per worker process: the command side, blobs, settings.
+"""What a task needs, built once per worker process: the command side, blobs, settings, and the
+read models the commands ask (the composition root wires them: scripts/compose.py).
 
 The worker runtime installs it before any message runs; actors read it with `current()`.
 Tests build their own TaskContext and call the task functions directly.
@@ -10,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pichr.application.blobs.port import BlobStore
+from pichr.application.cleanup.jobs import CleanupCandidates
+from pichr.application.moderation.blocklist import Blocklist
 from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.handoff import Handoff
@@ -21,6 +24,8 @@ class TaskContext:
     blobs: BlobStore
     settings: Settings
     database_url: str
+    blocklist: Blocklist  # what the analysis screens against (application/moderation/blocklist.py)
+    candidates: CleanupCandidates  # what the clean-up jobs look at (application/cleanup/jobs.py)
     # Lazily built, process-wide helpers (e.g. the NSFW model), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
     # Images finalize verified in this process: their bytes and decode, for the analysis.

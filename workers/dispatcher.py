@@ -1,11 +1,12 @@
 """Jobs come from the event log, never from a request: an accepted upload cannot lose its job.
 
-The dispatcher follows the log like a projection (projections/log/runner.py): in one transaction it
-locks its tracking row, reads the events after its position, enqueues their jobs and moves the
-position. On the PostgreSQL broker the messages are rows written in that same transaction
-(exactly once). On RabbitMQ or Redis they are published while the row is locked and the
-position commits after: at-least-once, and the actors are idempotent. While the broker is down
-nothing moves; the jobs wait in the log and go out when it returns.
+The dispatcher follows the log as a projection does, through the same reader and tracking table
+(projections/log/reader.py): in one transaction it locks its tracking row, reads the events
+after its position, enqueues their jobs and moves the position. On the PostgreSQL broker the
+messages are rows written in that same transaction (exactly once). On RabbitMQ or Redis they
+are published while the row is locked and the position commits after: at-least-once, and the
+actors are idempotent. While the broker is down nothing moves; the jobs wait in the log and go
+out when it returns.
 
 It reads only the topics its routes name, and looks before it locks: most commits (presign,
 PUT, the analysis itself) carry no job, and they cost a read, not a write and a WAL flush. It
@@ -25,13 +26,13 @@ from typing import Any
 import psycopg
 from dramatiq import Broker
 from dramatiq.errors import DramatiqError
-from psycopg import Connection, Cursor
+from psycopg import Connection
 
-from pichr.application.store.app import EVENTS_TABLE
 from pichr.application.store.recorder import may_concern
 from pichr.domain import ids
-from pichr.projections.log.events import LoggedEvent, read_batch
-from pichr.projections.log.runner import ensure_tracking
+from pichr.domain.log import EVENTS_TABLE
+from pichr.projections.log.events import LoggedEvent
+from pichr.projections.log.reader import ensure_tracking, locked_position, look, move, read_batch
 from pichr.workers.broker import message
 
 log = logging.getLogger("pichr.workers")
@@ -74,14 +75,6 @@ def analysis_jobs(events: list[LoggedEvent]) -> list[Job]:
 ROUTES: list[Route] = [Route((FINALIZED,), analysis_jobs)]
 TOPICS = tuple(dict.fromkeys(topic for route in ROUTES for topic in route.topics))
 JOB_TOPICS = frozenset(TOPICS)
-SELECT_POSITION = "SELECT position FROM projection_tracking WHERE name = %s"
-# Most commits carry no job: one statement says whether any is due after the position.
-LOOK = (
-    "WITH t AS (SELECT coalesce(max(position), 0) AS p FROM projection_tracking WHERE name = %s)"
-    f" SELECT t.p, EXISTS (SELECT 1 FROM {EVENTS_TABLE} WHERE notification_id > t.p"
-    f" AND topic = ANY(%s)), (SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE})"
-    " FROM t"
-)
 
 
 def dispatch_batch(
@@ -89,13 +82,11 @@ def dispatch_batch(
 ) -> int:
     """Enqueue the jobs of the next batch of events; how many log positions it moved past."""
     with conn.cursor() as cur:  # the look: one statement, outside a transaction
-        cur.execute(LOOK, (TRACKING, list(TOPICS)), prepare=True)
-        row = cur.fetchone()
-    start, due, head = (int(row[0]), bool(row[1]), int(row[2])) if row else (0, False, 0)
+        start, due, head = look(cur, TRACKING, TOPICS)  # most commits carry no job
     if not due and head - start < batch:
         return 0  # no job due: the position moves with the next one (or once BATCH lag)
     with conn.transaction(), conn.cursor() as cur:
-        start = _position(cur, " FOR UPDATE")  # another dispatcher may have moved it
+        start = locked_position(cur, TRACKING)  # another dispatcher may have moved it
         events, reached = read_batch(cur, start, batch, TOPICS)
         for job in (job for route in ROUTES for job in route.jobs(_of(events, route.topics))):
             sent = message(broker, job.name, *job.args, key=job.key)
@@ -105,16 +96,8 @@ def dispatch_batch(
                 enqueue_in(cur, broker, sent)
             else:
                 broker.enqueue(sent)
-        cur.execute(
-            "UPDATE projection_tracking SET position = %s WHERE name = %s", (reached, TRACKING)
-        )
+        move(cur, TRACKING, reached)
     return reached - start
-
-
-def _position(cur: Cursor[Any], lock: str) -> int:
-    cur.execute(SELECT_POSITION + lock, (TRACKING,))
-    row = cur.fetchone()
-    return int(row[0]) if row else 0
 
 
 def _of(events: list[LoggedEvent], topics: tuple[str, ...]) -> list[LoggedEvent]:

@@ -1,6 +1,7 @@
 """Starting the job machinery in a process: broker, worker threads and the dispatcher.
 
-`pichr serve` runs it inside the API process (api/services.py); `pichr worker` runs it alone.
+`pichr serve` runs it inside the API process, `pichr worker` alone; both start it from the
+composition root (scripts/lifespan.py, scripts/jobs.py), which builds the TaskContext it runs.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import threading
 import dramatiq
 from dramatiq import Broker
 
-from pichr.application.blobs.port import BlobStore
 from pichr.application.settings import Settings
-from pichr.application.store.app import PichrApplication
 from pichr.workers.broker import BrokerSettings, broker_kind, make_broker
 from pichr.workers.cleanup import CleanupScheduler
 from pichr.workers.context import TaskContext, install
@@ -42,18 +41,10 @@ def transactional(settings: Settings, database_url: str) -> bool:
 
 
 class WorkerRuntime:
-    def __init__(
-        self,
-        settings: Settings,
-        database_url: str,
-        app: PichrApplication,
-        blobs: BlobStore,
-        *,
-        dispatch: bool = True,
-    ) -> None:
-        self.settings = settings
-        self.database_url = database_url
-        self.context = TaskContext(app, blobs, settings, database_url)
+    def __init__(self, context: TaskContext, *, dispatch: bool = True) -> None:
+        self.settings = context.settings
+        self.database_url = context.database_url
+        self.context = context
         self.dispatch = dispatch
         self.broker: Broker | None = None
         self.worker: dramatiq.Worker | None = None

@@ -146,9 +146,8 @@ def _screener(context: TaskContext) -> Screener:
     with _model_lock:
         found: Screener | None = context.extras.get("screener")
         if found is None:
-            s = context.settings
             found = context.extras["screener"] = Screener.on(
-                context.app, s.phash_max_distance, s.plans
+                context.app, context.blocklist, context.settings.plans
             )
     return found
 

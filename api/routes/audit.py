@@ -44,7 +44,9 @@ class AuditController(Controller):
     @get("/{file_id:str}/history", summary="Every event of a file, in order")
     async def history(self, file_id: str, who: Principal, services: Services) -> FileHistory:
         require_scope(who, "admin")
-        entries = await to_thread.run_sync(file_history, services.app, file_id)
+        entries = await to_thread.run_sync(
+            file_history, services.app, file_id, services.reports_of_file
+        )
         return FileHistory(fileId=file_id, events=[HistoryEntry(**e) for e in entries])
 
     @get("/{file_id:str}", summary="A file's state at a past moment (time travel)")

@@ -3,8 +3,9 @@
 Plain functions that take `now`, so tests (and the worker's scheduled actors) call them
 directly. Each is safe to run twice and in several processes at once: commands go through
 the aggregates' versions, and deleting a missing blob is not an error.
-Candidates come from the file-listing read model (as application/files/expiry.py does); what a job
-decides, it decides on the aggregate it loads, never on the read model alone.
+Candidates come from the file-listing read model, asked through CleanupCandidates (answered by
+projections/queries/for_commands.py, as application/files/expiry.py's are); what a job decides,
+it decides on the aggregate it loads, never on the read model alone.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
-import psycopg
 from eventsourcing.domain import Aggregate
-from psycopg.abc import Params
 
 from pichr.application.blobs.multipart import MultipartNotFoundError
 from pichr.application.blobs.port import BlobStore, BlobStoreUnavailableError
@@ -30,19 +30,19 @@ from pichr.domain.uploads import MultipartUpload
 
 log = logging.getLogger("pichr.cleanup")
 SYSTEM = "system"
-STALE = (
-    "SELECT id FROM file_listing WHERE status IN ('pending', 'uploaded') AND purged_at IS NULL"
-    " AND created_at <= %s ORDER BY created_at LIMIT %s"
-)
-# Quarantined and banned files are never candidates (and File.purgeable refuses them anyway):
-# their bytes are evidence. Uploads refused by the blocklist go like rejected ones.
-DUE = (
-    "SELECT id FROM file_listing WHERE purged_at IS NULL AND ("
-    " status IN ('abandoned', 'rejected', 'blocked')"
-    " OR (status = 'deleted' AND deleted_at <= %(cut)s)"
-    " OR (status = 'expired' AND expires_at <= %(cut)s))"
-    " ORDER BY updated_at LIMIT %(limit)s"
-)
+
+
+class CleanupCandidates(Protocol):
+    def stale_uploads(self, created_before: datetime, limit: int) -> list[str]:
+        """Uploads (pending or stored, never finalized) created before `created_before`."""
+        ...
+
+    def purge_candidates(self, ended_before: datetime, limit: int) -> list[str]:
+        """Files whose blobs may go: abandoned, rejected or blocked ones, and those deleted or
+        expired before `ended_before`; never quarantined or banned ones (their bytes are
+        evidence, and File.purgeable refuses them anyway). Not purged yet, oldest change first.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class Cleanup:
     app: PichrApplication
     blobs: BlobStore
     quotas: Quotas
-    database_url: str
+    database_url: str  # the event log, read for the orphan sweep (application/cleanup/refs.py)
+    candidates: CleanupCandidates
     abandon_after: timedelta = timedelta(hours=24)  # PICHR_ABANDON_AFTER_HOURS
     purge_grace: timedelta = timedelta(hours=24)  # PICHR_PURGE_GRACE_HOURS
     orphan_min_age: timedelta = timedelta(hours=1)  # never race an upload still in flight
@@ -129,19 +130,19 @@ def abandon_stale(c: Cleanup, now: datetime) -> list[str]:
     def abandon(file_id: str) -> bool:
         return abandon_upload(c.app, c.blobs, c.quotas, file_id, actor=SYSTEM, reason=reason)
 
-    stale = _select(c.database_url, STALE, (now - c.abandon_after, c.batch))
+    stale = c.candidates.stale_uploads(now - c.abandon_after, c.batch)
     return [file_id for file_id in stale if _attempt(file_id, abandon)]
 
 
 def purge_due(c: Cleanup, now: datetime) -> list[str]:
     """Blobs of files deleted or expired more than `purge_grace` ago, and of abandoned,
     rejected or blocked uploads (no grace: they were never served)."""
-    params = {"cut": now - c.purge_grace, "limit": c.batch}
 
     def purge(file_id: str) -> bool:
         return purge_file(c.app, c.blobs, file_id, actor=SYSTEM)
 
-    return [file_id for file_id in _select(c.database_url, DUE, params) if _attempt(file_id, purge)]
+    due = c.candidates.purge_candidates(now - c.purge_grace, c.batch)
+    return [file_id for file_id in due if _attempt(file_id, purge)]
 
 
 def sweep_orphans(c: Cleanup, now: datetime) -> SweepReport:
@@ -164,11 +165,6 @@ def sweep_orphans(c: Cleanup, now: datetime) -> SweepReport:
             c.blobs.abort_multipart(upload.key, upload_id)
             report.aborted.append(upload_id)
     return report
-
-
-def _select(database_url: str, sql: str, params: Params) -> list[str]:
-    with psycopg.connect(database_url) as conn:
-        return [row[0] for row in conn.execute(sql, params).fetchall()]
 
 
 def _attempt(file_id: str, run: Callable[[str], bool]) -> bool:

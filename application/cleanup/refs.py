@@ -17,7 +17,7 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
 
 UPLOAD = "pichr.upload."
 INITIATED = UPLOAD + "MultipartInitiated.v1"

@@ -1,13 +1,16 @@
 """Records FileExpired for files whose expiry has passed.
 
 The API already answers 410 from `expires_at` the moment it passes; this sweep puts the fact
-in the log, so the history and the read models say so too.
+in the log, so the history and the read models say so too. The candidates come from the file
+listing, asked through ExpiringFiles (answered by projections/queries/for_commands.py); whether
+a file expires is decided on its aggregate.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import Protocol
 
 import psycopg
 
@@ -16,15 +19,16 @@ from pichr.application.store.app import PichrApplication
 from pichr.domain.errors import DomainError
 
 log = logging.getLogger("pichr.expiry")
-DUE = (
-    "SELECT id FROM file_listing WHERE status = 'ready' AND expires_at <= now()"
-    " ORDER BY expires_at LIMIT %s"
-)
 
 
-def expire_due(database_url: str, commands: FileCommands, limit: int = 500) -> int:
-    with psycopg.connect(database_url) as conn:
-        due = [row[0] for row in conn.execute(DUE, (limit,)).fetchall()]
+class ExpiringFiles(Protocol):
+    def due_to_expire(self, limit: int) -> list[str]:
+        """Up to `limit` ready files whose expiry has passed, the longest expired first."""
+        ...
+
+
+def expire_due(files: ExpiringFiles, commands: FileCommands, limit: int = 500) -> int:
+    due = files.due_to_expire(limit)
     expired = 0
     for file_id in due:
         try:
@@ -36,8 +40,8 @@ def expire_due(database_url: str, commands: FileCommands, limit: int = 500) -> i
 
 
 class ExpirySweeper:
-    def __init__(self, database_url: str, app: PichrApplication, interval: float = 30.0) -> None:
-        self.database_url = database_url
+    def __init__(self, files: ExpiringFiles, app: PichrApplication, interval: float = 30.0) -> None:
+        self.files = files
         self.commands = FileCommands(app)
         self.interval = interval
         self.stopping = threading.Event()
@@ -45,7 +49,7 @@ class ExpirySweeper:
     def run(self) -> None:
         while not self.stopping.wait(self.interval):
             try:
-                expire_due(self.database_url, self.commands)
+                expire_due(self.files, self.commands)
             except (psycopg.Error, DomainError, OSError) as exc:
                 log.warning("expiry sweep failed: %s", exc)
 

@@ -11,7 +11,7 @@ from typing import IO
 import pillow_heif
 from PIL import Image
 
-from pichr.application.imaging.sniff import MAX_PIXELS, UnsupportedMediaError
+from pichr.application.imaging.refusal import MAX_PIXELS, UnsupportedMediaError
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF; Pillow decodes AVIF itself
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pichr.application.moderation.reports import report_ids_for
+from pichr.application.moderation.reports import ReportsOfFile
 from pichr.application.store.app import PichrApplication
 from pichr.domain import ids
 from pichr.domain.catalogue import REDACTED
@@ -45,13 +45,15 @@ def history_entry(event: Any) -> dict[str, Any]:
     }
 
 
-def file_history(app: PichrApplication, file_id: str) -> list[dict[str, Any]]:
+def file_history(
+    app: PichrApplication, file_id: str, reports: ReportsOfFile
+) -> list[dict[str, Any]]:
     """Every event of the file and of the reports naming it, in time order, with actor, reason
     and time. Report events carry their `report_id` in the payload."""
     events = file_events(app, file_id)
     named = [e.report_id for e in events if isinstance(getattr(e, "report_id", None), str)]
     entries = [(e.timestamp, history_entry(e)) for e in events]
-    for report_id in dict.fromkeys([*report_ids_for(app, file_id), *named]):
+    for report_id in dict.fromkeys([*reports.report_ids(file_id), *named]):
         found = _report_events(app, report_id)
         if not found or found[0].file_id != file_id:  # UploadBlocked names another file's
             continue

@@ -1,9 +1,11 @@
 """Refusing uploads of removed or quarantined images: exact by sha256, close by perceptual hash.
 
 The blocklist itself is a read model (projections/views/blocklist.py, folded from FileQuarantined
-and FileBanned; FileRestored takes an entry out). Uploads are screened twice: at finalize by
-sha256 (the phash is not known yet), and when the worker's analysis lands, by both hashes, in
-the same save as ImageAnalyzed, so a blocked image is never served.
+and FileBanned; FileRestored takes an entry out), asked through BlocklistEntries (answered by
+projections/queries/for_commands.py); which entry blocks an upload is decided here. Uploads are
+screened twice: at finalize by sha256 (the phash is not known yet), and when the worker's
+analysis lands, by both hashes, in the same save as ImageAnalyzed, so a blocked image is never
+served.
 """
 
 from __future__ import annotations
@@ -12,23 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-import psycopg
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ProgrammingError
 
-from pichr.application.moderation.reports import app_cursor
 from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.plans import load_plans
 from pichr.application.uploads.quota import Quotas
 from pichr.domain.files import File
 
 PHASH = re.compile(r"^[0-9a-f]{16}$")  # imagehash's 64-bit phash as hex
-EXACT = "SELECT file_id, report_id FROM blocklist WHERE sha256 = %s AND file_id <> %s LIMIT 1"
-SIMILAR = (
-    "SELECT file_id, report_id, d FROM (SELECT file_id, report_id,"
-    " bit_count(('x' || phash)::bit(64) # ('x' || %s)::bit(64)) AS d FROM blocklist"
-    " WHERE phash IS NOT NULL AND file_id <> %s) m WHERE d <= %s ORDER BY d, file_id LIMIT 1"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,36 +70,36 @@ def distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-class SqlBlocklist:
-    """The blocklist read model, read through the application's own pool."""
+class BlocklistEntries(Protocol):
+    """The blocklist read model's entries other than `exclude` (none before it exists)."""
 
-    def __init__(self, app: PichrApplication, max_distance: int) -> None:
-        self.app = app
+    def exact(self, sha256: str, exclude: str) -> tuple[str, str | None] | None:
+        """(file id, report id) of an entry with these bytes."""
+        ...
+
+    def closest(
+        self, phash: str, exclude: str, max_distance: int
+    ) -> tuple[str, str | None, int] | None:
+        """(file id, report id, distance) of the entry whose phash is closest, within
+        `max_distance` bits (ties: the lowest file id)."""
+        ...
+
+
+class ReadModelBlocklist:
+    """The blocklist read model: the same bytes first, then the closest perceptual hash."""
+
+    def __init__(self, entries: BlocklistEntries, max_distance: int) -> None:
+        self.entries = entries
         self.max_distance = max_distance
 
     def match(self, sha256: str | None, phash: str | None, exclude: str) -> BlockMatch | None:
-        try:
-            with app_cursor(self.app) as cur:
-                if cur is None:
-                    return None
-                if sha256:
-                    cur.execute(EXACT, (sha256, exclude), prepare=True)
-                    row = cur.fetchone()
-                    if row:
-                        return BlockMatch(row["file_id"], row["report_id"], "exact", 0)
-                if not phash or not PHASH.match(phash):
-                    return None
-                cur.execute(SIMILAR, (phash, exclude, self.max_distance), prepare=True)
-                row = cur.fetchone()
-                return (
-                    BlockMatch(row["file_id"], row["report_id"], "similar", row["d"])
-                    if row
-                    else None
-                )
-        except ProgrammingError as exc:  # no blocklist table yet (before the first start-up)
-            if isinstance(exc.__cause__, psycopg.errors.UndefinedTable):
-                return None
-            raise
+        same = self.entries.exact(sha256, exclude) if sha256 else None
+        if same is not None:
+            return BlockMatch(same[0], same[1], "exact", 0)
+        if not phash or not PHASH.match(phash):
+            return None  # never in the query: the read model compares it as 64 bits
+        close = self.entries.closest(phash, exclude, self.max_distance)
+        return BlockMatch(close[0], close[1], "similar", close[2]) if close else None
 
 
 class Screener:
@@ -118,9 +111,9 @@ class Screener:
         self.quotas = quotas
 
     @classmethod
-    def on(cls, app: PichrApplication, max_distance: int, plans: str = "") -> Screener:
-        """The blocklist read model of `app`'s database; `plans`: PICHR_PLANS."""
-        return cls(SqlBlocklist(app, max_distance), Quotas(app, load_plans(plans)))
+    def on(cls, app: PichrApplication, blocklist: Blocklist, plans: str = "") -> Screener:
+        """Releasing the quotas of `app`'s owners; `plans`: PICHR_PLANS."""
+        return cls(blocklist, Quotas(app, load_plans(plans)))
 
     def __call__(self, file: File, actor: str) -> list[Aggregate]:
         found = self.blocklist.match(

@@ -18,10 +18,11 @@ import msgspec
 import psycopg
 
 from pichr.application.moderation.reports import Contacts, Reports
-from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.store.app import PichrApplication
 from pichr.domain import ids
 from pichr.domain.errors import ConflictError
 from pichr.domain.files import File
+from pichr.domain.log import EVENTS_TABLE
 from pichr.domain.reports import Report, check_decision
 
 RETRIES = 3

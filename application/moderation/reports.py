@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import psycopg
 from eventsourcing.persistence import IntegrityError, ProgrammingError
 
 from pichr.application.store.app import PichrApplication
@@ -179,17 +178,9 @@ def reportable(app: PichrApplication, file_id: str) -> File:
     return file
 
 
-def report_ids_for(app: PichrApplication, file_id: str) -> list[str]:
-    """The reports naming the file, from the reports read model (empty on the in-memory store)."""
-    try:
-        with app_cursor(app) as cur:
-            if cur is None:
-                return []
-            cur.execute(
-                "SELECT id FROM report_list WHERE file_id = %s ORDER BY created_at", (file_id,)
-            )
-            return [str(row["id"]) for row in cur.fetchall()]
-    except ProgrammingError as exc:  # no reports read model yet
-        if isinstance(exc.__cause__, psycopg.errors.UndefinedTable):
-            return []
-        raise
+class ReportsOfFile(Protocol):
+    """The reports read model, asked (projections/queries/for_commands.py answers)."""
+
+    def report_ids(self, file_id: str) -> list[str]:
+        """The reports naming the file, oldest first (none before the read model exists)."""
+        ...

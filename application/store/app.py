@@ -15,10 +15,10 @@ from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Inter
 
 from pichr.domain import ids
 from pichr.domain.errors import ConflictError, NotFoundError
+from pichr.domain.log import LOG_NAME
 from pichr.domain.quota import StorageLedger
 
 A = TypeVar("A", bound=Aggregate)
-EVENTS_TABLE = "pichr_events"
 RETRIES = 3
 DDL_RETRIES = 5
 POOL_WAIT_S = 1.0
@@ -27,7 +27,7 @@ POOL_WAIT_S = 1.0
 class PichrApplication(Application[UUID]):
     """Commands load an aggregate, call one method and save; they return the log position."""
 
-    name = "pichr"  # pinned: it names the events table and the notification channel
+    name = LOG_NAME  # pinned: it names the events table and the notification channel
     # Ledgers get an event per upload; a snapshot every 100 keeps loading them cheap, and
     # the repository keeps the ledgers it loaded: each load then reads only the events
     # recorded since (by any process), not up to 99 of them (a fifth of a presign's CPU).

@@ -3,7 +3,9 @@ that wait for a file's analysis (finalize's bounded wait).
 
 Told of each new file_listing position before read-your-writes waiters are released, with the
 rows changed since its last pass (read once for every follower of the file listing:
-projections/log/file_feed.py).
+projections/log/file_feed.py). The index it feeds is the command side's (the duplicate index,
+application/uploads/duplicates.py), handed to it where the process is put together; this module
+names only what it calls on it (HashIndex), so the read side does not import the command side.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from psycopg_pool import AsyncConnectionPool
-
-from pichr.application.uploads.duplicates import DuplicateIndex
 
 PROJECTION = "file_listing"
 _FIELDS = "id, owner_id, sha256, phash, status, analyzed_at, position"
@@ -25,10 +25,25 @@ LOAD_ALL = f"SELECT {_FIELDS} FROM file_listing WHERE owner_id IS NOT NULL"
 LIVE = ("ready",)
 
 
-class AnalysisFollower:
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+class HashIndex(Protocol):
+    """Each owner's live files by content and perceptual hash (None: not analyzed yet)."""
+
+    def clear(self) -> None: ...
+
+    def put(self, owner_id: str, file_id: str, sha256: str | None, phash: str | None) -> None: ...
+
+    def remove(self, owner_id: str, file_id: str) -> None: ...
+
+
+IndexT = TypeVar("IndexT", bound=HashIndex)
+
+
+class AnalysisFollower(Generic[IndexT]):
+    """Generic in its index, so its readers (finalize's duplicates) see the index's own type."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], index: IndexT) -> None:
         self.pool = pool
-        self.index = DuplicateIndex()
+        self.index = index
         self.synced = 0
         self.live = False
         self._waiting: dict[str, list[asyncio.Event]] = defaultdict(list)

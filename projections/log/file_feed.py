@@ -18,7 +18,7 @@ class FileListingFeed:
     """A PositionWaiter follower standing for a ReadCache and an AnalysisFollower."""
 
     def __init__(
-        self, pool: AsyncConnectionPool[Any], cache: ReadCache, analyses: AnalysisFollower
+        self, pool: AsyncConnectionPool[Any], cache: ReadCache, analyses: AnalysisFollower[Any]
     ) -> None:
         self.pool = pool
         self.cache = cache

@@ -10,11 +10,11 @@ from typing import Any
 import psycopg
 from psycopg import Connection
 
+from pichr.projections.log.reader import ensure_tracking
 from pichr.projections.log.runner import (
     catch_up,
     create_indexes,
     ensure_schema,
-    ensure_tracking,
     process_batch,
     schema_hash,
 )

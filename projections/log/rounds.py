@@ -14,14 +14,14 @@ from typing import Any
 
 from psycopg import Connection
 
-from pichr.application.store.app import EVENTS_TABLE
-from pichr.projections.log.events import headed_batch
+from pichr.domain.log import EVENTS_TABLE
+from pichr.projections.log.reader import headed_batch
 from pichr.projections.views.base import CHANNEL, Projection
 
 # One statement locks the runner's tracking rows (in name order: runners never deadlock) and
 # reads the events after the lowest of their positions. Its snapshot may predate a lock it had
 # to wait for; the locked rows then show the newer positions, and the fold reaches at most the
-# head of its own snapshot, in which, as in projections/log/events.py, every event up to the head
+# head of its own snapshot, in which, as in projections/log/reader.py, every event up to the head
 # is visible (writers insert under a table lock, in id order).
 _LOCK_AND_READ = (
     "WITH locked AS (SELECT name, position FROM projection_tracking WHERE name = ANY(%s)"

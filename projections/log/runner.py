@@ -10,17 +10,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 from psycopg import Connection
 
-from pichr.application.store.app import EVENTS_TABLE
-from pichr.projections.log.events import read_batch
+from pichr.domain.log import EVENTS_TABLE
+from pichr.projections.log.reader import (
+    ensure_tracking,
+    locked_position,
+    move,
+    read_batch,
+)
 from pichr.projections.log.rounds import process_round, wanted_topics
-from pichr.projections.views.base import CHANNEL, TRACKING_DDL, Projection
+from pichr.projections.views.base import CHANNEL, Projection
 
 log = logging.getLogger("pichr.projections")
 
@@ -28,21 +32,6 @@ log = logging.getLogger("pichr.projections")
 def schema_hash(projection: Projection) -> str:
     """Changes whenever the projection's DDL changes: its tables must then be rebuilt."""
     return hashlib.sha256("\n".join(projection.create_sql("")).encode()).hexdigest()[:16]
-
-
-def ensure_tracking(conn: Connection[Any], name: str, schema: str) -> str:
-    """Create the tracking row when missing; the schema hash the tables were built with."""
-    with conn.transaction():
-        for ddl in TRACKING_DDL:
-            conn.execute(ddl)
-        conn.execute(
-            "INSERT INTO projection_tracking (name, schema) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (name, schema),
-        )
-        row = conn.execute(
-            "SELECT schema FROM projection_tracking WHERE name = %s", (name,)
-        ).fetchone()
-    return str(row[0]) if row else schema
 
 
 def ensure_schema(
@@ -74,20 +63,14 @@ def process_batch(
     """Apply the next batch in one transaction; (events applied, new position)."""
     tracking = projection.name + suffix
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "SELECT position FROM projection_tracking WHERE name = %s FOR UPDATE", (tracking,)
-        )
-        row = cur.fetchone()
-        position = int(row[0]) if row else 0
+        position = locked_position(cur, tracking)
         events, reached = read_batch(cur, position, batch, getattr(projection, "topics", None))
         if reached == position:
             return 0, position
         if events:
             projection.apply(cur, events, suffix)
         position = reached
-        cur.execute(
-            "UPDATE projection_tracking SET position = %s WHERE name = %s", (position, tracking)
-        )
+        move(cur, tracking, position)
         # "name:position:applied": followers skip their catch-up query when none applied.
         note = f"{tracking}:{position}:{len(events)}"
         cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, note))
@@ -192,16 +175,3 @@ def relaxed(conn: Connection[Any]) -> None:
     synchronous. Others see a round at its commit as before: read-your-writes is unchanged."""
     conn.execute("SET synchronous_commit = off")
     conn.commit()
-
-
-def wait_until(conn: Connection[Any], name: str, position: int, timeout: float) -> bool:
-    """Poll the tracking table (used by the CLI, which has no waiter)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row = conn.execute(
-            "SELECT position FROM projection_tracking WHERE name = %s", (name,)
-        ).fetchone()
-        if row and row[0] >= position:
-            return True
-        time.sleep(0.02)
-    return False

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import psycopg
 
+from pichr.projections.log.reader import POSITION, POSITIONS
 from pichr.projections.views.base import CHANNEL
 
 log = logging.getLogger("pichr.waiter")
@@ -71,9 +72,7 @@ class PositionWaiter:
     async def _poll_once(self, name: str) -> int:
         try:
             async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
-                cur = await conn.execute(
-                    "SELECT position FROM projection_tracking WHERE name = %s", (name,)
-                )
+                cur = await conn.execute(POSITION, (name,))
                 row = await cur.fetchone()
         except psycopg.Error:
             return self.positions.get(name, 0)
@@ -88,7 +87,7 @@ class PositionWaiter:
                     self.database_url, autocommit=True
                 ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
-                    cur = await conn.execute("SELECT name, position FROM projection_tracking")
+                    cur = await conn.execute(POSITIONS)
                     current = {name: int(position) for name, position in await cur.fetchall()}
                     for follower in self.followers:
                         await follower.reset(current)

@@ -10,8 +10,8 @@ import msgspec
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from pichr.application.store.app import EVENTS_TABLE
 from pichr.domain.catalogue import REDACTED, public_id_for
+from pichr.domain.log import EVENTS_TABLE
 
 # Values stay undecoded JSON (Raw): an entry re-encodes them by copying bytes.
 _decode = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode

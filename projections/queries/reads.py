@@ -8,7 +8,7 @@ from typing import Any
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.queries.access_sql import listed_sql
 from pichr.projections.queries.cache import Page, ReadCache
 from pichr.projections.queries.cursor import decode_cursor

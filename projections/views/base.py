@@ -26,9 +26,4 @@ class Projection(Protocol):
         ...
 
 
-TRACKING_DDL = (
-    "CREATE TABLE IF NOT EXISTS projection_tracking ("
-    " name text PRIMARY KEY, position bigint NOT NULL DEFAULT 0)",
-    "ALTER TABLE projection_tracking ADD COLUMN IF NOT EXISTS schema text NOT NULL DEFAULT ''",
-)
 CHANNEL = "pichr_projections"

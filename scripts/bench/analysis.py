@@ -29,8 +29,8 @@ from pichr.application.settings import Settings
 from pichr.application.uploads.commands import Uploads
 from pichr.projections.log.runner import ensure_schema
 from pichr.projections.views.blocklist import BlocklistProjection
+from pichr.scripts.compose import task_context
 from pichr.workers import tasks
-from pichr.workers.context import TaskContext
 from scripts.bench.common import scratch_database
 from tests.integration.helpers import make_app, new_owner, upload
 from tests.photos import photo_jpeg
@@ -71,7 +71,7 @@ def main() -> None:
         blobs = FilesystemBlobStore(root / "blobs")
         # One stream of images: the model's run uses every core (a deployment's default, one
         # thread per run with a lane per core, suits many images at once, not this loop).
-        context = TaskContext(app, blobs, Settings(data_dir=root, nsfw_threads=0), url)
+        context = task_context(app, blobs, Settings(data_dir=root, nsfw_threads=0), url)
         model = tasks.nsfw_model(context)
         bare(images[:2], model)  # warm up
         spent = {"bare": 0.0, "task": 0.0, "task_batched": 0.0}

@@ -18,7 +18,7 @@ import time
 
 import psycopg
 
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.log.replay import rebuild_all as replay_all
 from pichr.projections.views.registry import all_projections
 from pichr.scripts.bootstrap import ensure_all

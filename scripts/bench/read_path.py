@@ -90,7 +90,7 @@ def _granian_vs_uvicorn(server: Server, env: dict[str, str], args: argparse.Name
         return
     port = free_port()
     uv_env = env | {"PICHR_PORT": str(port), "PICHR_EMBED_PROJECTIONS": "1"}
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "pichr.api.asgi:app",
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "pichr.scripts.asgi:app",
             "--host", "127.0.0.1",
             "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
     with running(uv_env, argv) as uv:

@@ -21,11 +21,12 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from psycopg.sql import SQL
 
-from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.domain import ids
 from pichr.domain.albums import Album
 from pichr.domain.files import File
+from pichr.domain.log import EVENTS_TABLE
 from pichr.domain.tallies import ViewTally
 from pichr.projections.log.replay import rebuild
 from pichr.projections.views.file_listing import COLUMNS, FileListingProjection

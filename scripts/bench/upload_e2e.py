@@ -28,8 +28,8 @@ from pichr.application.settings import Settings
 from pichr.application.uploads.commands import Uploads
 from pichr.projections.log.runner import ensure_schema
 from pichr.projections.views.blocklist import BlocklistProjection
+from pichr.scripts.compose import task_context
 from pichr.workers import tasks
-from pichr.workers.context import TaskContext
 from scripts.bench.common import free_port, make_key, running, scratch_database, server_env
 from scripts.bench.lean_client import LeanClient
 from tests.integration.helpers import make_app, new_owner, upload
@@ -52,7 +52,7 @@ class AnalysisOnly:
         stack.callback(app.close)
         blobs = FilesystemBlobStore(root / "blobs")
         # The fastest single stream: each model run uses every core (nsfw_threads=0).
-        self.context = TaskContext(app, blobs, Settings(data_dir=root, nsfw_threads=0), url)
+        self.context = task_context(app, blobs, Settings(data_dir=root, nsfw_threads=0), url)
         tasks.nsfw_model(self.context)
         uploads = Uploads(app, blobs)
         self.waiting = [upload(uploads, new_owner(), images[n % len(images)]).file_id

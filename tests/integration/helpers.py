@@ -12,11 +12,12 @@ from typing import Any
 import psycopg
 from PIL import Image
 
-from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.application.uploads.commands import UploadRequest, Uploads
 from pichr.domain import ids
 from pichr.domain.files import File
+from pichr.domain.log import EVENTS_TABLE
 from pichr.domain.principal import Principal
 from pichr.domain.tallies import ViewTally
 from pichr.projections.log.replay import checksums

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import psycopg
 
-from pichr.application.store.app import EVENTS_TABLE
 from pichr.domain import ids
+from pichr.domain.log import EVENTS_TABLE
 from tests.integration.route_table import BOOKKEEPING, Endpoint
 from tests.integration.server import Account, PichrServer, image, presign, upload
 

@@ -1,5 +1,5 @@
-"""The app's own route table (api.app.create_app), for the tests generated over every route: a
-route added later is covered without anyone remembering to add it to a list."""
+"""The app's own route table (scripts/asgi.py build_app), for the tests generated over every
+route: a route added later is covered without anyone remembering to add it to a list."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import httpx
 import psycopg
 from litestar.routes import HTTPRoute
 
-from pichr.api.app import create_app
 from pichr.application.settings import Settings
-from pichr.application.store.app import EVENTS_TABLE
+from pichr.domain.log import EVENTS_TABLE
+from pichr.scripts.asgi import build_app
 
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -54,7 +54,7 @@ class Endpoint:
 
 @functools.cache
 def endpoints() -> tuple[Endpoint, ...]:
-    app = create_app(Settings.from_env(), "postgresql://unused", with_projections=False)
+    app = build_app(Settings.from_env(), "postgresql://unused", with_projections=False)
     found = []
     for route in app.routes:
         assert isinstance(route, HTTPRoute), route  # no websocket or mounted ASGI app yet

@@ -146,7 +146,7 @@ def test_folding_a_batch_twice_changes_nothing(database_url: str) -> None:
         catch_up(conn, projection)
         once = checksums(conn, projection)
         with conn.cursor() as cur:
-            from pichr.projections.log.events import read_after  # noqa: PLC0415
+            from pichr.projections.log.reader import read_after  # noqa: PLC0415
 
             projection.apply(cur, read_after(cur, 0, 10_000), "")
         conn.commit()

@@ -11,6 +11,7 @@ from pichr.application.files.commands import FileCommands
 from pichr.application.moderation.audit import file_as_of, file_history
 from pichr.application.uploads.commands import Uploads
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.compose import report_index
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 from tests.integration.server import PichrServer, image
 from tests.integration.server import upload as http_upload
@@ -35,7 +36,7 @@ def test_each_files_history_lists_every_operation_in_order(database_url: str) ->
         files.update(who, file_id, change)
         expected[file_id].append(next(iter(change.values())).__repr__())
     for file_id in done:
-        history = file_history(app, file_id)
+        history = file_history(app, file_id, report_index(app))
         assert [h["type"].split(".")[2] for h in history[:3]] == [
             "UploadRequested",
             "UploadStored",

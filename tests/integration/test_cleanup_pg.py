@@ -19,6 +19,7 @@ from pichr.application.uploads.commands import UploadRequest, Uploads
 from pichr.domain import ids
 from pichr.domain.files import File
 from pichr.domain.uploads import MultipartUpload
+from pichr.projections.queries.for_commands import FileCandidates
 from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import (
     catch_up_all,
@@ -43,7 +44,9 @@ class World:
         self.files = FileCommands(self.app, self.uploads.quotas)
         self.multipart = Multipart(self.app, self.blobs, self.uploads, timedelta(hours=24))
         self.alice = new_owner()
-        self.cleanup = Cleanup(self.app, self.blobs, self.uploads.quotas, database_url)
+        self.cleanup = Cleanup(
+            self.app, self.blobs, self.uploads.quotas, database_url, FileCandidates(database_url)
+        )
 
     def topics(self, file_id: str) -> list[str]:
         file = self.file(file_id)
@@ -109,7 +112,9 @@ def test_uploads_never_finalized_are_abandoned_after_a_day_and_their_bytes_go(w:
 def test_the_abandon_window_is_configurable(w: World) -> None:
     now = datetime.now(UTC)
     pending = w.presign(b"x" * 10)
-    short = Cleanup(w.app, w.blobs, w.uploads.quotas, w.url, abandon_after=2 * HOUR)
+    short = Cleanup(
+        w.app, w.blobs, w.uploads.quotas, w.url, FileCandidates(w.url), abandon_after=2 * HOUR
+    )
     catch_up_all(w.url)
     assert abandon_stale(short, now + HOUR) == []
     assert abandon_stale(short, now + 3 * HOUR) == [pending]

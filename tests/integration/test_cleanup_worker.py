@@ -18,9 +18,10 @@ from pichr.application.uploads.commands import UploadRequest, Uploads
 from pichr.domain import ids
 from pichr.domain.files import File
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.compose import task_context
 from pichr.workers.broker import declare_jobs
 from pichr.workers.cleanup import PERIODIC, QUEUE, CleanupScheduler
-from pichr.workers.context import TaskContext, install
+from pichr.workers.context import install
 from tests.integration.helpers import catch_up_all, image_bytes, make_app, new_owner, upload
 
 pytestmark = pytest.mark.integration
@@ -61,7 +62,7 @@ def test_the_actors_abandon_purge_and_sweep(
     catch_up_all(database_url)
     later = datetime.now(UTC) + timedelta(hours=25)
     app.clock = lambda: later
-    install(TaskContext(app, blobs, Settings(), database_url))
+    install(task_context(app, blobs, Settings(), database_url))
     worker = dramatiq.Worker(broker, worker_threads=1)
     worker.start()
     try:

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from pichr.application.blobs.memory import InMemoryBlobStore
 from pichr.application.uploads.commands import Uploads
+from pichr.application.uploads.duplicates import DuplicateIndex
 from pichr.projections.log.analysis_follower import AnalysisFollower
 from pichr.projections.log.file_feed import FileListingFeed
 from pichr.projections.queries.album_cache import AlbumCache
@@ -50,7 +51,7 @@ def test_one_query_feeds_the_read_cache_and_the_analysis_follower(database_url: 
     async def run() -> None:
         async with AsyncConnectionPool(database_url, min_size=1, open=False) as real:
             pool = CountingPool(real)
-            cache, analyses = ReadCache(), AnalysisFollower(real)
+            cache, analyses = ReadCache(), AnalysisFollower(real, DuplicateIndex())
             feed = FileListingFeed(pool, cache, analyses)  # type: ignore[arg-type]
             first = upload(uploads, who, data).file_id
             catch_up_all(database_url)

@@ -20,9 +20,11 @@ from pichr.application.uploads.commands import Uploads
 from pichr.domain import ids
 from pichr.domain.files import File
 from pichr.projections.log.replay import rebuild
+from pichr.projections.queries.for_commands import FileCandidates
 from pichr.projections.views.blocklist import BlocklistProjection
 from pichr.projections.views.reports import ReportsProjection
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.compose import report_index
 from tests.integration.helpers import (
     catch_up_all,
     file_row,
@@ -84,7 +86,7 @@ def test_held_bytes_survive_every_clean_up_job_and_the_read_models_agree(
     app.clock = lambda: far  # expiry, too, is asked ten years on
     assert [files.expire(file_id) for file_id in made.values()][:3] == [0, 0, 0]
     catch_up_all(database_url)
-    cleanup = Cleanup(app, blobs, uploads.quotas, database_url)
+    cleanup = Cleanup(app, blobs, uploads.quotas, database_url, FileCandidates(database_url))
     for job in (abandon_stale, purge_due, sweep_orphans):
         job(cleanup, far)
     assert kept <= set(blobs.keys())
@@ -115,7 +117,7 @@ def test_held_bytes_survive_every_clean_up_job_and_the_read_models_agree(
     assert live_checksums(database_url) == before
 
     moderation.resolve(MODERATOR, csam.report_id, "restore", "a false report")
-    history = file_history(app, made["quarantined"])
+    history = file_history(app, made["quarantined"], report_index(app))
     kinds = [h["type"].split(".")[-2] for h in history]
     assert kinds.index("FileQuarantined") < kinds.index("ImageAnalyzed")
     moderation_events = [h for h in history if h["type"].split(".")[-2] != "ImageAnalyzed"]

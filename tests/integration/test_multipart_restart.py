@@ -21,6 +21,7 @@ from pichr.application.blobs.s3 import S3BlobStore
 from pichr.application.cleanup.jobs import Cleanup, abandon_stale, purge_due, sweep_orphans
 from pichr.application.uploads.plans import DEFAULT_PLANS
 from pichr.application.uploads.quota import Quotas
+from pichr.projections.queries.for_commands import FileCandidates
 from tests.integration import multipart_helpers as mp
 from tests.integration.helpers import catch_up_all, make_app
 from tests.integration.server import Account, PichrServer, assert_error
@@ -96,7 +97,7 @@ def test_after_bad_uploads_and_the_clean_up_only_live_files_are_stored(
     app = make_app(url)
     try:
         catch_up_all(url)
-        janitor = Cleanup(app, store, Quotas(app, DEFAULT_PLANS), url)
+        janitor = Cleanup(app, store, Quotas(app, DEFAULT_PLANS), url, FileCandidates(url))
         later = datetime.now(UTC) + timedelta(hours=25)
         abandon_stale(janitor, later)
         purge_due(janitor, later)

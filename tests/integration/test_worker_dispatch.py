@@ -12,11 +12,11 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from pichr.application.blobs.memory import InMemoryBlobStore
-from pichr.application.store.app import EVENTS_TABLE
 from pichr.application.store.recorder import NOTICE_MAX, may_concern, notice
 from pichr.application.uploads.commands import UploadRequest, Uploads
+from pichr.domain.log import EVENTS_TABLE
 from pichr.domain.principal import Principal
-from pichr.projections.log.runner import ensure_tracking
+from pichr.projections.log.reader import ensure_tracking
 from pichr.workers.dispatcher import JOB_TOPICS, TRACKING, dispatch_batch
 from tests.integration.helpers import image_bytes, make_app, new_owner, upload
 

@@ -84,9 +84,7 @@ def test_duplicated_messages_record_the_analysis_once(side: CommandSide, broker_
 def test_job_that_keeps_failing_ends_dead_and_listed(side: CommandSide, broker_url: str) -> None:
     (file_id,) = side.finalized(photo_jpeg((320, 240), seed=3))
     side.blobs.delete(f"{next(iter(_stored_keys(side)))}")  # the bytes vanish: every run fails
-    runtime = WorkerRuntime(
-        job_settings(broker_url, side.data_dir), side.database_url, side.app, side.blobs
-    )
+    runtime = WorkerRuntime(side.context(job_settings(broker_url, side.data_dir)))
     runtime.start()
     try:
         eventually(lambda: bool(failed_jobs(side.database_url)), what="a dead job")

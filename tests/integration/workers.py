@@ -16,9 +16,11 @@ import pytest
 
 from pichr.application.blobs.fs import FilesystemBlobStore
 from pichr.application.settings import Settings
-from pichr.application.store.app import EVENTS_TABLE, PichrApplication
+from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.commands import Uploads
 from pichr.domain import ids
+from pichr.domain.log import EVENTS_TABLE
+from pichr.scripts.compose import task_context
 from pichr.workers.context import TaskContext
 from tests.integration.helpers import make_app, new_owner, upload
 
@@ -72,7 +74,7 @@ class CommandSide:
         return [upload(uploads, who, data, mime=mime).file_id for _ in range(count)]
 
     def context(self, settings: Settings) -> TaskContext:
-        return TaskContext(self.app, self.blobs, settings, self.database_url)
+        return task_context(self.app, self.blobs, settings, self.database_url)
 
     def analyses(self, file_id: str) -> int:
         with psycopg.connect(self.database_url) as conn:

@@ -15,6 +15,7 @@ from pichr.application.settings import Settings
 from pichr.application.uploads.commands import Uploads
 from pichr.domain import ids
 from pichr.domain.files import File
+from pichr.scripts.compose import task_context
 from pichr.workers import tasks
 from pichr.workers.context import TaskContext
 from pichr.workers.screening import AskedAhead
@@ -31,7 +32,7 @@ class DerivedWritesFail(InMemoryBlobStore):
 
 
 def _context(tmp_path: Path, blobs: InMemoryBlobStore, blocklist: MemoryBlocklist) -> TaskContext:
-    context = TaskContext(make_app(), blobs, Settings(data_dir=tmp_path), "")
+    context = task_context(make_app(), blobs, Settings(data_dir=tmp_path), "")
     context.extras["screener"] = Screener(blocklist, None)
     return context
 

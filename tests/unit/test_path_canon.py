@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from pichr.api.app import create_app
 from pichr.api.middleware.paths import PathCanon
 from pichr.application.settings import Settings
+from pichr.scripts.asgi import build_app
 
 
 @pytest.fixture(scope="module")
 def canon() -> PathCanon:
-    app = create_app(Settings.from_env(), "postgresql://unused", with_projections=False)
+    app = build_app(Settings.from_env(), "postgresql://unused", with_projections=False)
     return PathCanon(route.path for route in app.routes)
 
 
