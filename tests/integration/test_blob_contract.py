@@ -24,7 +24,7 @@ from pichr.application.blobs.port import (
     BodyLengthError,
 )
 from pichr.application.blobs.s3 import S3BlobStore
-from tests.s3server import S3Server, run_s3_server
+from tests.integration.s3server import S3Server, run_s3_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from minio import Minio
 
+from tests.integration.s3server import S3Server
 from tests.integration.server import (
     Account,
     PichrServer,
@@ -21,7 +22,6 @@ from tests.integration.server import (
     put_bytes,
     upload,
 )
-from tests.s3server import S3Server
 
 pytestmark = pytest.mark.integration
 OUTAGE_TIMEOUT_S = 15.0  # an outage must be answered, not hang

@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from tests.integration.multiproc import ThrowawayRedis
+from tests.integration.s3server import free_port
 from tests.integration.server import (
     PichrServer,
     assert_error,
     fresh_server,
 )
-from tests.s3server import free_port
 
 pytestmark = pytest.mark.integration
 WARNING = "rate-limit store unavailable"

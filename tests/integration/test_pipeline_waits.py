@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.analysis_images import encoded
 from tests.integration.server import (
     Account,
     PichrServer,
@@ -20,6 +19,7 @@ from tests.integration.server import (
     put_bytes,
 )
 from tests.integration.test_worker_recovery import _slow_png
+from tests.support.analysis_images import encoded
 
 
 @pytest.fixture(scope="module")

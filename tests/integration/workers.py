@@ -20,7 +20,8 @@ from pichr.application.store.app import EVENTS_TABLE, PichrApplication
 from pichr.application.uploads.commands import Uploads
 from pichr.domain import ids
 from pichr.workers.context import TaskContext
-from tests.integration.helpers import make_app, new_owner, upload
+from tests.integration.helpers import make_app
+from tests.support.builders import new_owner, upload
 
 BROKERS = {
     "postgres": "",  # the embedded default: dramatiq-postgres in the event store's database
