@@ -82,6 +82,17 @@ def max_notification_id(database_url: str) -> int:
     return int(found[0]) if found else 0
 
 
+def event_position(database_url: str, topic: str, file_id: str) -> int | None:
+    """Where in the log the file's first event of `topic` is (None: not recorded yet)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT min(notification_id) FROM {EVENTS_TABLE}"
+            " WHERE originator_id = %s AND topic = %s",
+            (ids.to_uuid(ids.FILE, file_id), topic),
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
 def positions(database_url: str) -> dict[str, int]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         rows = conn.execute("SELECT name, position FROM projection_tracking").fetchall()
