@@ -23,14 +23,8 @@ from pichr.projections.log.runner import catch_up, ensure_schema
 from pichr.projections.queries.albums import AlbumReads, Viewer
 from pichr.projections.views.albums import AlbumProjection
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import (
-    catch_up_all,
-    image_bytes,
-    make_app,
-    new_owner,
-    record_analysis,
-    upload,
-)
+from tests.integration.helpers import catch_up_all, make_app, record_analysis
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 

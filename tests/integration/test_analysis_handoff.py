@@ -19,9 +19,9 @@ from pichr.application.uploads.handoff import Handoff
 from pichr.domain import ids
 from pichr.domain.files import File
 from pichr.workers import tasks
-from tests.integration.helpers import new_owner, upload
 from tests.integration.workers import CommandSide, job_settings
-from tests.photos import photo
+from tests.support.builders import new_owner, upload
+from tests.support.photos import photo
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ from tests.integration.workers import (
     eventually,
     job_settings,
 )
-from tests.photos import photo_jpeg
+from tests.support.photos import photo_jpeg
 
 
 def test_analysis_run_twice_records_one_event_and_its_blobs(side: CommandSide) -> None:

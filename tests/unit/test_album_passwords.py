@@ -15,6 +15,7 @@ from pichr.application.albums.passwords import (
     token_valid,
     unlock_token,
 )
+from tests.support.no_services import NoServices
 
 
 def test_checker_accepts_the_password_and_refuses_others() -> None:
@@ -69,9 +70,11 @@ def test_a_right_guess_forgives_the_wrong_ones() -> None:
     asyncio.run(scenario())
 
 
-def test_with_the_store_down_guesses_go_uncounted_or_are_refused() -> None:
+def test_with_the_store_down_guesses_go_uncounted_or_are_refused(unit_guard: NoServices) -> None:
+    host, port = unit_guard.dead_address()  # nothing listens there
+
     async def scenario(fail_closed: bool) -> None:
-        down = "redis://127.0.0.1:1"  # nothing listens there
+        down = f"redis://{host}:{port}"
         guesses = MovingWindowGuesses(
             down, "t", limit=1, window_seconds=60, fail_closed=fail_closed
         )

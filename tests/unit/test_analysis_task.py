@@ -19,9 +19,9 @@ from pichr.scripts.compose import task_context
 from pichr.workers import tasks
 from pichr.workers.context import TaskContext
 from pichr.workers.screening import AskedAhead
-from tests.analysis_images import jpeg_with_gps
-from tests.integration.helpers import make_app, new_owner, upload
-from tests.photos import photo_jpeg
+from tests.support.analysis_images import jpeg_with_gps
+from tests.support.builders import memory_app, new_owner, upload
+from tests.support.photos import photo_jpeg
 
 
 class DerivedWritesFail(InMemoryBlobStore):
@@ -32,7 +32,7 @@ class DerivedWritesFail(InMemoryBlobStore):
 
 
 def _context(tmp_path: Path, blobs: InMemoryBlobStore, blocklist: MemoryBlocklist) -> TaskContext:
-    context = task_context(make_app(), blobs, Settings(data_dir=tmp_path), "")
+    context = task_context(memory_app(), blobs, Settings(data_dir=tmp_path), "")
     context.extras["screener"] = Screener(blocklist, None)
     return context
 
