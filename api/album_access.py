@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from anyio import to_thread
 
@@ -17,8 +16,7 @@ from pichr.domain.album_access import check_album, needs_password
 from pichr.domain.errors import NotFoundError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.facts import album_facts
-
-Row = dict[str, Any]
+from pichr.projections.queries.rows import AlbumRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +30,7 @@ class Unlock:
 
 async def open_album(
     albums: AlbumServices, album_id: str, who: Principal, unlock: Unlock
-) -> tuple[Row, bool]:
+) -> tuple[AlbumRow, bool]:
     """The album row and whether the caller owns it; the decision's 404 or 410, or 401/429
     for a password the caller has not given right (its owner never needs one)."""
     row = await albums.reads.album(album_id)
@@ -45,8 +43,10 @@ async def open_album(
     return row, owner
 
 
-async def _check_password(albums: AlbumServices, row: Row, unlock: Unlock) -> None:
-    album_id, hashed = row["id"], row["password_hash"]
+async def _check_password(albums: AlbumServices, row: AlbumRow, unlock: Unlock) -> None:
+    album_id, hashed = row.id, row.password_hash
+    if hashed is None:  # not protected: needs_password() said so first
+        return
     if unlock.token and token_valid(hashed, album_id, unlock.token, time.time()):
         return
     if not unlock.password:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from pichr.api.services import Services
 from pichr.api.wire.schemas import Duplicate
 from pichr.api.wire.views import status
+from pichr.projections.queries.rows import FileRow
 
-Row = dict[str, Any]
 
-
-async def analyzed_row(services: Services, file_id: str, timeout: float) -> Row | None:
+async def analyzed_row(services: Services, file_id: str, timeout: float) -> FileRow | None:
     """The file's row once analyzed (or failed), else as it is when `timeout` runs out."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -29,16 +27,12 @@ async def analyzed_row(services: Services, file_id: str, timeout: float) -> Row 
                 pass
 
 
-def duplicates(services: Services, row: Row) -> list[Duplicate]:
+def duplicates(services: Services, row: FileRow) -> list[Duplicate]:
     """The owner's other files with the same bytes, then the perceptually close ones."""
-    if row["owner_id"] is None:
+    if row.owner_id is None:
         return []
     found = services.analyses.index.find(
-        row["owner_id"],
-        row["id"],
-        row["sha256"],
-        row["phash"],
-        services.settings.phash_max_distance,
+        row.owner_id, row.id, row.sha256, row.phash, services.settings.phash_max_distance
     )
     return [
         Duplicate(

@@ -105,16 +105,15 @@ class Authenticator:
         record = await self.reads.key_by_digest(digest)
         ttl = LIVE_CACHE_SECONDS if self.live else CACHE_SECONDS
         principal = expires = None
-        if record is not None and record["revoked_at"] is None and record["deleted_at"] is None:
-            scopes = frozenset(record["scopes"])
+        if record is not None and record.revoked_at is None and record.deleted_at is None:
             principal = Principal(
-                record["account_id"],
-                record["id"],
-                scopes,
-                record["plan"],
-                safe_mode_optional=record["safe_mode_optional"],
+                record.account_id,
+                record.id,
+                frozenset(record.scopes),
+                record.plan,
+                safe_mode_optional=record.safe_mode_optional,
             )
-            expires = record["expires_at"].timestamp() if record["expires_at"] else None
+            expires = record.expires_at.timestamp() if record.expires_at else None
         entry = CachedKey(time.monotonic() + ttl, principal, expires)
         if len(self._cache) > 10_000:
             self._cache.clear()

@@ -39,6 +39,7 @@ from pichr.projections.log.runner import ProjectionRunner
 from pichr.projections.log.waiter import PositionWaiter
 from pichr.projections.queries.cache import ReadCache
 from pichr.projections.queries.reads import ReadModels
+from pichr.projections.queries.rows import FileRow
 from pichr.projections.views.registry import all_projections
 from pichr.workers.runtime import WorkerRuntime
 
@@ -79,7 +80,7 @@ class Services:
         that follows a command which did not wait (presign) sees what that command wrote."""
         return await self.caught_up(await self.reads.head(), projection)
 
-    async def file_row(self, file_id: str) -> dict[str, Any] | None:
+    async def file_row(self, file_id: str) -> FileRow | None:
         """The file's row; a missing one is read again once the log is folded (presigned a
         moment ago: presign does not wait for the read models)."""
         row = await self.reads.file(file_id)

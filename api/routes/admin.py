@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from anyio import to_thread
 from litestar import Controller, delete, get, patch, post
@@ -14,6 +14,7 @@ from pichr.api.wire.views import rfc3339
 from pichr.domain.access import require_scope
 from pichr.domain.errors import InvalidInputError, NotFoundError
 from pichr.domain.principal import Principal
+from pichr.projections.queries.rows import KeyRow
 
 Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 # As domain/accounts.py PLANS and SCOPES (tests/unit/test_wire_enums.py): the document lists them.
@@ -101,9 +102,7 @@ class AdminController(Controller):
         account = await services.reads.account(account_id)
         if account is None:
             raise NotFoundError("No such account.", id=account_id)
-        return AccountOut(
-            account_id, account["email"], account["plan"], account["safe_mode_optional"]
-        )
+        return AccountOut(account_id, account.email, account.plan, account.safe_mode_optional)
 
     @delete("/accounts/{account_id:str}", status_code=200, summary="Delete an account")
     async def delete_account(self, account_id: str, who: Principal, services: Services) -> Done:
@@ -159,14 +158,14 @@ def _update_account(
     return position
 
 
-def _key_out(row: dict[str, Any]) -> KeyOut:
+def _key_out(row: KeyRow) -> KeyOut:
     return KeyOut(
-        id=row["id"],
-        accountId=row["account_id"],
-        name=row["name"],
-        scopes=row["scopes"],
-        createdAt=rfc3339(row["created_at"]) or "",
-        expiresAt=rfc3339(row["expires_at"]),
-        revokedAt=rfc3339(row["revoked_at"]),
-        lastUsedAt=rfc3339(row["last_used_at"]),
+        id=row.id,
+        accountId=row.account_id,
+        name=row.name,
+        scopes=row.scopes,
+        createdAt=rfc3339(row.created_at) or "",
+        expiresAt=rfc3339(row.expires_at),
+        revokedAt=rfc3339(row.revoked_at),
+        lastUsedAt=rfc3339(row.last_used_at),
     )

@@ -4,7 +4,7 @@ until it is erased), a decision on it, and erasing the e-mail."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from anyio import to_thread
 from litestar import Controller, delete, get, post
@@ -18,9 +18,9 @@ from pichr.api.wire.schemas import ErrorOut, Pagination
 from pichr.api.wire.views import rfc3339
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
-from pichr.projections.views.reports import list_reports, report_by_id
+from pichr.projections.queries.reports import list_reports, report_by_id
+from pichr.projections.queries.rows import ReportRow
 
-Row = dict[str, Any]
 ERRORS = {
     code: ResponseSpec(data_container=ErrorOut, description=NAMES[code], generate_examples=False)
     for code in (400, 401, 403, 404, 409, 410)
@@ -118,29 +118,29 @@ class AdminReportsController(Controller):
         return ErasedOut("The reporter's e-mail is erased.", report_id, erased)
 
 
-async def _row(services: Services, report_id: str) -> Row:
+async def _row(services: Services, report_id: str) -> ReportRow:
     row = await report_by_id(services.reads.pool, report_id)
     if row is None:
         raise ApiError(404, "No such report.", id=report_id)
     return row
 
 
-def report_view(row: Row, email: str | None = None) -> ReportView:
-    age = datetime.now(UTC) - row["created_at"]
+def report_view(row: ReportRow, email: str | None = None) -> ReportView:
+    age = datetime.now(UTC) - row.created_at
     return ReportView(
-        id=row["id"],
-        fileId=row["file_id"],
-        reason=row["reason"],
-        details=row["details"],
-        priority=row["priority"],
-        status=row["status"],
-        hasEmail=row["has_email"],
-        quarantined=row["quarantined"],
-        createdAt=rfc3339(row["created_at"]) or "",
+        id=row.id,
+        fileId=row.file_id,
+        reason=row.reason,
+        details=row.details,
+        priority=row.priority,
+        status=row.status,
+        hasEmail=row.has_email,
+        quarantined=row.quarantined,
+        createdAt=rfc3339(row.created_at) or "",
         ageSeconds=int(age.total_seconds()),
-        resolvedAt=rfc3339(row["resolved_at"]),
-        action=row["action"],
-        decisionReason=row["decision_reason"],
-        moderator=row["moderator"],
+        resolvedAt=rfc3339(row.resolved_at),
+        action=row.action,
+        decisionReason=row.decision_reason,
+        moderator=row.moderator,
         email=email,
     )

@@ -79,7 +79,7 @@ class AlbumController(Controller):
         rows, total = await albums.reads.owned(who.account_id or "", limit, offset)
         more = offset + len(rows) < total
         return AlbumList(
-            albums=[album_out(r, albums.page_url(r["id"])) for r in rows],
+            albums=[album_out(r, albums.page_url(r.id)) for r in rows],
             pagination=Pagination(total=total, limit=limit, offset=offset, hasMore=more),
         )
 

@@ -12,6 +12,7 @@ from pichr.api.services import Services
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
 from pichr.projections.queries.feed import page
+from pichr.projections.queries.rows import FeedEntry
 
 
 class FeedEvent(Struct):
@@ -39,5 +40,9 @@ async def events_feed(
     require_scope(who, "admin")
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
     entries = await page(services.reads.pool, after, limit, wanted)
-    last = entries[-1]["position"] if entries else after
-    return FeedPage(events=[FeedEvent(**e) for e in entries], next=last)
+    last = entries[-1].position if entries else after
+    return FeedPage(events=[_event(e) for e in entries], next=last)
+
+
+def _event(e: FeedEntry) -> FeedEvent:
+    return FeedEvent(e.position, e.type, e.aggregate_id, e.version, e.time, e.payload)

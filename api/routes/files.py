@@ -13,7 +13,7 @@ from litestar.response import Stream
 from pichr.api.access import PRIVATE_RECORD, VARY, bytes_headers, record_headers, see_file
 from pichr.api.deps import caller
 from pichr.api.errors import ApiError
-from pichr.api.routes.serving import content_disposition
+from pichr.api.routes.serving import content_disposition, rendition
 from pichr.api.services import Services
 from pichr.api.wire.schemas import FileList, FileOut, MessageOut, Pagination, PatchIn, PatchOut
 from pichr.api.wire.views import file_item, file_out
@@ -24,7 +24,6 @@ from pichr.projections.queries.cursor import encode_cursor
 from pichr.projections.queries.reads import SORTS, ListQuery
 
 encode = msgspec.json.Encoder().encode
-ENCODED = "_encoded_file_out"
 SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)]
 
 
@@ -77,10 +76,10 @@ class FileController(Controller):
             safe_mode=safe_mode,
             threshold=threshold,
         )
-        body = row.get(ENCODED)
+        body = row.body_memo
         if body is None:
             # Rows are shared through the read cache: the body is encoded once per version.
-            body = row[ENCODED] = encode(file_out(row, services.urls, threshold))
+            body = row.body_memo = encode(file_out(row, services.urls, threshold))
         headers = record_headers(row, threshold)
         return Response(cast("FileOut", body), media_type=MediaType.JSON, headers=headers)
 
@@ -133,21 +132,22 @@ class FileController(Controller):
             threshold=services.nsfw_threshold,
             serving_bytes=True,
         )
-        # The served rendition (metadata stripped), never the private original.
-        chunks = await to_thread.run_sync(services.blobs.read, row["rendition_key"])
+        served = rendition(row)  # metadata stripped, never the private original
+        chunks = await to_thread.run_sync(services.blobs.read, served.key)
         services.counter.download(file_id)
         headers = {
-            "Content-Disposition": content_disposition(row["filename"]),
-            "Content-Length": str(row["rendition_bytes"]),
-            "ETag": f'"{row["rendition_sha256"]}"',
+            "Content-Disposition": content_disposition(row.filename),
+            "Content-Length": str(served.size),
+            "ETag": f'"{served.sha256}"',
             **bytes_headers(row, services.nsfw_threshold),
         }
-        return Stream(chunks, media_type=row["rendition_mime"], headers=headers)
+        return Stream(chunks, media_type=served.mime, headers=headers)
 
 
 def _page_out(page: Page, q: ListQuery, services: Services) -> FileList:
     rows, more = page.rows[: q.limit], len(page.rows) > q.limit
-    after = encode_cursor(q.sort, q.order, rows[-1], SORTS[q.sort]) if more and rows else None
+    last = rows[-1] if more and rows else None
+    after = encode_cursor(q.sort, q.order, getattr(last, SORTS[q.sort]), last.id) if last else None
     offset = 0 if q.cursor else q.offset
     block = Pagination(
         total=page.total, limit=q.limit, offset=offset, hasMore=more, nextCursor=after

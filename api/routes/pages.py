@@ -92,7 +92,7 @@ async def _album_page(
     contents = await albums.reads.files(album_id, Viewer(who.account_id, owner, adult=False))
     html = contents.memo.get("html")
     if html is None:
-        files = [f for f in contents.rows if f["status"] == "ready"]  # bytes to show
+        files = [f for f in contents.rows if f.status == "ready"]  # bytes to show
         html = contents.memo["html"] = _html(
             request, "album.html", album=row, files=files, thumbs=_thumbs(request),
             base=services.urls.base,
@@ -102,10 +102,10 @@ async def _album_page(
     cache = album_cache_headers(row, vary="Authorization, Cookie")
     headers = {**PAGE_HEADERS, "Server-Timing": timing, **cache}
     response = Response(html, media_type=MediaType.HTML, headers=headers)
-    if password is not None and row["password_hash"] is not None and not owner:
+    if password is not None and row.password_hash is not None and not owner:
         until = int(time.time()) + UNLOCK_SECONDS
         response.set_cookie(
-            cookie_name(album_id), unlock_token(row["password_hash"], album_id, until),
+            cookie_name(album_id), unlock_token(row.password_hash, album_id, until),
             max_age=UNLOCK_SECONDS, path=f"/a/{album_id}", httponly=True, samesite="lax",
             secure=albums.web_base.startswith("https://"),
         )  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -16,7 +17,9 @@ from pichr.api.access import bytes_headers, see_file
 from pichr.api.errors import ApiError
 from pichr.api.services import Services
 from pichr.domain.access import check_hotlink
+from pichr.domain.errors import NotReadyError
 from pichr.domain.principal import Principal
+from pichr.projections.queries.rows import FileRow
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _DIGITS = 18  # 10**18 bytes: larger than any stored object
@@ -58,18 +61,40 @@ def referer_host(referer: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Served:
-    """Which derived object a route serves, named by its file_listing columns."""
+    """A derived object a route serves: the rendition (a view when served whole) or the
+    thumbnail."""
 
     key: str
-    size: str
+    size: int
     mime: str
     sha256: str
-    counts_view: bool
+    counts_view: bool = False
 
 
-RENDITION = Served("rendition_key", "rendition_bytes", "rendition_mime", "rendition_sha256", True)
-THUMBNAIL = Served("thumbnail_key", "thumbnail_bytes", "", "thumbnail_sha256", False)
 THUMBNAIL_MIME = "image/webp"
+
+
+def rendition(row: FileRow) -> Served:
+    """The upload with its metadata stripped: what /i and the download serve."""
+    key, size = row.rendition_key, row.rendition_bytes
+    return _served(key, size, row.rendition_mime, row.rendition_sha256, counts_view=True)
+
+
+def thumbnail(row: FileRow) -> Served:
+    key, size = row.thumbnail_key, row.thumbnail_bytes
+    return _served(key, size, THUMBNAIL_MIME, row.thumbnail_sha256, counts_view=False)
+
+
+def _served(
+    key: str | None, size: int | None, mime: str | None, sha256: str | None, *, counts_view: bool
+) -> Served:
+    """The analysis writes all four at once; see_file(serving_bytes=True) lets only analyzed
+    files through, so a missing one is a file still being processed."""
+    if key is None or size is None or mime is None or sha256 is None:
+        raise NotReadyError("The image is still being processed.", processing=True)
+    return Served(key, size, mime, sha256, counts_view)
+
+
 SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)]
 
 
@@ -82,7 +107,7 @@ async def serve_image(
     safe_mode: SafeMode = None,
 ) -> Response[bytes] | Stream:
     """The served rendition: the upload with its metadata stripped (orientation applied)."""
-    return await _serve(request, file_id, who, services, safe_mode, RENDITION)
+    return await _serve(request, file_id, who, services, safe_mode, rendition)
 
 
 @get("/t/{file_id:str}", summary="The thumbnail (WebP)", tags=["serving"], include_in_schema=True)
@@ -94,7 +119,7 @@ async def serve_thumbnail(
     safe_mode: SafeMode = None,
 ) -> Response[bytes] | Stream:
     """A WebP at most 320 px on the long side; the same access and caching rules as /i."""
-    return await _serve(request, file_id, who, services, safe_mode, THUMBNAIL)
+    return await _serve(request, file_id, who, services, safe_mode, thumbnail)
 
 
 async def _serve(
@@ -103,7 +128,7 @@ async def _serve(
     who: Principal,
     services: Services,
     safe_mode: str | None,
-    what: Served,
+    derived: Callable[[FileRow], Served],
 ) -> Response[bytes] | Stream:
     row = see_file(
         await services.reads.file(file_id),
@@ -115,8 +140,9 @@ async def _serve(
     )
     own_host = urlsplit(services.settings.base_url).hostname or ""
     host = referer_host(request.headers.get("referer"))
-    check_hotlink(row["hotlink_policy"], row["hotlink_whitelist"], host, own_host)
-    etag = f'"{row[what.sha256]}"'
+    check_hotlink(row.hotlink_policy, row.hotlink_whitelist, host, own_host)
+    what = derived(row)
+    etag = f'"{what.sha256}"'
     headers = {
         "ETag": etag,
         **bytes_headers(row, services.nsfw_threshold),
@@ -125,15 +151,14 @@ async def _serve(
     }
     if etag in (request.headers.get("if-none-match") or ""):
         return Response(b"", status_code=304, headers=headers)
-    size = int(row[what.size])
+    size = what.size
     span = parse_range(request.headers.get("range"), size)
     start, end = span or (0, size - 1)
-    chunks = await to_thread.run_sync(services.blobs.read, row[what.key], start, end - start + 1)
+    chunks = await to_thread.run_sync(services.blobs.read, what.key, start, end - start + 1)
     if start == 0 and what.counts_view:
         services.counter.view(file_id)
     headers["Content-Length"] = str(end - start + 1)
-    mime = row[what.mime] if what.mime else THUMBNAIL_MIME
     if span is None:
-        return Stream(chunks, media_type=mime, headers=headers)
+        return Stream(chunks, media_type=what.mime, headers=headers)
     headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return Stream(chunks, media_type=mime, headers=headers, status_code=206)
+    return Stream(chunks, media_type=what.mime, headers=headers, status_code=206)

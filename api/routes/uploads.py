@@ -106,8 +106,8 @@ class UploadController(Controller):
             raise ApiError(
                 415,
                 "The image could not be processed.",
-                fileId=row["id"],
-                reason=row["analysis_error"],
+                fileId=row.id,
+                reason=row.analysis_error,
             )
         body = finalize_out(row, services.urls, services.nsfw_threshold, duplicates(services, row))
         return Response(body, status_code=202 if body.status == "processing" else 200)

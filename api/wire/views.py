@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from pichr.api.wire.schemas import Duplicate, FileItem, FileOut, FinalizeOut
 from pichr.domain.access import restricted
 from pichr.projections.queries.facts import file_facts
-
-Row = dict[str, Any]
+from pichr.projections.queries.rows import FileItemRow, FileRow
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -29,11 +27,11 @@ class Urls:
     def thumbnail(self, file_id: str) -> str:
         return f"{self.base}/t/{file_id}"
 
-    def cdn_url(self, row: Row) -> str:
-        return f"{self.cdn}/{row['blob_key']}" if self.cdn != self.base else self.image(row["id"])
+    def cdn_url(self, row: FileRow) -> str:
+        return f"{self.cdn}/{row.blob_key}" if self.cdn != self.base else self.image(row.id)
 
 
-def status(row: Row) -> str:
+def status(row: FileRow) -> str:
     """The lifecycle status, with "processing" until the worker's analysis is recorded and
     "failed" when the bytes could not be analyzed."""
     facts = file_facts(row)
@@ -44,71 +42,71 @@ def status(row: Row) -> str:
     return "ready" if facts.analyzed else "processing"
 
 
-def age_restricted(row: Row, threshold: float) -> bool:
+def age_restricted(row: FileRow, threshold: float) -> bool:
     return restricted(file_facts(row), threshold)
 
 
-def file_out(row: Row, urls: Urls, threshold: float) -> FileOut:
+def file_out(row: FileRow, urls: Urls, threshold: float) -> FileOut:
     return FileOut(
-        id=row["id"],
-        url=urls.image(row["id"]),
+        id=row.id,
+        url=urls.image(row.id),
         cdnUrl=urls.cdn_url(row),
-        thumbnailUrl=urls.thumbnail(row["id"]),
-        title=row["title"],
-        description=row["description"],
-        mime=row["mime"],
-        bytes=row["bytes"],
-        width=row["width"],
-        height=row["height"],
-        visibility=row["visibility"],
-        viewCount=row["view_count"],
-        downloadCount=row["download_count"],
-        nsfwScore=row["nsfw_score"],
+        thumbnailUrl=urls.thumbnail(row.id),
+        title=row.title,
+        description=row.description,
+        mime=row.mime,
+        bytes=row.bytes,
+        width=row.width,
+        height=row.height,
+        visibility=row.visibility,
+        viewCount=row.view_count,
+        downloadCount=row.download_count,
+        nsfwScore=row.nsfw_score,
         ageRestricted=age_restricted(row, threshold),
-        tags=row["tags"],
-        hotlinkPolicy=row["hotlink_policy"],
-        hotlinkWhitelist=row["hotlink_whitelist"],
-        sha256=row["sha256"],
-        phash=row["phash"],
+        tags=row.tags,
+        hotlinkPolicy=row.hotlink_policy,
+        hotlinkWhitelist=row.hotlink_whitelist,
+        sha256=row.sha256,
+        phash=row.phash,
         status=status(row),
-        createdAt=rfc3339(row["created_at"]) or "",
-        updatedAt=rfc3339(row["updated_at"]) or "",
-        expiresAt=rfc3339(row["expires_at"]),
+        createdAt=rfc3339(row.created_at) or "",
+        updatedAt=rfc3339(row.updated_at) or "",
+        expiresAt=rfc3339(row.expires_at),
     )
 
 
-def file_item(row: Row, urls: Urls) -> FileItem:
+def file_item(row: FileItemRow, urls: Urls) -> FileItem:
     return FileItem(
-        id=row["id"],
-        url=urls.image(row["id"]),
-        thumbnailUrl=urls.thumbnail(row["id"]),
-        title=row["title"],
-        mime=row["mime"],
-        bytes=row["bytes"],
-        width=row["width"],
-        height=row["height"],
-        visibility=row["visibility"],
-        viewCount=row["view_count"],
-        createdAt=rfc3339(row["created_at"]) or "",
+        id=row.id,
+        url=urls.image(row.id),
+        thumbnailUrl=urls.thumbnail(row.id),
+        title=row.title,
+        mime=row.mime,
+        bytes=row.bytes,
+        width=row.width,
+        height=row.height,
+        visibility=row.visibility,
+        viewCount=row.view_count,
+        createdAt=rfc3339(row.created_at) or "",
     )
 
 
 def finalize_out(
-    row: Row, urls: Urls, threshold: float, duplicates: list[Duplicate] | None = None
+    row: FileRow, urls: Urls, threshold: float, duplicates: list[Duplicate] | None = None
 ) -> FinalizeOut:
     return FinalizeOut(
-        fileId=row["id"],
-        url=urls.image(row["id"]),
+        fileId=row.id,
+        url=urls.image(row.id),
         cdnUrl=urls.cdn_url(row),
-        mime=row["mime"],
-        bytes=row["bytes"],
-        width=row["width"],
-        height=row["height"],
-        nsfwScore=row["nsfw_score"],
+        mime=row.mime,
+        bytes=row.bytes,
+        width=row.width,
+        height=row.height,
+        nsfwScore=row.nsfw_score,
         ageRestricted=age_restricted(row, threshold),
-        visibility=row["visibility"],
-        expiresAt=rfc3339(row["expires_at"]),
-        phash=row["phash"],
+        visibility=row.visibility,
+        expiresAt=rfc3339(row.expires_at),
+        phash=row.phash,
         duplicates=duplicates or [],
         status=status(row),
     )

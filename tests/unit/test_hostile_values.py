@@ -99,7 +99,7 @@ def test_forged_cursors_are_a_400_before_any_sql(cursor: str, sort: str) -> None
 
 
 def test_our_own_cursors_still_decode() -> None:
-    cursor = encode_cursor("views", "desc", {"views": 7, "id": FILE_ID}, "views")
+    cursor = encode_cursor("views", "desc", 7, FILE_ID)
     assert decode_cursor(cursor, "views", "desc") == (7, FILE_ID)
 
 
