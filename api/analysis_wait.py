@@ -36,7 +36,7 @@ def duplicates(services: Services, row: FileRow) -> list[Duplicate]:
     )
     return [
         Duplicate(
-            fileId=m.file_id, kind=m.kind, distance=m.distance if m.kind == "similar" else None
+            file_id=m.file_id, kind=m.kind, distance=m.distance if m.kind == "similar" else None
         )
         for m in found
     ]

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from anyio import to_thread
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
-from msgspec import Meta, Struct
+from msgspec import Meta
 
 from pichr.api.services import Services
+from pichr.api.wire.schemas import CamelStruct
 from pichr.api.wire.views import rfc3339
 from pichr.domain.access import require_scope
 from pichr.domain.errors import InvalidInputError, NotFoundError
@@ -22,52 +23,52 @@ PlanName = Literal["free", "pro", "enterprise"]
 Scope = Literal["read", "upload", "write", "admin"]
 
 
-class AccountIn(Struct):
+class AccountIn(CamelStruct):
     email: Email
     plan: PlanName = "free"
 
 
-class AccountPatchIn(Struct, forbid_unknown_fields=True):
+class AccountPatchIn(CamelStruct, forbid_unknown_fields=True):
     plan: PlanName | None = None
     # true: the account's keys may turn safe mode off with X-Safe-Mode: off (default false)
-    safeModeOptional: bool | None = None  # noqa: N815
+    safe_mode_optional: bool | None = None
 
 
-class AccountOut(Struct):
+class AccountOut(CamelStruct):
     id: str
     email: str
     plan: str
-    safeModeOptional: bool = False  # noqa: N815
+    safe_mode_optional: bool = False
 
 
-class KeyIn(Struct):
-    accountId: str  # noqa: N815
+class KeyIn(CamelStruct):
+    account_id: str
     scopes: Annotated[list[Scope], Meta(min_length=1, max_length=4)]
     name: Annotated[str, Meta(min_length=1, max_length=100)] = "default"
-    expiresInDays: Annotated[int, Meta(ge=1, le=3650)] | None = None  # noqa: N815
+    expires_in_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
 
 
-class KeyCreatedOut(Struct):
+class KeyCreatedOut(CamelStruct):
     id: str
-    accountId: str  # noqa: N815
-    apiKey: str  # noqa: N815  (shown once; only its digest is stored)
+    account_id: str
+    api_key: str  # shown once; only its digest is stored
     name: str
     scopes: list[str]
-    expiresAt: str | None  # noqa: N815
+    expires_at: str | None
 
 
-class KeyOut(Struct):
+class KeyOut(CamelStruct):
     id: str
-    accountId: str  # noqa: N815
+    account_id: str
     name: str
     scopes: list[str]
-    createdAt: str  # noqa: N815
-    expiresAt: str | None  # noqa: N815
-    revokedAt: str | None  # noqa: N815
-    lastUsedAt: str | None  # noqa: N815
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    last_used_at: str | None
 
 
-class Done(Struct):
+class Done(CamelStruct):
     message: str
     id: str
 
@@ -95,7 +96,7 @@ class AdminController(Controller):
         self, account_id: str, data: AccountPatchIn, who: Principal, services: Services
     ) -> AccountOut:
         require_scope(who, "admin")
-        if data.plan is None and data.safeModeOptional is None:
+        if data.plan is None and data.safe_mode_optional is None:
             raise InvalidInputError("Nothing to update.", fields=["plan", "safeModeOptional"])
         position = await to_thread.run_sync(_update_account, services, who, account_id, data)
         await services.caught_up(position, "auth")
@@ -117,10 +118,10 @@ class AdminController(Controller):
         key = await to_thread.run_sync(
             services.identity.create_key,
             who.actor,
-            data.accountId,
+            data.account_id,
             data.name,
             list[str](data.scopes),
-            data.expiresInDays,
+            data.expires_in_days,
         )
         await services.caught_up(key.position, "auth")
         return KeyCreatedOut(
@@ -151,8 +152,8 @@ def _update_account(
     position = 0
     if data.plan is not None:
         position = services.identity.set_plan(who.actor, account_id, data.plan)
-    if data.safeModeOptional is not None:
-        optional = data.safeModeOptional
+    if data.safe_mode_optional is not None:
+        optional = data.safe_mode_optional
         changed = services.identity.set_safe_mode(who.actor, account_id, optional=optional)
         position = max(position, changed)
     return position
@@ -161,11 +162,11 @@ def _update_account(
 def _key_out(row: KeyRow) -> KeyOut:
     return KeyOut(
         id=row.id,
-        accountId=row.account_id,
+        account_id=row.account_id,
         name=row.name,
         scopes=row.scopes,
-        createdAt=rfc3339(row.created_at) or "",
-        expiresAt=rfc3339(row.expires_at),
-        revokedAt=rfc3339(row.revoked_at),
-        lastUsedAt=rfc3339(row.last_used_at),
+        created_at=rfc3339(row.created_at) or "",
+        expires_at=rfc3339(row.expires_at),
+        revoked_at=rfc3339(row.revoked_at),
+        last_used_at=rfc3339(row.last_used_at),
     )

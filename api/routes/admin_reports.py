@@ -10,11 +10,11 @@ from anyio import to_thread
 from litestar import Controller, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from msgspec import Meta, Struct
+from msgspec import Meta
 
 from pichr.api.errors import NAMES, ApiError
 from pichr.api.services import Services
-from pichr.api.wire.schemas import ErrorOut, Pagination
+from pichr.api.wire.schemas import CamelStruct, ErrorOut, Pagination
 from pichr.api.wire.views import rfc3339
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
@@ -27,43 +27,43 @@ ERRORS = {
 }
 
 
-class ReportView(Struct, omit_defaults=True):
+class ReportView(CamelStruct, omit_defaults=True):
     id: str
-    fileId: str  # noqa: N815
+    file_id: str
     reason: str
     details: str | None
     priority: int  # 0: csam, terrorism; 1: violence, self_harm, hate_speech, harassment; 2: rest
     status: str  # pending | resolved
-    hasEmail: bool  # noqa: N815
+    has_email: bool
     quarantined: bool  # this report withheld the file at once
-    createdAt: str  # noqa: N815
-    ageSeconds: int  # noqa: N815
-    resolvedAt: str | None = None  # noqa: N815
+    created_at: str
+    age_seconds: int
+    resolved_at: str | None = None
     action: str | None = None
-    decisionReason: str | None = None  # noqa: N815
+    decision_reason: str | None = None
     moderator: str | None = None
     email: str | None = None  # only on GET /admin/reports/{id}, until erased
 
 
-class ReportList(Struct):
+class ReportList(CamelStruct):
     reports: list[ReportView]
     pagination: Pagination
 
 
-class ResolveIn(Struct, forbid_unknown_fields=False):
+class ResolveIn(CamelStruct, forbid_unknown_fields=False):
     action: Literal["dismiss", "restrict", "remove", "restore"]
     reason: Annotated[str, Meta(max_length=2000)] = ""  # required: an empty one is a 400
 
 
-class ResolveOut(Struct):
+class ResolveOut(CamelStruct):
     message: str
-    fileChanged: bool  # noqa: N815  (False: the file already was as the action leaves it)
+    file_changed: bool  # False: the file already was as the action leaves it
     report: ReportView
 
 
-class ErasedOut(Struct):
+class ErasedOut(CamelStruct):
     message: str
-    reportId: str  # noqa: N815
+    report_id: str
     erased: bool
 
 
@@ -84,7 +84,7 @@ class AdminReportsController(Controller):
         require_scope(who, "admin")
         rows, total = await list_reports(services.reads.pool, status, priority, limit, offset)
         more = offset + len(rows) < total
-        page = Pagination(total=total, limit=limit, offset=offset, hasMore=more)
+        page = Pagination(total=total, limit=limit, offset=offset, has_more=more)
         return ReportList(reports=[report_view(r) for r in rows], pagination=page)
 
     @get("/{report_id:str}", summary="One report, with the reporter's e-mail", responses=ERRORS)
@@ -129,18 +129,18 @@ def report_view(row: ReportRow, email: str | None = None) -> ReportView:
     age = datetime.now(UTC) - row.created_at
     return ReportView(
         id=row.id,
-        fileId=row.file_id,
+        file_id=row.file_id,
         reason=row.reason,
         details=row.details,
         priority=row.priority,
         status=row.status,
-        hasEmail=row.has_email,
+        has_email=row.has_email,
         quarantined=row.quarantined,
-        createdAt=rfc3339(row.created_at) or "",
-        ageSeconds=int(age.total_seconds()),
-        resolvedAt=rfc3339(row.resolved_at),
+        created_at=rfc3339(row.created_at) or "",
+        age_seconds=int(age.total_seconds()),
+        resolved_at=rfc3339(row.resolved_at),
         action=row.action,
-        decisionReason=row.decision_reason,
+        decision_reason=row.decision_reason,
         moderator=row.moderator,
         email=email,
     )

@@ -60,7 +60,7 @@ class AlbumController(Controller):
             description=data.description,
             visibility=data.visibility,
             tags=list(data.tags),
-            file_ids=list(data.fileIds),
+            file_ids=list(data.file_ids),
             password=data.password or None,
         )
         album_id, position = await to_thread.run_sync(services.albums.commands.create, who, draft)
@@ -80,7 +80,7 @@ class AlbumController(Controller):
         more = offset + len(rows) < total
         return AlbumList(
             albums=[album_out(r, albums.page_url(r.id)) for r in rows],
-            pagination=Pagination(total=total, limit=limit, offset=offset, hasMore=more),
+            pagination=Pagination(total=total, limit=limit, offset=offset, has_more=more),
         )
 
     @get("/{album_id:str}", summary="Album details and the files you may see", responses=ERRORS)
@@ -119,8 +119,8 @@ class AlbumController(Controller):
         }
         if data.password is not msgspec.UNSET:
             changes["password"] = data.password
-        if data.coverImageId is not msgspec.UNSET:
-            changes["coverImageId"] = data.coverImageId
+        if data.cover_image_id is not msgspec.UNSET:
+            changes["coverImageId"] = data.cover_image_id
         update = services.albums.commands.update
         position = await to_thread.run_sync(update, who, album_id, changes)
         album = await _owner_view(services, album_id, position)
@@ -140,7 +140,7 @@ class AlbumController(Controller):
         require_scope(who, "write")
         position = await to_thread.run_sync(services.albums.commands.delete, who, album_id)
         await services.caught_up(position, "albums")
-        return AlbumMessageOut(message="Album deleted successfully", albumId=album_id)
+        return AlbumMessageOut(message="Album deleted successfully", album_id=album_id)
 
     @post(
         "/{album_id:str}/files", status_code=200, summary="Add files to an album", responses=ERRORS
@@ -150,10 +150,10 @@ class AlbumController(Controller):
     ) -> AlbumFilesOut:
         require_scope(who, "write")
         add = services.albums.commands.add_files
-        added, position = await to_thread.run_sync(add, who, album_id, list(data.fileIds))
+        added, position = await to_thread.run_sync(add, who, album_id, list(data.file_ids))
         await services.caught_up(position, "albums")
         return AlbumFilesOut(
-            message="Files added successfully", added=added, requested=len(data.fileIds)
+            message="Files added successfully", added=added, requested=len(data.file_ids)
         )
 
     @delete(
@@ -170,7 +170,7 @@ class AlbumController(Controller):
         position = await to_thread.run_sync(remove, who, album_id, file_id)
         await services.caught_up(position, "albums")
         return AlbumMessageOut(
-            message="File removed from the album", albumId=album_id, fileId=file_id
+            message="File removed from the album", album_id=album_id, file_id=file_id
         )
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from anyio import to_thread
 from litestar import Controller, get
 from litestar.params import Parameter
-from msgspec import Struct
 
 from pichr.api.services import Services
+from pichr.api.wire.schemas import CamelStruct
 from pichr.application.moderation.audit import file_as_of, file_history
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
 
 
-class HistoryEntry(Struct):
+class HistoryEntry(CamelStruct):
     type: str
     version: int
     time: str
@@ -25,14 +26,14 @@ class HistoryEntry(Struct):
     payload: dict[str, Any]
 
 
-class FileHistory(Struct):
-    fileId: str  # noqa: N815
+class FileHistory(CamelStruct):
+    file_id: str
     events: list[HistoryEntry]
 
 
-class FileAsOf(Struct):
-    fileId: str  # noqa: N815
-    asOf: str  # noqa: N815
+class FileAsOf(CamelStruct):
+    file_id: str
+    as_of: str
     version: int
     state: dict[str, Any]
 
@@ -45,7 +46,7 @@ class AuditController(Controller):
     async def history(self, file_id: str, who: Principal, services: Services) -> FileHistory:
         require_scope(who, "admin")
         entries = await to_thread.run_sync(file_history, services.app, file_id)
-        return FileHistory(fileId=file_id, events=[HistoryEntry(**e) for e in entries])
+        return FileHistory(file_id=file_id, events=[HistoryEntry(**e) for e in entries])
 
     @get("/{file_id:str}", summary="A file's state at a past moment (time travel)")
     async def as_of(
@@ -57,4 +58,4 @@ class AuditController(Controller):
     ) -> FileAsOf:
         require_scope(who, "admin")
         found = await to_thread.run_sync(file_as_of, services.app, file_id, as_of)
-        return FileAsOf(**found)
+        return msgspec.convert(found, FileAsOf)  # the state as of then, by its wire names

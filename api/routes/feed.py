@@ -6,25 +6,25 @@ from typing import Annotated, Any
 
 from litestar import get
 from litestar.params import Parameter
-from msgspec import Struct
 
 from pichr.api.services import Services
+from pichr.api.wire.schemas import CamelStruct
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
 from pichr.projections.queries.feed import page
 from pichr.projections.queries.rows import FeedEntry
 
 
-class FeedEvent(Struct):
+class FeedEvent(CamelStruct):
     position: int
     type: str  # the event's permanent topic, e.g. pichr.file.UploadFinalized.v1
-    aggregateId: str  # noqa: N815
+    aggregate_id: str
     version: int
     time: str
     payload: dict[str, Any]
 
 
-class FeedPage(Struct):
+class FeedPage(CamelStruct):
     events: list[FeedEvent]
     next: int  # pass as `after` for the next page; equal to `after` when nothing is new
 

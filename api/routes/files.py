@@ -113,7 +113,7 @@ class FileController(Controller):
         require_delete(who, token=delete_token is not None)
         position = await to_thread.run_sync(services.files.delete, who, file_id, delete_token)
         await services.caught_up(position)
-        return MessageOut(message="File deleted successfully", fileId=file_id)
+        return MessageOut(message="File deleted successfully", file_id=file_id)
 
     @get("/{file_id:str}/download", summary="Download the file")
     async def download(
@@ -150,10 +150,11 @@ def _page_out(page: Page, q: ListQuery, services: Services) -> FileList:
     after = encode_cursor(q.sort, q.order, getattr(last, SORTS[q.sort]), last.id) if last else None
     offset = 0 if q.cursor else q.offset
     block = Pagination(
-        total=page.total, limit=q.limit, offset=offset, hasMore=more, nextCursor=after
+        total=page.total, limit=q.limit, offset=offset, has_more=more, next_cursor=after
     )
     return FileList(files=[file_item(r, services.urls) for r in rows], pagination=block)
 
 
 def _fields(data: PatchIn) -> dict[str, Any]:
-    return {f: getattr(data, f) for f in data.__struct_fields__}
+    """By their wire names: the MetadataUpdated event records the changes so."""
+    return {f.encode_name: getattr(data, f.name) for f in msgspec.structs.fields(data)}

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from anyio import to_thread
 from litestar import Request, post
 from litestar.openapi.datastructures import ResponseSpec
-from msgspec import Meta, Struct
+from msgspec import Meta
 
 from pichr.api.errors import NAMES, ApiError
 from pichr.api.middleware.gate import client_ip
 from pichr.api.services import Services
-from pichr.api.wire.schemas import ErrorOut
+from pichr.api.wire.schemas import CamelStruct, ErrorOut
 from pichr.domain.principal import Principal
 from pichr.domain.reports import Reason
 
@@ -33,17 +33,17 @@ ERRORS = {
 }
 
 
-class ReportIn(Struct, forbid_unknown_fields=False):
-    fileId: Annotated[str, Meta(min_length=1, max_length=64)]  # noqa: N815
+class ReportIn(CamelStruct, forbid_unknown_fields=False):
+    file_id: Annotated[str, Meta(min_length=1, max_length=64)]
     reason: Reason
     details: Annotated[str, Meta(max_length=5000)] | None = None
     email: Email | None = None
 
 
-class ReportOut(Struct):
+class ReportOut(CamelStruct):
     message: str
-    reportId: str  # noqa: N815
-    complianceMessage: str  # noqa: N815
+    report_id: str
+    compliance_message: str
     status: str
 
 
@@ -63,7 +63,7 @@ async def report_content(
     filed = await to_thread.run_sync(
         services.moderation.reports.file,
         who.actor,
-        data.fileId,
+        data.file_id,
         data.reason,
         data.details,
         data.email,
@@ -74,8 +74,8 @@ async def report_content(
         await services.caught_up(filed.position, "blocklist")
     return ReportOut(
         message="Report submitted successfully",
-        reportId=filed.report_id,
-        complianceMessage=COMPLIANCE,
+        report_id=filed.report_id,
+        compliance_message=COMPLIANCE,
         status="pending",
     )
 

@@ -49,19 +49,19 @@ class MultipartController(Controller):
         self, data: MultipartInitIn, who: Principal, services: Services
     ) -> MultipartInitOut:
         _uploader(who)
-        count_parts(data.totalBytes, data.partSize)  # the plan's shape first (400), then size
-        upload = upload_request(data, data.totalBytes, services.settings.max_upload_bytes)
-        req = MultipartRequest(upload=upload, part_size=data.partSize)
+        count_parts(data.total_bytes, data.part_size)  # the plan's shape first (400), then size
+        upload = upload_request(data, data.total_bytes, services.settings.max_upload_bytes)
+        req = MultipartRequest(upload=upload, part_size=data.part_size)
         view = await to_thread.run_sync(services.multipart.init, who, req)
         await services.caught_up(view.position)
         u = view.upload
         return MultipartInitOut(
-            uploadId=u.upload_id,
-            fileId=u.file_id,
-            r2Key=u.key,
-            partSize=u.part_size,
-            partCount=u.part_count,
-            totalBytes=u.total_bytes,
+            upload_id=u.upload_id,
+            file_id=u.file_id,
+            r2_key=u.key,
+            part_size=u.part_size,
+            part_count=u.part_count,
+            total_bytes=u.total_bytes,
             parts=_urls(services, view),
             message="PUT each part to its uploadUrl, then call complete, then finalize.",
         )
@@ -89,7 +89,7 @@ class MultipartController(Controller):
         part = await to_thread.run_sync(
             services.multipart.store_part, who, upload_id, number, reader, sums
         )
-        out = PartOut(partNumber=part.number, size=part.size, etag=part.etag, sha256=part.sha256)
+        out = PartOut(part_number=part.number, size=part.size, etag=part.etag, sha256=part.sha256)
         return Response(out, headers={"ETag": f'"{part.etag}"'})
 
     @get("/{upload_id:str}", summary="Which parts arrived (to resume an interrupted upload)")
@@ -101,15 +101,15 @@ class MultipartController(Controller):
         u = view.upload
         pending = _urls(services, view)
         return MultipartStatusOut(
-            uploadId=u.upload_id,
-            fileId=u.file_id,
-            r2Key=u.key,
+            upload_id=u.upload_id,
+            file_id=u.file_id,
+            r2_key=u.key,
             status=u.status,
-            totalBytes=u.total_bytes,
-            partSize=u.part_size,
-            partCount=u.part_count,
+            total_bytes=u.total_bytes,
+            part_size=u.part_size,
+            part_count=u.part_count,
             parts=[PartOut(p.number, p.size, p.etag, p.sha256) for p in view.parts],
-            missing=[p.partNumber for p in pending],
+            missing=[p.part_number for p in pending],
             pending=pending,
             etag=str(u.result["etag"]) if u.status == "completed" else None,
         )
@@ -119,13 +119,13 @@ class MultipartController(Controller):
         self, data: MultipartCompleteIn, who: Principal, services: Services
     ) -> MultipartCompleteOut:
         _uploader(who)
-        named = [(p.partNumber, p.etag) for p in data.parts]
+        named = [(p.part_number, p.etag) for p in data.parts]
         view = await to_thread.run_sync(
-            services.multipart.complete, who, data.uploadId, data.fileId, data.r2Key, named
+            services.multipart.complete, who, data.upload_id, data.file_id, data.r2_key, named
         )
         await services.caught_up(view.position)
         return MultipartCompleteOut(
-            fileId=view.upload.file_id, etag=str(view.upload.result["etag"])
+            file_id=view.upload.file_id, etag=str(view.upload.result["etag"])
         )
 
     @delete("/{upload_id:str}", status_code=200, summary="Abort: the parts are deleted")
@@ -137,6 +137,6 @@ class MultipartController(Controller):
         await services.caught_up(head or 0)
         return MultipartAbortOut(
             message="The multipart upload was aborted and its parts deleted.",
-            uploadId=upload.upload_id,
-            fileId=upload.file_id,
+            upload_id=upload.upload_id,
+            file_id=upload.file_id,
         )

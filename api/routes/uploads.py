@@ -39,12 +39,12 @@ class UploadController(Controller):
         if made.upload_token:
             url += f"?token={made.upload_token}"
         return PresignOut(
-            uploadId=made.upload_id,
-            uploadUrl=url,
-            fileId=made.file_id,
-            r2Key=made.blob_key,
+            upload_id=made.upload_id,
+            upload_url=url,
+            file_id=made.file_id,
+            r2_key=made.blob_key,
             message="File record created. PUT the bytes to uploadUrl, then call finalize.",
-            deleteToken=made.delete_token,
+            delete_token=made.delete_token,
         )
 
     @put("/direct/{file_id:str}", request_max_body_size=None, summary="Upload the bytes")
@@ -61,12 +61,12 @@ class UploadController(Controller):
         reader = ThreadBodyReader(request.stream())
         file = await to_thread.run_sync(services.uploads.store, who, file_id, token, reader)
         return DirectOut(
-            fileId=file_id,
+            file_id=file_id,
             url=services.urls.image(file_id),
             mime=file.stored["mime"],
             bytes=file.stored["size"],
             status="ready",
-            r2Key=file.stored_key,
+            r2_key=file.stored_key,
             etag=file.stored["etag"],
         )
 
@@ -88,7 +88,12 @@ class UploadController(Controller):
             require_scope(who, "upload")
         try:
             position = await to_thread.run_sync(
-                services.uploads.finalize, who, data.uploadId, data.fileId, data.r2Key, data.r2Etag
+                services.uploads.finalize,
+                who,
+                data.upload_id,
+                data.file_id,
+                data.r2_key,
+                data.r2_etag,
             )
         except (UnsupportedMediaError, LegalHoldError):
             # Rejected or blocked: let reads see that before answering (read-your-writes).
@@ -98,7 +103,7 @@ class UploadController(Controller):
         if not await services.caught_up(position):
             raise ApiError(503, "The file was finalized; its record is not readable yet.")
         wait = services.settings.finalize_wait_ms / 1000
-        row = await analyzed_row(services, data.fileId, wait)
+        row = await analyzed_row(services, data.file_id, wait)
         if row is None:
             raise ApiError(503, "The file was finalized; its record is not readable yet.")
         check_withheld(file_facts(row))  # 451: its analysis matched the blocklist
@@ -132,5 +137,5 @@ def upload_request(data: PresignIn | MultipartInitIn, size: int, max_bytes: int)
         description=data.description,
         visibility=data.visibility,
         tags=tuple(data.tags),
-        expires_in=data.expiresIn,
+        expires_in=data.expires_in,
     )

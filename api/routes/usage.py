@@ -5,35 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
-from msgspec import Struct
 
 from pichr.api.limits.limiter import Window
 from pichr.api.middleware.gate import CALLS
 from pichr.api.services import Services
+from pichr.api.wire.schemas import CamelStruct
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
 
 
-class Limits(Struct):
-    uploadsPerHour: int  # noqa: N815
-    callsPerHour: int  # noqa: N815
-    maxFileBytes: int  # noqa: N815
-    storageQuotaBytes: int | None  # noqa: N815
+class Limits(CamelStruct):
+    uploads_per_hour: int
+    calls_per_hour: int
+    max_file_bytes: int
+    storage_quota_bytes: int | None
 
 
-class Remaining(Struct):
+class Remaining(CamelStruct):
     calls: int | None
     uploads: int | None
-    storageBytes: int | None  # noqa: N815
-    resetAt: int | None  # noqa: N815  (unix seconds, when the hourly windows roll)
+    storage_bytes: int | None
+    reset_at: int | None  # unix seconds, when the hourly windows roll
 
 
-class Storage(Struct):
-    usedBytes: int  # noqa: N815
+class Storage(CamelStruct):
+    used_bytes: int
     files: int
 
 
-class UsageOut(Struct):
+class UsageOut(CamelStruct):
     plan: str
     limits: Limits
     remaining: Remaining
@@ -58,8 +58,8 @@ async def usage(request: Request[Any, Any, Any], who: Principal, services: Servi
         remaining=Remaining(
             calls=calls.remaining if calls else None,
             uploads=uploads.remaining if uploads else None,
-            storageBytes=max(0, quota - used) if quota is not None else None,
-            resetAt=calls.reset if calls else None,
+            storage_bytes=max(0, quota - used) if quota is not None else None,
+            reset_at=calls.reset if calls else None,
         ),
-        storage=Storage(usedBytes=used, files=files),
+        storage=Storage(used_bytes=used, files=files),
     )

@@ -1,4 +1,4 @@
-"""Wire schemas: one msgspec Struct per direction, camelCase as the reference spells it."""
+"""Wire schemas: one msgspec Struct per direction, camelCase on the wire as the reference has it."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ Host = Annotated[str, Meta(min_length=1, max_length=253)]
 Hours = Annotated[int, Meta(ge=1, le=24 * 365 * 10)]
 
 
-class PresignIn(Struct, forbid_unknown_fields=False):
+class CamelStruct(Struct, rename="camel"):
+    """The base of every wire Struct: snake_case attributes, camelCase field names on the wire
+    (`file_id` is `fileId`) in bodies, validation errors and the OpenAPI document alike."""
+
+
+class PresignIn(CamelStruct, forbid_unknown_fields=False):
     filename: Annotated[str, Meta(min_length=1, max_length=255)]
     mime: Annotated[str, Meta(min_length=1, max_length=100)]
     bytes: Annotated[int, Meta(ge=1)]
@@ -26,68 +31,68 @@ class PresignIn(Struct, forbid_unknown_fields=False):
     description: Description | None = None
     visibility: Visibility = "public"
     tags: Tags = msgspec.field(default_factory=list)
-    expiresIn: Hours | None = None  # noqa: N815 (wire name)
+    expires_in: Hours | None = None
 
 
-class PresignOut(Struct, omit_defaults=True):
-    uploadId: str  # noqa: N815
-    uploadUrl: str  # noqa: N815
-    fileId: str  # noqa: N815
-    r2Key: str  # noqa: N815
+class PresignOut(CamelStruct, omit_defaults=True):
+    upload_id: str
+    upload_url: str
+    file_id: str
+    r2_key: str
     message: str
-    deleteToken: str | None = None  # noqa: N815
+    delete_token: str | None = None
 
 
-class DirectOut(Struct):
-    fileId: str  # noqa: N815
+class DirectOut(CamelStruct):
+    file_id: str
     url: str
     mime: str
     bytes: int
     status: str
-    r2Key: str  # noqa: N815  (the object this PUT wrote; finalize accepts it or presign's)
+    r2_key: str  # the object this PUT wrote; finalize accepts it or presign's
     etag: str
 
 
-class FinalizeIn(Struct):
-    uploadId: Annotated[str, Meta(min_length=1, max_length=64)]  # noqa: N815
-    fileId: Annotated[str, Meta(min_length=1, max_length=64)]  # noqa: N815
-    r2Key: str | None = None  # noqa: N815
-    r2Etag: str | None = None  # noqa: N815
+class FinalizeIn(CamelStruct):
+    upload_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    file_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    r2_key: str | None = None
+    r2_etag: str | None = None
     # Client-computed values are accepted for compatibility and never trusted.
     width: int | None = None
     height: int | None = None
     phash: str | None = None
-    nsfwScore: float | None = None  # noqa: N815
+    nsfw_score: float | None = None
 
 
-class Duplicate(Struct):
-    fileId: str  # noqa: N815
+class Duplicate(CamelStruct):
+    file_id: str
     kind: str
     distance: int | None = None
 
 
-class FinalizeOut(Struct):
-    fileId: str  # noqa: N815
+class FinalizeOut(CamelStruct):
+    file_id: str
     url: str
-    cdnUrl: str  # noqa: N815
+    cdn_url: str
     mime: str
     bytes: int
     width: int | None
     height: int | None
-    nsfwScore: float | None  # noqa: N815
-    ageRestricted: bool  # noqa: N815
+    nsfw_score: float | None
+    age_restricted: bool
     visibility: str
-    expiresAt: str | None  # noqa: N815
+    expires_at: str | None
     phash: str | None
     duplicates: list[Duplicate]
     status: str = "ready"
 
 
-class FileOut(Struct):
+class FileOut(CamelStruct):
     id: str
     url: str
-    cdnUrl: str  # noqa: N815
-    thumbnailUrl: str  # noqa: N815
+    cdn_url: str
+    thumbnail_url: str
     title: str | None
     description: str | None
     mime: str
@@ -95,70 +100,70 @@ class FileOut(Struct):
     width: int | None
     height: int | None
     visibility: str
-    viewCount: int  # noqa: N815
-    downloadCount: int  # noqa: N815
-    nsfwScore: float | None  # noqa: N815
-    ageRestricted: bool  # noqa: N815
+    view_count: int
+    download_count: int
+    nsfw_score: float | None
+    age_restricted: bool
     tags: list[str]
-    hotlinkPolicy: str  # noqa: N815
-    hotlinkWhitelist: list[str]  # noqa: N815
+    hotlink_policy: str
+    hotlink_whitelist: list[str]
     sha256: str | None
     phash: str | None
     status: str
-    createdAt: str  # noqa: N815
-    updatedAt: str  # noqa: N815
-    expiresAt: str | None  # noqa: N815
+    created_at: str
+    updated_at: str
+    expires_at: str | None
 
 
-class FileItem(Struct):
+class FileItem(CamelStruct):
     id: str
     url: str
-    thumbnailUrl: str  # noqa: N815
+    thumbnail_url: str
     title: str | None
     mime: str
     bytes: int
     width: int | None
     height: int | None
     visibility: str
-    viewCount: int  # noqa: N815
-    createdAt: str  # noqa: N815
+    view_count: int
+    created_at: str
 
 
-class Pagination(Struct):
+class Pagination(CamelStruct):
     total: int
     limit: int
     offset: int
-    hasMore: bool  # noqa: N815
-    nextCursor: str | None = None  # noqa: N815  (pass as `cursor` for the next page)
+    has_more: bool
+    next_cursor: str | None = None  # pass as `cursor` for the next page
 
 
-class FileList(Struct):
+class FileList(CamelStruct):
     files: list[FileItem]
     pagination: Pagination
 
 
-class PatchIn(Struct, forbid_unknown_fields=True):
+class PatchIn(CamelStruct, forbid_unknown_fields=True):
     title: Title | None = None
     description: Description | None = None
     visibility: Visibility | None = None
-    hotlinkPolicy: Literal["allow", "block", "whitelist"] | None = None  # noqa: N815
-    hotlinkWhitelist: Annotated[list[Host], Meta(max_length=100)] | None = None  # noqa: N815
+    hotlink_policy: Literal["allow", "block", "whitelist"] | None = None
+    hotlink_whitelist: Annotated[list[Host], Meta(max_length=100)] | None = None
     tags: Tags | None = None
-    expiresIn: Hours | None = None  # noqa: N815
+    expires_in: Hours | None = None
 
 
-class PatchOut(Struct):
+class PatchOut(CamelStruct):
     message: str
     updated: list[str]
     file: FileOut
 
 
-class MessageOut(Struct):
+class MessageOut(CamelStruct):
     message: str
-    fileId: str  # noqa: N815
+    file_id: str
 
 
-class ErrorOut(Struct):
+class ErrorOut(CamelStruct):
     error: str
     message: str
     details: dict[str, object]
