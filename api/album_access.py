@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from anyio import to_thread
 
 from pichr.api.album_services import AlbumServices
-from pichr.api.errors import ApiError
 from pichr.application.albums.passwords import token_valid
 from pichr.domain.album_access import check_album, needs_password
-from pichr.domain.errors import NotFoundError
+from pichr.domain.errors import NotFoundError, RateLimitedError, UnauthenticatedError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.facts import album_facts
 from pichr.projections.queries.rows import AlbumRow
@@ -50,7 +49,9 @@ async def _check_password(albums: AlbumServices, row: AlbumRow, unlock: Unlock) 
     if unlock.token and token_valid(hashed, album_id, unlock.token, time.time()):
         return
     if not unlock.password:
-        raise ApiError(401, "This album is password-protected.", id=album_id, passwordRequired=True)
+        raise UnauthenticatedError(
+            "This album is password-protected.", id=album_id, passwordRequired=True
+        )
     keys = (f"{album_id}|{unlock.client}", album_id)  # this client's, and the album's ceiling
     limits = (albums.guesses, albums.album_guesses)
     for limit, key in zip(limits, keys, strict=True):
@@ -67,11 +68,10 @@ async def _check_password(albums: AlbumServices, row: AlbumRow, unlock: Unlock) 
     if await to_thread.run_sync(albums.passwords.verify, hashed, password):
         await albums.guesses.forgive(keys[0])
         return
-    raise ApiError(401, "The album password is wrong.", id=album_id, passwordRequired=True)
+    raise UnauthenticatedError("The album password is wrong.", id=album_id, passwordRequired=True)
 
 
-def _throttled(wait: float) -> ApiError:
+def _throttled(wait: float) -> RateLimitedError:
     seconds = max(1, math.ceil(wait))
-    error = ApiError(429, "Too many wrong passwords; retry later.", retryAfter=seconds)
-    error.headers = {"Retry-After": str(seconds)}
-    return error
+    message = "Too many wrong passwords; retry later."
+    return RateLimitedError(message, retry_after=seconds, retryAfter=seconds)

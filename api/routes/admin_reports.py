@@ -12,11 +12,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from msgspec import Meta
 
-from pichr.api.errors import NAMES, ApiError
+from pichr.api.errors import NAMES
 from pichr.api.services import Services
 from pichr.api.wire.schemas import CamelStruct, ErrorOut, Pagination
 from pichr.api.wire.views import rfc3339
 from pichr.domain.access import require_scope
+from pichr.domain.errors import NotFoundError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.reports import list_reports, report_by_id
 from pichr.projections.queries.rows import ReportRow
@@ -121,7 +122,7 @@ class AdminReportsController(Controller):
 async def _row(services: Services, report_id: str) -> ReportRow:
     row = await report_by_id(services.reads.pool, report_id)
     if row is None:
-        raise ApiError(404, "No such report.", id=report_id)
+        raise NotFoundError("No such report.", id=report_id)
     return row
 
 

@@ -13,7 +13,7 @@ from litestar.params import Parameter
 
 from pichr.api.access import album_cache_headers, asked_off
 from pichr.api.album_access import Unlock, open_album
-from pichr.api.errors import NAMES, ApiError
+from pichr.api.errors import NAMES
 from pichr.api.middleware.gate import client_ip
 from pichr.api.services import Services
 from pichr.api.wire.album_views import album_detail, album_out
@@ -31,6 +31,7 @@ from pichr.api.wire.albums import (
 from pichr.api.wire.schemas import ErrorOut, Pagination
 from pichr.application.albums.commands import AlbumDraft
 from pichr.domain.access import adult, require_read, require_scope
+from pichr.domain.errors import NotReadableYetError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.albums import Viewer
 
@@ -178,5 +179,5 @@ async def _owner_view(services: Services, album_id: str, position: int) -> Album
     await services.caught_up(position, "albums")
     row = await services.albums.reads.album(album_id)
     if row is None:
-        raise ApiError(503, "The change was recorded; the album is not readable yet.")
+        raise NotReadableYetError("The change was recorded; the album is not readable yet.")
     return album_out(row, services.albums.page_url(album_id))

@@ -12,12 +12,12 @@ from litestar.response import Stream
 
 from pichr.api.access import PRIVATE_RECORD, VARY, bytes_headers, record_headers, see_file
 from pichr.api.deps import caller
-from pichr.api.errors import ApiError
 from pichr.api.routes.serving import content_disposition, rendition
 from pichr.api.services import Services
 from pichr.api.wire.schemas import FileList, FileOut, MessageOut, Pagination, PatchIn, PatchOut
 from pichr.api.wire.views import file_item, file_out
 from pichr.domain.access import require_delete, require_scope
+from pichr.domain.errors import InvalidInputError, NotReadableYetError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.cache import Page
 from pichr.projections.queries.cursor import encode_cursor
@@ -90,12 +90,12 @@ class FileController(Controller):
         require_scope(who, "write")
         changes = {k: v for k, v in _fields(data).items() if v is not None}
         if not changes:
-            raise ApiError(400, "Nothing to update.", fields=[])
+            raise InvalidInputError("Nothing to update.", fields=[])
         position = await to_thread.run_sync(services.files.update, who, file_id, changes)
         await services.caught_up(position)
         row = await services.reads.file(file_id)
         if row is None:
-            raise ApiError(503, "The update was recorded; the record is not readable yet.")
+            raise NotReadableYetError("The update was recorded; the record is not readable yet.")
         return PatchOut(
             message="File updated successfully",
             updated=sorted(changes),

@@ -14,10 +14,11 @@ from litestar import Request, post
 from litestar.openapi.datastructures import ResponseSpec
 from msgspec import Meta
 
-from pichr.api.errors import NAMES, ApiError
+from pichr.api.errors import NAMES
 from pichr.api.middleware.gate import client_ip
 from pichr.api.services import Services
 from pichr.api.wire.schemas import CamelStruct, ErrorOut
+from pichr.domain.errors import RateLimitedError, UnavailableError
 from pichr.domain.principal import Principal
 from pichr.domain.reports import Reason
 
@@ -90,13 +91,11 @@ async def _count_report(request: Request[Any, Any, Any], services: Services) -> 
         window = await services.limiter.hit("reports", "ip:" + ip, limit)
     except Exception as exc:  # the limit store is down: as the gate does
         if services.settings.limits_fail_closed:
-            raise ApiError(503, "The rate-limit store is unavailable.") from exc
+            raise UnavailableError("The rate-limit store is unavailable.") from exc
         log.warning("rate-limit store unavailable, not counting the report: %r", exc)
         return
     if not window.allowed:
-        error = ApiError(
-            429, "Too many reports from this address.", limit="reportsPerHour",
-            allowed=window.limit, resetAt=window.reset,
+        raise RateLimitedError(
+            "Too many reports from this address.", retry_after=window.retry_after,
+            limit="reportsPerHour", allowed=window.limit, resetAt=window.reset,
         )  # fmt: skip
-        error.headers = {"Retry-After": str(window.retry_after)}
-        raise error

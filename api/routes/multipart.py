@@ -8,7 +8,6 @@ from anyio import to_thread
 from litestar import Controller, Request, Response, delete, get, post, put
 
 from pichr.api.body import ThreadBodyReader
-from pichr.api.errors import ApiError
 from pichr.api.routes.uploads import upload_request
 from pichr.api.services import Services
 from pichr.api.wire.multipart import (
@@ -24,6 +23,7 @@ from pichr.api.wire.multipart import (
 from pichr.application.multipart.commands import MultipartRequest, MultipartView
 from pichr.application.multipart.parts import PartChecksums
 from pichr.domain.access import require_scope
+from pichr.domain.errors import UnauthenticatedError
 from pichr.domain.principal import Principal
 from pichr.domain.uploads import count_parts
 
@@ -31,7 +31,7 @@ from pichr.domain.uploads import count_parts
 def _uploader(who: Principal) -> None:
     """Multipart needs a key (the reference gives no anonymous form of it)."""
     if who.is_anonymous:
-        raise ApiError(401, "Multipart uploads need an API key.")
+        raise UnauthenticatedError("Multipart uploads need an API key.")
     require_scope(who, "upload")
 
 

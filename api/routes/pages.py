@@ -16,7 +16,7 @@ from litestar.params import Body
 
 from pichr.api.access import album_cache_headers, record_headers, see_file
 from pichr.api.album_access import Unlock, open_album
-from pichr.api.errors import ApiError, refusal
+from pichr.api.errors import refusal
 from pichr.api.routes.albums import client_of
 from pichr.api.services import Services
 from pichr.application.albums.passwords import unlock_token
@@ -51,7 +51,7 @@ def cookie_name(album_id: str) -> str:
 def _html(request: Request[Any, Any, Any], template: str, **context: Any) -> str:
     engine = request.app.template_engine
     if engine is None:  # pragma: no cover  (create_app always configures it)
-        raise ApiError(500, "Templates are not configured.")
+        raise RuntimeError("Templates are not configured.")  # a bug: answered as a 500
     return str(engine.get_template(template).render(**context))
 
 
@@ -62,7 +62,7 @@ def _thumbs(request: Request[Any, Any, Any]) -> str:
 
 
 def _refusal(
-    request: Request[Any, Any, Any], error: ApiError | DomainError, album_id: str | None
+    request: Request[Any, Any, Any], error: DomainError, album_id: str | None
 ) -> Response[str]:
     status, message, extra = refusal(error)
     headers = {**PAGE_HEADERS, **extra}
@@ -87,7 +87,7 @@ async def _album_page(
     try:
         require_read(who)
         row, owner = await open_album(albums, album_id, who, unlock)
-    except (ApiError, DomainError) as error:
+    except DomainError as error:
         return _refusal(request, error, album_id)
     contents = await albums.reads.files(album_id, Viewer(who.account_id, owner, adult=False))
     html = contents.memo.get("html")
@@ -136,7 +136,7 @@ async def file_page(
             await services.reads.file(file_id), who, file_id=file_id, safe_mode=None,
             threshold=services.nsfw_threshold, serving_bytes=True,
         )  # fmt: skip
-    except (ApiError, DomainError) as error:
+    except DomainError as error:
         return _refusal(request, error, None)
     html = _html(request, "file.html", file=row, base=services.urls.base)
     headers = {**PAGE_HEADERS, **(record_headers(row, services.nsfw_threshold) or {})}

@@ -14,10 +14,9 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from pichr.api.access import bytes_headers, see_file
-from pichr.api.errors import ApiError
 from pichr.api.services import Services
 from pichr.domain.access import check_hotlink
-from pichr.domain.errors import NotReadyError
+from pichr.domain.errors import NotReadyError, RangeNotSatisfiableError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.rows import FileRow
 
@@ -41,7 +40,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     else:
         start, end = _position(first), min(_position(last), size - 1) if last else size - 1
     if start >= size or start > end:
-        raise ApiError(416, "The range is not satisfiable.", size=size)
+        raise RangeNotSatisfiableError("The range is not satisfiable.", size=size)
     return start, end
 
 

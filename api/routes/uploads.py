@@ -10,15 +10,15 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from pichr.api.analysis_wait import analyzed_row, duplicates
 from pichr.api.body import ThreadBodyReader
-from pichr.api.errors import ApiError
 from pichr.api.services import Services
 from pichr.api.wire.multipart import MultipartInitIn
 from pichr.api.wire.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
 from pichr.api.wire.views import finalize_out, status
 from pichr.application.imaging.sniff import UnsupportedMediaError
 from pichr.application.uploads.commands import UploadRequest
+from pichr.application.uploads.guarded import TooLargeError
 from pichr.domain.access import check_withheld, require_scope
-from pichr.domain.errors import LegalHoldError
+from pichr.domain.errors import LegalHoldError, NotReadableYetError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.facts import file_facts
 
@@ -101,15 +101,14 @@ class UploadController(Controller):
             await services.caught_up(head or 0)
             raise
         if not await services.caught_up(position):
-            raise ApiError(503, "The file was finalized; its record is not readable yet.")
+            raise NotReadableYetError("The file was finalized; its record is not readable yet.")
         wait = services.settings.finalize_wait_ms / 1000
         row = await analyzed_row(services, data.file_id, wait)
         if row is None:
-            raise ApiError(503, "The file was finalized; its record is not readable yet.")
+            raise NotReadableYetError("The file was finalized; its record is not readable yet.")
         check_withheld(file_facts(row))  # 451: its analysis matched the blocklist
         if status(row) == "failed":
-            raise ApiError(
-                415,
+            raise UnsupportedMediaError(
                 "The image could not be processed.",
                 fileId=row.id,
                 reason=row.analysis_error,
@@ -121,8 +120,7 @@ class UploadController(Controller):
 def upload_request(data: PresignIn | MultipartInitIn, size: int, max_bytes: int) -> UploadRequest:
     """The command for presign and multipart init, after the instance-wide size limit (413)."""
     if size > max_bytes:
-        raise ApiError(
-            413,
+        raise TooLargeError(
             "The file exceeds the size limit.",
             limit="maxUploadBytes",
             maxUploadBytes=max_bytes,
