@@ -3,69 +3,32 @@ until it is erased), a decision on it, and erasing the e-mail."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from anyio import to_thread
 from litestar import Controller, delete, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from msgspec import Meta
 
-from pichr.api.errors import NAMES
+from pichr.api.commands import BLOCKLIST, FILES, NOTHING, REPORTS, Reads, run
 from pichr.api.services import Services
-from pichr.api.wire.schemas import CamelStruct, ErrorOut, Pagination
-from pichr.api.wire.views import rfc3339
+from pichr.api.wire.error_docs import refusal_specs
+from pichr.api.wire.moderation import (
+    ErasedOut,
+    ReportList,
+    ReportView,
+    ResolveIn,
+    ResolveOut,
+    report_view,
+)
+from pichr.api.wire.schemas import Pagination
 from pichr.domain.access import require_scope
 from pichr.domain.errors import NotFoundError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.reports import list_reports, report_by_id
 from pichr.projections.queries.rows import ReportRow
 
-ERRORS = {
-    code: ResponseSpec(data_container=ErrorOut, description=NAMES[code], generate_examples=False)
-    for code in (400, 401, 403, 404, 409, 410)
-}
-
-
-class ReportView(CamelStruct, omit_defaults=True):
-    id: str
-    file_id: str
-    reason: str
-    details: str | None
-    priority: int  # 0: csam, terrorism; 1: violence, self_harm, hate_speech, harassment; 2: rest
-    status: str  # pending | resolved
-    has_email: bool
-    quarantined: bool  # this report withheld the file at once
-    created_at: str
-    age_seconds: int
-    resolved_at: str | None = None
-    action: str | None = None
-    decision_reason: str | None = None
-    moderator: str | None = None
-    email: str | None = None  # only on GET /admin/reports/{id}, until erased
-
-
-class ReportList(CamelStruct):
-    reports: list[ReportView]
-    pagination: Pagination
-
-
-class ResolveIn(CamelStruct, forbid_unknown_fields=False):
-    action: Literal["dismiss", "restrict", "remove", "restore"]
-    reason: Annotated[str, Meta(max_length=2000)] = ""  # required: an empty one is a 400
-
-
-class ResolveOut(CamelStruct):
-    message: str
-    file_changed: bool  # False: the file already was as the action leaves it
-    report: ReportView
-
-
-class ErasedOut(CamelStruct):
-    message: str
-    report_id: str
-    erased: bool
+ERRORS = refusal_specs(400, 401, 403, 404, 409, 410)
+# A decision shows in the queue, in the file's state that reads show, and in the blocklist.
+DECIDED = Reads((REPORTS, FILES, BLOCKLIST))
 
 
 class AdminReportsController(Controller):
@@ -92,7 +55,7 @@ class AdminReportsController(Controller):
     async def one(self, report_id: str, who: Principal, services: Services) -> ReportView:
         require_scope(who, "admin")
         row = await _row(services, report_id)
-        email = await to_thread.run_sync(services.moderation.reports.email, report_id)
+        email = await run(services, NOTHING, services.moderation.reports.email, report_id)
         return report_view(row, email)
 
     @post("/{report_id:str}/resolve", status_code=200, summary="Decide", responses=ERRORS)
@@ -100,22 +63,16 @@ class AdminReportsController(Controller):
         self, report_id: str, data: ResolveIn, who: Principal, services: Services
     ) -> ResolveOut:
         require_scope(who, "admin")
-        done = await to_thread.run_sync(
-            services.moderation.resolve, who.actor, report_id, data.action, data.reason
-        )
-        await services.caught_up(done.position, "reports")
-        await services.caught_up(done.position)  # the file's new state is what reads show
-        await services.caught_up(done.position, "blocklist")
+        decide = services.moderation.resolve
+        done = await run(services, DECIDED, decide, who.actor, report_id, data.action, data.reason)
         row = await _row(services, report_id)
         return ResolveOut("Report resolved.", done.file_changed, report_view(row))
 
     @delete("/{report_id:str}/email", status_code=200, summary="Erase the reporter's e-mail")
     async def erase_email(self, report_id: str, who: Principal, services: Services) -> ErasedOut:
         require_scope(who, "admin")
-        erased, position = await to_thread.run_sync(
-            services.moderation.reports.erase_email, who.actor, report_id
-        )
-        await services.caught_up(position, "reports")
+        erase = services.moderation.reports.erase_email
+        erased, _ = await run(services, Reads((REPORTS,)), erase, who.actor, report_id)
         return ErasedOut("The reporter's e-mail is erased.", report_id, erased)
 
 
@@ -124,24 +81,3 @@ async def _row(services: Services, report_id: str) -> ReportRow:
     if row is None:
         raise NotFoundError("No such report.", id=report_id)
     return row
-
-
-def report_view(row: ReportRow, email: str | None = None) -> ReportView:
-    age = datetime.now(UTC) - row.created_at
-    return ReportView(
-        id=row.id,
-        file_id=row.file_id,
-        reason=row.reason,
-        details=row.details,
-        priority=row.priority,
-        status=row.status,
-        has_email=row.has_email,
-        quarantined=row.quarantined,
-        created_at=rfc3339(row.created_at) or "",
-        age_seconds=int(age.total_seconds()),
-        resolved_at=rfc3339(row.resolved_at),
-        action=row.action,
-        decision_reason=row.decision_reason,
-        moderator=row.moderator,
-        email=email,
-    )

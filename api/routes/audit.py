@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from anyio import to_thread
 from litestar import Controller, get
 from litestar.params import Parameter
 
+from pichr.api.commands import NOTHING, run
 from pichr.api.services import Services
 from pichr.api.wire.schemas import CamelStruct
 from pichr.application.moderation.audit import file_as_of, file_history
@@ -45,7 +45,7 @@ class AuditController(Controller):
     @get("/{file_id:str}/history", summary="Every event of a file, in order")
     async def history(self, file_id: str, who: Principal, services: Services) -> FileHistory:
         require_scope(who, "admin")
-        entries = await to_thread.run_sync(file_history, services.app, file_id)
+        entries = await run(services, NOTHING, file_history, services.app, file_id)
         return FileHistory(file_id=file_id, events=[HistoryEntry(**e) for e in entries])
 
     @get("/{file_id:str}", summary="A file's state at a past moment (time travel)")
@@ -57,5 +57,5 @@ class AuditController(Controller):
         as_of: Annotated[datetime, Parameter(query="asOf", description="RFC 3339 time")],
     ) -> FileAsOf:
         require_scope(who, "admin")
-        found = await to_thread.run_sync(file_as_of, services.app, file_id, as_of)
+        found = await run(services, NOTHING, file_as_of, services.app, file_id, as_of)
         return msgspec.convert(found, FileAsOf)  # the state as of then, by its wire names

@@ -11,17 +11,17 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from pichr.api.access import PRIVATE_RECORD, VARY, bytes_headers, record_headers, see_file
+from pichr.api.commands import ON_FILES, run
 from pichr.api.deps import caller
 from pichr.api.routes.serving import content_disposition, rendition
 from pichr.api.services import Services
-from pichr.api.wire.schemas import FileList, FileOut, MessageOut, Pagination, PatchIn, PatchOut
-from pichr.api.wire.views import file_item, file_out
+from pichr.api.wire.inputs import file_changes
+from pichr.api.wire.schemas import FileList, FileOut, MessageOut, PatchIn, PatchOut
+from pichr.api.wire.views import file_out, file_page
 from pichr.domain.access import require_delete, require_scope
-from pichr.domain.errors import InvalidInputError, NotReadableYetError
+from pichr.domain.errors import NotReadableYetError
 from pichr.domain.principal import Principal
-from pichr.projections.queries.cache import Page
-from pichr.projections.queries.cursor import encode_cursor
-from pichr.projections.queries.reads import SORTS, ListQuery
+from pichr.projections.queries.reads import ListQuery
 
 encode = msgspec.json.Encoder().encode
 SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)]
@@ -45,21 +45,14 @@ class FileController(Controller):
     ) -> Response[FileList]:
         who, services = await caller(request)
         require_scope(who, "read")
+        owner, threshold = who.account_id or "", services.nsfw_threshold
         q = ListQuery(
-            who.account_id or "",
-            limit,
-            offset,
-            sort,
-            order,
-            visibility,
-            exclude_nsfw,
-            services.nsfw_threshold,
-            cursor,
+            owner, limit, offset, sort, order, visibility, exclude_nsfw, threshold, cursor
         )
         page = await services.reads.files(q)
         body = page.memo.get("json")
         if body is None:
-            body = page.memo["json"] = encode(_page_out(page, q, services))
+            body = page.memo["json"] = encode(file_page(page, q, services.urls))
         headers = {"Cache-Control": PRIVATE_RECORD, "Vary": VARY}  # the caller's own files
         return Response(cast("FileList", body), media_type=MediaType.JSON, headers=headers)
 
@@ -70,12 +63,9 @@ class FileController(Controller):
         who, services = await caller(request)
         threshold = services.nsfw_threshold
         row = see_file(
-            await services.file_row(file_id),
-            who,
-            file_id=file_id,
-            safe_mode=safe_mode,
+            await services.file_row(file_id), who, file_id=file_id, safe_mode=safe_mode,
             threshold=threshold,
-        )
+        )  # fmt: skip
         body = row.body_memo
         if body is None:
             # Rows are shared through the read cache: the body is encoded once per version.
@@ -88,19 +78,13 @@ class FileController(Controller):
         self, file_id: str, data: PatchIn, who: Principal, services: Services
     ) -> PatchOut:
         require_scope(who, "write")
-        changes = {k: v for k, v in _fields(data).items() if v is not None}
-        if not changes:
-            raise InvalidInputError("Nothing to update.", fields=[])
-        position = await to_thread.run_sync(services.files.update, who, file_id, changes)
-        await services.caught_up(position)
+        changes = file_changes(data)
+        await run(services, ON_FILES, services.files.update, who, file_id, changes)
         row = await services.reads.file(file_id)
         if row is None:
             raise NotReadableYetError("The update was recorded; the record is not readable yet.")
-        return PatchOut(
-            message="File updated successfully",
-            updated=sorted(changes),
-            file=file_out(row, services.urls, services.nsfw_threshold),
-        )
+        file = file_out(row, services.urls, services.nsfw_threshold)
+        return PatchOut("File updated successfully", sorted(changes), file)
 
     @delete("/{file_id:str}", status_code=200, summary="Delete a file (soft)")
     async def delete_file(
@@ -111,8 +95,7 @@ class FileController(Controller):
         delete_token: Annotated[str | None, Parameter(header="X-Delete-Token")] = None,
     ) -> MessageOut:
         require_delete(who, token=delete_token is not None)
-        position = await to_thread.run_sync(services.files.delete, who, file_id, delete_token)
-        await services.caught_up(position)
+        await run(services, ON_FILES, services.files.delete, who, file_id, delete_token)
         return MessageOut(message="File deleted successfully", file_id=file_id)
 
     @get("/{file_id:str}/download", summary="Download the file")
@@ -125,13 +108,9 @@ class FileController(Controller):
         safe_mode: SafeMode = None,
     ) -> Stream:
         row = see_file(
-            await services.reads.file(file_id),
-            who,
-            file_id=file_id,
-            safe_mode=safe_mode,
-            threshold=services.nsfw_threshold,
-            serving_bytes=True,
-        )
+            await services.reads.file(file_id), who, file_id=file_id, safe_mode=safe_mode,
+            threshold=services.nsfw_threshold, serving_bytes=True,
+        )  # fmt: skip
         served = rendition(row)  # metadata stripped, never the private original
         chunks = await to_thread.run_sync(services.blobs.read, served.key)
         services.counter.download(file_id)
@@ -142,19 +121,3 @@ class FileController(Controller):
             **bytes_headers(row, services.nsfw_threshold),
         }
         return Stream(chunks, media_type=served.mime, headers=headers)
-
-
-def _page_out(page: Page, q: ListQuery, services: Services) -> FileList:
-    rows, more = page.rows[: q.limit], len(page.rows) > q.limit
-    last = rows[-1] if more and rows else None
-    after = encode_cursor(q.sort, q.order, getattr(last, SORTS[q.sort]), last.id) if last else None
-    offset = 0 if q.cursor else q.offset
-    block = Pagination(
-        total=page.total, limit=q.limit, offset=offset, has_more=more, next_cursor=after
-    )
-    return FileList(files=[file_item(r, services.urls) for r in rows], pagination=block)
-
-
-def _fields(data: PatchIn) -> dict[str, Any]:
-    """By their wire names: the MetadataUpdated event records the changes so."""
-    return {f.encode_name: getattr(data, f.name) for f in msgspec.structs.fields(data)}

@@ -1,4 +1,5 @@
-"""Wire schemas of the multipart upload routes (camelCase, as the reference spells them)."""
+"""Wire schemas of the multipart upload routes (camelCase, as the reference spells them), and
+the views of a multipart upload in them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import msgspec
 from msgspec import Meta
 
 from pichr.api.wire.schemas import CamelStruct, Description, Hours, Sha256, Tags, Title, Visibility
+from pichr.application.multipart.commands import MultipartView
 
 PartNumber = Annotated[int, Meta(ge=1, le=10_000)]
 Id = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -84,3 +86,40 @@ class MultipartAbortOut(CamelStruct):
     message: str
     upload_id: str
     file_id: str
+
+
+def part_urls(view: MultipartView, route: str) -> list[PartUrl]:
+    """Each part still to send: the store's own URL, else this server's `route` for it."""
+    upload_id = view.upload.upload_id
+    return [PartUrl(n, url or f"{route}/{upload_id}/parts/{n}") for n, url in view.part_urls]
+
+
+def init_out(view: MultipartView, route: str) -> MultipartInitOut:
+    u = view.upload
+    return MultipartInitOut(
+        upload_id=u.upload_id,
+        file_id=u.file_id,
+        r2_key=u.key,
+        part_size=u.part_size,
+        part_count=u.part_count,
+        total_bytes=u.total_bytes,
+        parts=part_urls(view, route),
+        message="PUT each part to its uploadUrl, then call complete, then finalize.",
+    )
+
+
+def status_out(view: MultipartView, route: str) -> MultipartStatusOut:
+    u, pending = view.upload, part_urls(view, route)
+    return MultipartStatusOut(
+        upload_id=u.upload_id,
+        file_id=u.file_id,
+        r2_key=u.key,
+        status=u.status,
+        total_bytes=u.total_bytes,
+        part_size=u.part_size,
+        part_count=u.part_count,
+        parts=[PartOut(p.number, p.size, p.etag, p.sha256) for p in view.parts],
+        missing=[p.part_number for p in pending],
+        pending=pending,
+        etag=str(u.result["etag"]) if u.status == "completed" else None,
+    )

@@ -15,6 +15,7 @@ Tag = Annotated[str, Meta(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Meta(max_length=30)]
 Host = Annotated[str, Meta(min_length=1, max_length=253)]
 Hours = Annotated[int, Meta(ge=1, le=24 * 365 * 10)]
+Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class CamelStruct(Struct, rename="camel"):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pichr.api.wire.schemas import Duplicate, FileItem, FileOut, FinalizeOut
+from pichr.api.wire.schemas import Duplicate, FileItem, FileList, FileOut, FinalizeOut, Pagination
 from pichr.domain.access import restricted
+from pichr.projections.queries.cache import Page
+from pichr.projections.queries.cursor import encode_cursor
 from pichr.projections.queries.facts import file_facts
+from pichr.projections.queries.reads import SORTS, ListQuery
 from pichr.projections.queries.rows import FileItemRow, FileRow
 
 
@@ -110,3 +113,13 @@ def finalize_out(
         duplicates=duplicates or [],
         status=status(row),
     )
+
+
+def file_page(page: Page, q: ListQuery, urls: Urls) -> FileList:
+    """A page of `GET /files`: the page holds one row more than asked when more follow."""
+    rows, more = page.rows[: q.limit], len(page.rows) > q.limit
+    last = rows[-1] if more and rows else None
+    after = encode_cursor(q.sort, q.order, getattr(last, SORTS[q.sort]), last.id) if last else None
+    offset = 0 if q.cursor else q.offset
+    block = Pagination(page.total, q.limit, offset, has_more=more, next_cursor=after)
+    return FileList(files=[file_item(r, urls) for r in rows], pagination=block)
