@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from anyio import to_thread
 
 from pichr.api.album_services import AlbumServices
-from pichr.application.albums.passwords import token_valid
+from pichr.application.albums.passwords import GuessLimiter, token_valid
 from pichr.domain.album_access import check_album, needs_password
 from pichr.domain.errors import NotFoundError, RateLimitedError, UnauthenticatedError
 from pichr.domain.principal import Principal
@@ -52,23 +52,26 @@ async def _check_password(albums: AlbumServices, row: AlbumRow, unlock: Unlock) 
         raise UnauthenticatedError(
             "This album is password-protected.", id=album_id, passwordRequired=True
         )
-    keys = (f"{album_id}|{unlock.client}", album_id)  # this client's, and the album's ceiling
-    limits = (albums.guesses, albums.album_guesses)
-    for limit, key in zip(limits, keys, strict=True):
+    mine = f"{album_id}|{unlock.client}"
+    throttles = ((albums.guesses, mine), (albums.album_guesses, album_id))  # and the ceiling
+    for limit, key in throttles:
         wait = await limit.retry_after(key)
         if wait > 0:
             raise _throttled(wait)
-    password = unlock.password
-    if albums.passwords.remembered(hashed, password):
+    if albums.passwords.remembered(hashed, unlock.password):
         return
-    # Counted before the (slow) check, so parallel guesses cannot all slip under the limit.
-    for limit, key in zip(limits, keys, strict=True):
-        if not await limit.wrong_guess(key):
-            raise _throttled(await limit.retry_after(key))
-    if await to_thread.run_sync(albums.passwords.verify, hashed, password):
-        await albums.guesses.forgive(keys[0])
+    await _count_guess(throttles)
+    if await to_thread.run_sync(albums.passwords.verify, hashed, unlock.password):
+        await albums.guesses.forgive(mine)
         return
     raise UnauthenticatedError("The album password is wrong.", id=album_id, passwordRequired=True)
+
+
+async def _count_guess(throttles: tuple[tuple[GuessLimiter, str], ...]) -> None:
+    """Counted before the (slow) check, so parallel guesses cannot all slip under the limit."""
+    for limit, key in throttles:
+        if not await limit.wrong_guess(key):
+            raise _throttled(await limit.retry_after(key))
 
 
 def _throttled(wait: float) -> RateLimitedError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from pichr.api.services import Services
-from pichr.api.wire.schemas import Duplicate
+from pichr.api.wire.uploads import Duplicate
 from pichr.api.wire.views import status
 from pichr.application.imaging.sniff import UnsupportedMediaError
 from pichr.domain.access import check_withheld

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
@@ -11,31 +11,10 @@ from litestar.params import Parameter
 
 from pichr.api.commands import NOTHING, run
 from pichr.api.services import Services
-from pichr.api.wire.schemas import CamelStruct
+from pichr.api.wire.events import FileAsOf, FileHistory, HistoryEntry
 from pichr.application.moderation.audit import file_as_of, file_history
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
-
-
-class HistoryEntry(CamelStruct):
-    type: str
-    version: int
-    time: str
-    actor: str | None
-    reason: str | None
-    payload: dict[str, Any]
-
-
-class FileHistory(CamelStruct):
-    file_id: str
-    events: list[HistoryEntry]
-
-
-class FileAsOf(CamelStruct):
-    file_id: str
-    as_of: str
-    version: int
-    state: dict[str, Any]
 
 
 class AuditController(Controller):

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import get
 from litestar.params import Parameter
 
 from pichr.api.services import Services
-from pichr.api.wire.schemas import CamelStruct
+from pichr.api.wire.events import FeedPage, feed_event
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
 from pichr.projections.queries.feed import page
-from pichr.projections.queries.rows import FeedEntry
-
-
-class FeedEvent(CamelStruct):
-    position: int
-    type: str  # the event's permanent topic, e.g. pichr.file.UploadFinalized.v1
-    aggregate_id: str
-    version: int
-    time: str
-    payload: dict[str, Any]
-
-
-class FeedPage(CamelStruct):
-    events: list[FeedEvent]
-    next: int  # pass as `after` for the next page; equal to `after` when nothing is new
 
 
 @get("/admin/events", summary="The event log in order (personal data redacted)", tags=["admin"])
@@ -41,8 +26,4 @@ async def events_feed(
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
     entries = await page(services.reads.pool, after, limit, wanted)
     last = entries[-1].position if entries else after
-    return FeedPage(events=[_event(e) for e in entries], next=last)
-
-
-def _event(e: FeedEntry) -> FeedEvent:
-    return FeedEvent(e.position, e.type, e.aggregate_id, e.version, e.time, e.payload)
+    return FeedPage(events=[feed_event(e) for e in entries], next=last)

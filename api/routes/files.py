@@ -13,10 +13,10 @@ from litestar.response import Stream
 from pichr.api.access import PRIVATE_RECORD, VARY, bytes_headers, record_headers, see_file
 from pichr.api.commands import ON_FILES, run
 from pichr.api.deps import caller
-from pichr.api.routes.serving import content_disposition, rendition
+from pichr.api.routes.served import content_disposition, rendition
 from pichr.api.services import Services
+from pichr.api.wire.files import FileList, FileOut, MessageOut, PatchIn, PatchOut
 from pichr.api.wire.inputs import file_changes
-from pichr.api.wire.schemas import FileList, FileOut, MessageOut, PatchIn, PatchOut
 from pichr.api.wire.views import file_out, file_page
 from pichr.domain.access import require_delete, require_scope
 from pichr.domain.errors import NotReadableYetError

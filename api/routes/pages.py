@@ -24,6 +24,7 @@ from pichr.domain.access import require_read
 from pichr.domain.errors import DomainError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.albums import Viewer
+from pichr.projections.queries.rows import AlbumRow
 
 UNLOCK_SECONDS = 24 * 3600
 TITLES = {
@@ -89,27 +90,42 @@ async def _album_page(
         row, owner = await open_album(albums, album_id, who, unlock)
     except DomainError as error:
         return _refusal(request, error, album_id)
-    contents = await albums.reads.files(album_id, Viewer(who.account_id, owner, adult=False))
-    html = contents.memo.get("html")
-    if html is None:
-        files = [f for f in contents.rows if f.status == "ready"]  # bytes to show
-        html = contents.memo["html"] = _html(
-            request, "album.html", album=row, files=files, thumbs=_thumbs(request),
-            base=services.urls.base,
-        )  # fmt: skip
+    html = await _gallery(request, services, row, Viewer(who.account_id, owner, adult=False))
     services.counter.view(album_id)
     timing = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
     cache = album_cache_headers(row, vary="Authorization, Cookie")
     headers = {**PAGE_HEADERS, "Server-Timing": timing, **cache}
     response = Response(html, media_type=MediaType.HTML, headers=headers)
     if password is not None and row.password_hash is not None and not owner:
-        until = int(time.time()) + UNLOCK_SECONDS
-        response.set_cookie(
-            cookie_name(album_id), unlock_token(row.password_hash, album_id, until),
-            max_age=UNLOCK_SECONDS, path=f"/a/{album_id}", httponly=True, samesite="lax",
-            secure=albums.web_base.startswith("https://"),
-        )  # fmt: skip
+        _remember_unlock(response, album_id, row.password_hash, albums.web_base)
     return response
+
+
+async def _gallery(
+    request: Request[Any, Any, Any], services: Services, row: AlbumRow, viewer: Viewer
+) -> str:
+    """The album page as this kind of viewer sees it, rendered once per cached contents."""
+    contents = await services.albums.reads.files(row.id, viewer)
+    html: str | None = contents.memo.get("html")
+    if html is None:
+        files = [f for f in contents.rows if f.status == "ready"]  # bytes to show
+        html = contents.memo["html"] = _html(
+            request, "album.html", album=row, files=files, thumbs=_thumbs(request),
+            base=services.urls.base,
+        )  # fmt: skip
+    return html
+
+
+def _remember_unlock(
+    response: Response[str], album_id: str, password_hash: str, web_base: str
+) -> None:
+    """A cookie bound to the password's hash: reloads stay unlocked until it changes."""
+    until = int(time.time()) + UNLOCK_SECONDS
+    response.set_cookie(
+        cookie_name(album_id), unlock_token(password_hash, album_id, until),
+        max_age=UNLOCK_SECONDS, path=f"/a/{album_id}", httponly=True, samesite="lax",
+        secure=web_base.startswith("https://"),
+    )  # fmt: skip
 
 
 @get("/a/{album_id:str}", include_in_schema=False)

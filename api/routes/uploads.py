@@ -12,7 +12,7 @@ from pichr.api.body import ThreadBodyReader
 from pichr.api.commands import FILES, NOTHING, Reads, run
 from pichr.api.services import Services
 from pichr.api.wire.inputs import upload_request
-from pichr.api.wire.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
+from pichr.api.wire.uploads import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
 from pichr.api.wire.views import finalize_out
 from pichr.application.imaging.sniff import UnsupportedMediaError
 from pichr.domain.access import require_scope

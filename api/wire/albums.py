@@ -7,7 +7,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from pichr.api.wire.schemas import CamelStruct, Description, FileItem, Pagination, Tags, Visibility
+from pichr.api.wire.files import FileItem
+from pichr.api.wire.schemas import CamelStruct, Description, Pagination, Tags, Visibility
 
 AlbumTitle = Annotated[str, Meta(min_length=1, max_length=200)]
 FileId = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -8,8 +8,9 @@ import msgspec
 from msgspec import UNSET
 
 from pichr.api.wire.albums import AlbumIn, AlbumPatchIn
+from pichr.api.wire.files import PatchIn
 from pichr.api.wire.multipart import MultipartInitIn
-from pichr.api.wire.schemas import PatchIn, PresignIn
+from pichr.api.wire.uploads import PresignIn
 from pichr.application.albums.commands import AlbumDraft
 from pichr.application.uploads.commands import UploadRequest
 from pichr.application.uploads.guarded import TooLargeError

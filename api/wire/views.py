@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pichr.api.wire.schemas import Duplicate, FileItem, FileList, FileOut, FinalizeOut, Pagination
+from pichr.api.wire.files import FileItem, FileList, FileOut
+from pichr.api.wire.schemas import Pagination
+from pichr.api.wire.uploads import Duplicate, FinalizeOut
 from pichr.domain.access import restricted
 from pichr.projections.queries.cache import Page
 from pichr.projections.queries.cursor import encode_cursor

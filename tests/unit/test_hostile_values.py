@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from pichr.api.errors import status_of
 from pichr.api.middleware.json_body import nul_at
 from pichr.api.routes.options import answer_all_methods
-from pichr.api.routes.serving import parse_range
+from pichr.api.routes.served import parse_range
 from pichr.application.imaging.sniff import ACCEPTED, UnsupportedMediaError
 from pichr.application.uploads.commands import UploadRequest
 from pichr.domain import ids
