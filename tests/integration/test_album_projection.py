@@ -165,7 +165,7 @@ def test_files_show_only_while_both_read_models_allow_them(database_url: str) ->
             reads = AlbumReads(pool, None, threshold=0.8)
             owner = await reads.files(album_id, Viewer(h.alice.account_id, owner=True, adult=False))
             other = await reads.files(album_id, Viewer(None, owner=False, adult=False))
-            return [r["id"] for r in owner.rows], [r["id"] for r in other.rows]
+            return [r.id for r in owner.rows], [r.id for r in other.rows]
 
     owner, other = asyncio.run(seen())
     assert owner == [f[0], f[1]]

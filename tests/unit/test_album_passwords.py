@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pichr.api.errors import ApiError
+from pichr.api.errors import status_of
 from pichr.api.limits.guesses import MovingWindowGuesses
 from pichr.application.albums.passwords import (
     PasswordChecker,
@@ -15,6 +15,7 @@ from pichr.application.albums.passwords import (
     token_valid,
     unlock_token,
 )
+from pichr.domain.errors import UnavailableError
 from tests.support.no_services import NoServices
 
 
@@ -82,6 +83,6 @@ def test_with_the_store_down_guesses_go_uncounted_or_are_refused(unit_guard: NoS
         assert await guesses.retry_after("k") == 0
 
     asyncio.run(scenario(False))
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(UnavailableError) as refused:
         asyncio.run(scenario(True))
-    assert refused.value.status_code == 503
+    assert status_of(refused.value) == 503
