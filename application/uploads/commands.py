@@ -129,8 +129,7 @@ class Uploads:
     def store(self, who: Principal, file_id: str, token: str | None, body: Readable) -> File:
         """Stream the body to the blob store; nothing is kept when any check fails."""
         file = self._own(who, file_id, token)
-        if file.status != "pending":
-            raise ConflictError("The file's bytes were already uploaded.", status=file.status)
+        file.ensure_storable()
         reader = GuardedReader(body, limit=file.declared_bytes, declared_mime=file.declared_mime)
         keep = self.handoff is not None and file.declared_bytes <= LARGEST
         kept = Keeping(reader) if keep else None
@@ -173,10 +172,8 @@ class Uploads:
         file = self._own(who, file_id, None, upload_id=upload_id)
         if key is not None and key not in (file.blob_key, file.stored_key):
             raise InvalidInputError("r2Key does not belong to this upload.", field="r2Key")
-        if file.status == "ready":
+        if not file.finalizable():
             return 0
-        if file.status != "uploaded":
-            raise ConflictError("Upload the file's bytes before finalizing.", status=file.status)
         if etag is not None and etag.strip('"') != file.stored["etag"]:
             raise ConflictError("r2Etag does not match the stored object.", field="r2Etag")
         self._refuse_blocked(who, file)
