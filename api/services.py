@@ -31,7 +31,7 @@ from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.application.uploads.commands import Uploads
-from pichr.application.uploads.handoff import Handoff
+from pichr.application.uploads.handoff import with_handoff
 from pichr.application.uploads.plans import Plan, load_plans
 from pichr.projections.log.analysis_follower import AnalysisFollower
 from pichr.projections.log.file_feed import FileListingFeed
@@ -88,9 +88,13 @@ class Services:
         return row
 
 
-def build(settings: Settings, database_url: str, pool: AsyncConnectionPool) -> Services:
+def build(
+    settings: Settings, database_url: str, pool: AsyncConnectionPool, *, worker_here: bool = False
+) -> Services:
+    """`worker_here`: the analysis worker runs in this process, and the upload bytes are
+    handed on to it in memory (application/uploads/handoff.py)."""
     app = PichrApplication(env=eventsourcing_env(database_url, settings.db_pool_size))
-    blobs = blob_store_for(settings)
+    blobs = with_handoff(blob_store_for(settings)) if worker_here else blob_store_for(settings)
     cache = ReadCache()
     reads = ReadModels(pool, cache)
     key_usage = KeyUsageRecorder(app)
@@ -148,12 +152,10 @@ async def running(
         kwargs={"autocommit": True},  # reads only: no COMMIT round trip per query
     )
     await pool.open(wait=False)
-    services = build(settings, database_url, pool)
+    worker_here = with_projections and settings.worker_threads > 0
+    services = build(settings, database_url, pool, worker_here=worker_here)
     sweeper = ExpirySweeper(database_url, services.app)
     jobs = WorkerRuntime(settings, database_url, services.app, services.blobs)
-    if with_projections and settings.worker_threads > 0:
-        # Finalize hands what it verified to the analysis workers of this process.
-        services.uploads.handoff = jobs.context.handoff = Handoff()
     if with_projections:  # `pichr serve`: the job dispatcher and worker threads run here too
         await asyncio.to_thread(jobs.start)
         services.runners = [ProjectionRunner(database_url, all_projections())]

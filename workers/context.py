@@ -12,7 +12,6 @@ from typing import Any
 from pichr.application.blobs.port import BlobStore
 from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
-from pichr.application.uploads.handoff import Handoff
 
 
 @dataclass
@@ -23,8 +22,6 @@ class TaskContext:
     database_url: str
     # Lazily built, process-wide helpers (e.g. the NSFW model), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
-    # Images finalize verified in this process: their bytes and decode, for the analysis.
-    handoff: Handoff | None = None
 
 
 _current: TaskContext | None = None

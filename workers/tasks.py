@@ -28,9 +28,8 @@ def reanalyze_images(context: TaskContext, file_ids: list[str]) -> int:
 
 def image_analysis(context: TaskContext) -> ImageAnalysis:
     return ImageAnalysis(
-        context.app, context.blobs, lambda: nsfw_model(context), _screener(context),
-        context.handoff,
-    )  # fmt: skip
+        context.app, context.blobs, lambda: nsfw_model(context), _screener(context)
+    )
 
 
 def nsfw_model(context: TaskContext) -> NsfwModel:

@@ -14,13 +14,13 @@ from typing import Any, Protocol
 
 from pichr.application.analysis.derived import DerivedWrites, derive
 from pichr.application.analysis.screening import screening_ahead
+from pichr.application.blobs.handoff import read_kept
 from pichr.application.blobs.port import BlobNotFoundError, BlobStore
 from pichr.application.imaging.analysis import Derived, Deriving
 from pichr.application.imaging.nsfw import ModelInfo, Tensor
 from pichr.application.imaging.sniff import UnsupportedMediaError
 from pichr.application.moderation.blocklist import Screener
 from pichr.application.store.app import PichrApplication
-from pichr.application.uploads.handoff import Handoff
 from pichr.domain import ids
 from pichr.domain.errors import ConflictError
 from pichr.domain.files import File
@@ -58,10 +58,8 @@ class ImageAnalysis:
         blobs: BlobStore,
         model: Callable[[], Model],
         screener: Screener,
-        handoff: Handoff | None = None,
     ) -> None:
         self.app, self.blobs, self.model, self.screener = app, blobs, model, screener
-        self.handoff = handoff
 
     def analyze(self, file_ids: list[str]) -> Recorded:
         """The files that still wait for it: one model run and one commit for them all. The
@@ -104,20 +102,17 @@ class ImageAnalysis:
 
     def _waiting(self, file_id: str) -> tuple[File, bytes, Deriving | None] | None:
         """The file, when it still waits for its analysis, with its bytes (and their decode,
-        when finalize in this process handed them over: then the blob is not read again)."""
+        when finalize in this process kept it with them: blobs/handoff.py)."""
         file = self.app.load(File, ids.FILE, file_id)
         if not file.awaits_analysis:
             return None
-        if self.handoff is not None:
-            handed = self.handoff.take(file_id, str(file.stored.get("sha256", "")))
-            if handed is not None:
-                return file, *handed
         try:
-            return file, b"".join(self.blobs.read(file.stored_key)), None
+            data, step = read_kept(self.blobs, file.stored_key, take=True)
         except BlobNotFoundError:
             if self.app.load(File, ids.FILE, file_id).ended:
                 return None  # deleted meanwhile: nothing to analyze
             raise
+        return file, data, step if isinstance(step, Deriving) else None
 
     def _scored(self, loaded: list[Loaded]) -> list[tuple[File, Fields]]:
         """One model run over the batch; each file's fields once its blobs are durable."""
