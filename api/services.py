@@ -43,7 +43,6 @@ from pichr.projections.views.registry import all_projections
 from pichr.workers.runtime import WorkerRuntime
 
 log = logging.getLogger("pichr.api")
-NSFW_THRESHOLD = 0.8
 
 
 @dataclass
@@ -66,8 +65,11 @@ class Services:
     analyses: AnalysisFollower  # analysis results as they land: duplicates, finalize's wait
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     trusted_proxies: frozenset[str] = frozenset()
-    nsfw_threshold: float = NSFW_THRESHOLD
     runners: list[ProjectionRunner] = field(default_factory=list)
+
+    @property
+    def nsfw_threshold(self) -> float:
+        return self.settings.nsfw_threshold
 
     async def caught_up(self, position: int, projection: str = "file_listing") -> bool:
         if position <= 0:
@@ -135,7 +137,6 @@ def build(
         albums=albums,
         analyses=analyses,
         moderation=Moderation(app),
-        nsfw_threshold=settings.nsfw_threshold,
     )
 
 
