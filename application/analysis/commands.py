@@ -76,7 +76,8 @@ class ImageAnalysis:
             try:
                 loaded.append((file, *derive(self.blobs, file, data, ahead, step)))
             except UnsupportedMediaError as exc:
-                failed += [file_id] if self._fail(file_id, exc.message) else []
+                if self._fail(file_id, exc.message):
+                    failed.append(file_id)
         analyzed = self._record(self._scored(loaded), screen) if loaded else []
         return Recorded(tuple(analyzed), tuple(failed))
 
@@ -92,10 +93,11 @@ class ImageAnalysis:
                 loaded.append((file, *derive(self.blobs, file, data, None)))
             except (BlobNotFoundError, UnsupportedMediaError) as exc:
                 log.warning("not reanalyzing %s: %s", file_id, exc)
+        if not loaded:
+            return 0
         changed = 0
-        for file, fields in self._scored(loaded) if loaded else []:
-            again = _reanalysis(fields)
-            changed += self.app.change(File, ids.FILE, file.file_id, again) > 0
+        for file, fields in self._scored(loaded):
+            changed += self.app.change(File, ids.FILE, file.file_id, _reanalysis(fields)) > 0
         return changed
 
     # -- steps ------------------------------------------------------------------------------
