@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pichr.application.analysis.derived import DerivedWrites, derive
 from pichr.application.analysis.screening import screening_ahead
-from pichr.application.blobs.handoff import read_kept
+from pichr.application.blobs.handoff import kept_blob
 from pichr.application.blobs.port import BlobNotFoundError, BlobStore
 from pichr.application.imaging.analysis import Derived, Deriving
 from pichr.application.imaging.nsfw import ModelInfo, Tensor
@@ -108,13 +108,15 @@ class ImageAnalysis:
         file = self.app.load(File, ids.FILE, file_id)
         if not file.awaits_analysis:
             return None
+        kept = kept_blob(self.blobs, file.stored_key, take=True)
+        if kept is not None:
+            return file, kept.data, kept.made if isinstance(kept.made, Deriving) else None
         try:
-            data, step = read_kept(self.blobs, file.stored_key, take=True)
+            return file, b"".join(self.blobs.read(file.stored_key)), None
         except BlobNotFoundError:
             if self.app.load(File, ids.FILE, file_id).ended:
                 return None  # deleted meanwhile: nothing to analyze
             raise
-        return file, data, step if isinstance(step, Deriving) else None
 
     def _scored(self, loaded: list[Loaded]) -> list[tuple[File, Fields]]:
         """One model run over the batch; each file's fields once its blobs are durable."""

@@ -1,14 +1,14 @@
 """A blob store that hands blobs on within one process: `pichr serve`, where the analysis worker
 runs in the API process, so that nothing reads back a blob this process has just written or
 read. The direct PUT's bytes (keys under `prefix`, at most `largest` bytes) are kept as the
-store acknowledged them, and reads of them are answered from memory: finalize reads them
-there; finalize keeps its decode of the first frame with them (`keep_with`), and the analysis
-takes both (`read_kept(..., take=True)`), so each image is read and decoded once.
+store acknowledged them, and reads of them are answered from memory: finalize finds them
+there (`kept_blob`), keeps its decode of the first frame with them (`keep_with`), and the
+analysis takes both (`kept_blob(..., take=True)`), so each image is read and decoded once.
 
 Only an optimisation: a finalize or a worker in another process, or one that comes after an
 entry expired or was evicted (kept.py bounds them), reads (and decodes) the blob itself, with
-the same results. The composition root sets it up (uploads/handoff.py); code that reads
-through `read_kept` and `keep_with` works the same on any store.
+the same results. The composition root sets it up (uploads/handoff.py); code that asks
+`kept_blob` and `keep_with` works the same on any store (nothing is kept there).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
-from pichr.application.blobs.kept import KeptBlobs
+from pichr.application.blobs.kept import Kept, KeptBlobs
 from pichr.application.blobs.multipart import BlobEntry, OpenMultipart, PartInfo
 from pichr.application.blobs.port import (
     DEFAULT_CHUNK_SIZE,
@@ -34,14 +34,12 @@ def keeps(blobs: BlobStore, size: int) -> bool:
     return isinstance(blobs, HandingOff) and size <= blobs.largest
 
 
-def read_kept(blobs: BlobStore, key: str, *, take: bool = False) -> tuple[bytes, object | None]:
-    """The whole blob, and what an earlier reader in this process kept with it (else None).
-    `take`: the last reader in this process; the store forgets both."""
-    if isinstance(blobs, HandingOff):
-        kept = blobs.kept.pop(key) if take else blobs.kept.get(key)
-        if kept is not None:
-            return kept.data, kept.made
-    return b"".join(blobs.read(key)), None
+def kept_blob(blobs: BlobStore, key: str, *, take: bool = False) -> Kept | None:
+    """The blob as this process stored or verified it, with what a reader made of it; None
+    when `blobs` does not hold it in memory. `take`: the last reader here; it is forgotten."""
+    if not isinstance(blobs, HandingOff):
+        return None
+    return blobs.kept.pop(key) if take else blobs.kept.get(key)
 
 
 def keep_with(blobs: BlobStore, key: str, data: bytes, made: object, extra: int) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import tempfile
 from typing import Any
 
-from pichr.application.blobs.handoff import keep_with, keeps, read_kept
+from pichr.application.blobs.handoff import keep_with, keeps, kept_blob
 from pichr.application.blobs.port import BlobStore
 from pichr.application.imaging.sniff import (
     ImageFacts,
@@ -39,8 +39,12 @@ def verify_stored(blobs: BlobStore, key: str, stored: dict[str, Any]) -> ImageFa
 def _verify_for_analysis(blobs: BlobStore, key: str, stored: dict[str, Any]) -> ImageFacts:
     from pichr.application.imaging.analysis import Deriving  # noqa: PLC0415  (the image pipeline's imports)
 
-    data, _ = read_kept(blobs, key)
-    _check_digest(hashlib.sha256(data).hexdigest(), stored)
+    kept = kept_blob(blobs, key)
+    if kept is not None:
+        data = kept.data  # this process's PUT stored (and hashed) these very bytes
+    else:
+        data = b"".join(blobs.read(key))
+        _check_digest(hashlib.sha256(data).hexdigest(), stored)
     with declared_type_errors(stored["mime"]):
         step = Deriving(data)
     check_declared(step.mime, stored["mime"])

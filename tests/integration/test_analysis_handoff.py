@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from pichr.application.blobs.fs import FilesystemBlobStore
-from pichr.application.blobs.handoff import HandingOff, keep_with, read_kept
+from pichr.application.blobs.handoff import HandingOff, keep_with, kept_blob
 from pichr.application.blobs.kept import KeptBlobs
 from pichr.application.uploads.commands import ORIGINALS, Uploads
 from pichr.domain import ids
@@ -109,13 +109,19 @@ def test_handoff_is_bounded_in_size_and_age(tmp_path: Path) -> None:
         handoff.put(f"u/f{n}", io.BytesIO(data), len(data))
         keep_with(handoff, f"u/f{n}", data, step, step.frame_bytes)
     assert len(handoff.kept) == 2
-    assert read_kept(handoff, "u/f0", take=True) == (data, None)  # the oldest went first
-    assert read_kept(handoff, "u/f1", take=True) == (data, step)
-    assert read_kept(handoff, "u/f1", take=True) == (data, None)  # taken once
-    assert blobs.reads == ["u/f0", "u/f1"]  # what was not kept was read from the store
+    assert kept_blob(handoff, "u/f0", take=True) is None  # the oldest went first
+    took = kept_blob(handoff, "u/f1", take=True)
+    assert took is not None
+    assert (took.data, took.made) == (data, step)
+    assert kept_blob(handoff, "u/f1", take=True) is None  # taken once
+    assert b"".join(handoff.read("u/f1")) == data  # then read from the store
+    assert blobs.reads == ["u/f1"]
     handoff.put("u/g", io.BytesIO(data), len(data))  # what a PUT stored: answered from memory
-    assert read_kept(handoff, "u/g") == (data, None)
+    kept = kept_blob(handoff, "u/g")
+    assert kept is not None
+    assert (kept.data, kept.made) == (data, None)
     assert b"".join(handoff.read("u/g", offset=10, length=5)) == data[10:15]
+    assert blobs.reads == ["u/f1"]
     handoff.put("derived/h", io.BytesIO(data), len(data))  # not an upload's own bytes
     handoff.put("u/big", io.BytesIO(data), None)  # nor bytes of unknown length
     assert (handoff.kept.get("derived/h"), handoff.kept.get("u/big")) == (None, None)
