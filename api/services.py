@@ -26,8 +26,6 @@ from pichr.projections.log.waiter import PositionWaiter
 from pichr.projections.queries.reads import ReadModels
 from pichr.projections.queries.rows import FileRow
 
-NSFW_THRESHOLD = 0.8
-
 
 @dataclass
 class Services:
@@ -51,7 +49,10 @@ class Services:
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     reports_of_file: ReportsOfFile  # for a file's history (application/moderation/audit.py)
     trusted_proxies: frozenset[str] = frozenset()
-    nsfw_threshold: float = NSFW_THRESHOLD
+
+    @property
+    def nsfw_threshold(self) -> float:
+        return self.settings.nsfw_threshold
 
     async def caught_up(self, position: int, projection: str = "file_listing") -> bool:
         if position <= 0:

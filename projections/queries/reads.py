@@ -26,14 +26,16 @@ SORTS = {"created": "created_at", "views": "view_count", "size": "bytes"}
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
+    """What GET /files asks; the API passes each (its defaults, the threshold from Settings)."""
+
     owner_id: str
-    limit: int = 50
-    offset: int = 0
-    sort: str = "created"
-    order: str = "desc"
-    visibility: str | None = None
-    exclude_nsfw: bool = True
-    nsfw_threshold: float = 0.8
+    limit: int
+    offset: int
+    sort: str
+    order: str
+    visibility: str | None
+    exclude_nsfw: bool
+    nsfw_threshold: float
     cursor: str | None = None
 
 

@@ -1,4 +1,5 @@
-"""The blob-store contract: every adapter (memory, filesystem, S3 on a real server) passes it."""
+"""The blob-store contract: every adapter (memory, filesystem, S3 on a real server) passes it,
+and so does the in-process handoff's decorator (application/blobs/handoff.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from pichr.application.blobs.factory import make_blob_store, parse_endpoint
 from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.blobs.handoff import HandingOff
 from pichr.application.blobs.memory import InMemoryBlobStore
 from pichr.application.blobs.multipart import MultipartNotFoundError, PartsMismatchError
 from pichr.application.blobs.port import (
@@ -85,10 +87,12 @@ def s3_store(server: S3Server) -> S3BlobStore:
     return S3BlobStore(server.endpoint, bucket, server.access_key, server.secret_key)
 
 
-@pytest.fixture(params=["memory", "fs", "s3"])
+@pytest.fixture(params=["memory", "fs", "s3", "handoff"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "memory":
         return InMemoryBlobStore()
+    if request.param == "handoff":  # the decorator keeps every blob it may: it changes nothing
+        return HandingOff(InMemoryBlobStore(), prefix="")
     if request.param == "fs":
         return FilesystemBlobStore(tmp_path / "blobs")
     return s3_store(request.getfixturevalue("s3_server"))
