@@ -6,19 +6,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from anyio import to_thread
 
 from pichr.api.album_services import AlbumServices
-from pichr.api.errors import ApiError
-from pichr.application.albums.passwords import token_valid
+from pichr.application.albums.passwords import GuessLimiter, token_valid
 from pichr.domain.album_access import check_album, needs_password
-from pichr.domain.errors import NotFoundError
+from pichr.domain.errors import NotFoundError, RateLimitedError, UnauthenticatedError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.facts import album_facts
-
-Row = dict[str, Any]
+from pichr.projections.queries.rows import AlbumRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +29,7 @@ class Unlock:
 
 async def open_album(
     albums: AlbumServices, album_id: str, who: Principal, unlock: Unlock
-) -> tuple[Row, bool]:
+) -> tuple[AlbumRow, bool]:
     """The album row and whether the caller owns it; the decision's 404 or 410, or 401/429
     for a password the caller has not given right (its owner never needs one)."""
     row = await albums.reads.album(album_id)
@@ -45,33 +42,39 @@ async def open_album(
     return row, owner
 
 
-async def _check_password(albums: AlbumServices, row: Row, unlock: Unlock) -> None:
-    album_id, hashed = row["id"], row["password_hash"]
+async def _check_password(albums: AlbumServices, row: AlbumRow, unlock: Unlock) -> None:
+    album_id, hashed = row.id, row.password_hash
+    if hashed is None:  # not protected: needs_password() said so first
+        return
     if unlock.token and token_valid(hashed, album_id, unlock.token, time.time()):
         return
     if not unlock.password:
-        raise ApiError(401, "This album is password-protected.", id=album_id, passwordRequired=True)
-    keys = (f"{album_id}|{unlock.client}", album_id)  # this client's, and the album's ceiling
-    limits = (albums.guesses, albums.album_guesses)
-    for limit, key in zip(limits, keys, strict=True):
+        raise UnauthenticatedError(
+            "This album is password-protected.", id=album_id, passwordRequired=True
+        )
+    mine = f"{album_id}|{unlock.client}"
+    throttles = ((albums.guesses, mine), (albums.album_guesses, album_id))  # and the ceiling
+    for limit, key in throttles:
         wait = await limit.retry_after(key)
         if wait > 0:
             raise _throttled(wait)
-    password = unlock.password
-    if albums.passwords.remembered(hashed, password):
+    if albums.passwords.remembered(hashed, unlock.password):
         return
-    # Counted before the (slow) check, so parallel guesses cannot all slip under the limit.
-    for limit, key in zip(limits, keys, strict=True):
+    await _count_guess(throttles)
+    if await to_thread.run_sync(albums.passwords.verify, hashed, unlock.password):
+        await albums.guesses.forgive(mine)
+        return
+    raise UnauthenticatedError("The album password is wrong.", id=album_id, passwordRequired=True)
+
+
+async def _count_guess(throttles: tuple[tuple[GuessLimiter, str], ...]) -> None:
+    """Counted before the (slow) check, so parallel guesses cannot all slip under the limit."""
+    for limit, key in throttles:
         if not await limit.wrong_guess(key):
             raise _throttled(await limit.retry_after(key))
-    if await to_thread.run_sync(albums.passwords.verify, hashed, password):
-        await albums.guesses.forgive(keys[0])
-        return
-    raise ApiError(401, "The album password is wrong.", id=album_id, passwordRequired=True)
 
 
-def _throttled(wait: float) -> ApiError:
+def _throttled(wait: float) -> RateLimitedError:
     seconds = max(1, math.ceil(wait))
-    error = ApiError(429, "Too many wrong passwords; retry later.", retryAfter=seconds)
-    error.headers = {"Retry-After": str(seconds)}
-    return error
+    message = "Too many wrong passwords; retry later."
+    return RateLimitedError(message, retry_after=seconds, retryAfter=seconds)

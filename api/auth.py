@@ -12,8 +12,8 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from pichr.api.errors import ApiError
 from pichr.application.files.tally import KeyUsageRecorder
+from pichr.domain.errors import UnauthenticatedError
 from pichr.domain.principal import NOBODY, Principal
 from pichr.projections.queries.reads import ReadModels
 
@@ -66,7 +66,7 @@ class Authenticator:
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or len(token) != KEY_LENGTH or not token.startswith("pk_"):
-            raise ApiError(401, "The API key is malformed.")
+            raise UnauthenticatedError("The API key is malformed.")
         # Looked up by digest through an index: the timing does not depend on how much of a
         # presented key matches a real one, and the plaintext is never stored.
         digest = hashlib.sha256(token.encode()).hexdigest()
@@ -74,9 +74,9 @@ class Authenticator:
         if entry is None or entry.fresh_until <= time.monotonic():
             entry = await self._load_once(digest)
         if entry.principal is None:
-            raise ApiError(401, "The API key is unknown or revoked.")
+            raise UnauthenticatedError("The API key is unknown or revoked.")
         if entry.expires_at is not None and entry.expires_at <= time.time():
-            raise ApiError(401, "The API key has expired.")
+            raise UnauthenticatedError("The API key has expired.")
         if self.usage is not None and entry.principal.key_id:
             self.usage.touch(entry.principal.key_id)
         return entry.principal
@@ -105,16 +105,15 @@ class Authenticator:
         record = await self.reads.key_by_digest(digest)
         ttl = LIVE_CACHE_SECONDS if self.live else CACHE_SECONDS
         principal = expires = None
-        if record is not None and record["revoked_at"] is None and record["deleted_at"] is None:
-            scopes = frozenset(record["scopes"])
+        if record is not None and record.revoked_at is None and record.deleted_at is None:
             principal = Principal(
-                record["account_id"],
-                record["id"],
-                scopes,
-                record["plan"],
-                safe_mode_optional=record["safe_mode_optional"],
+                record.account_id,
+                record.id,
+                frozenset(record.scopes),
+                record.plan,
+                safe_mode_optional=record.safe_mode_optional,
             )
-            expires = record["expires_at"].timestamp() if record["expires_at"] else None
+            expires = record.expires_at.timestamp() if record.expires_at else None
         entry = CachedKey(time.monotonic() + ttl, principal, expires)
         if len(self._cache) > 10_000:
             self._cache.clear()

@@ -24,7 +24,10 @@ from pichr.domain.errors import (
     InvalidInputError,
     LegalHoldError,
     NotFoundError,
+    RangeNotSatisfiableError,
+    RateLimitedError,
     UnauthenticatedError,
+    UnavailableError,
 )
 from pichr.domain.quota import QuotaExceededError
 
@@ -42,6 +45,9 @@ STATUS: dict[type[DomainError], tuple[int, str]] = {
     TooLargeError: (413, "Payload Too Large"),
     SniffFailedError: (415, "Unsupported Media Type"),
     UnsupportedMediaError: (415, "Unsupported Media Type"),
+    RangeNotSatisfiableError: (416, "Range Not Satisfiable"),
+    RateLimitedError: (429, "Too Many Requests"),
+    UnavailableError: (503, "Service Unavailable"),
 }
 NAMES = {
     400: "Bad Request",
@@ -66,13 +72,6 @@ _AT = re.compile(r"at `\$\.?([^`]*)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]*)`")
 
 
-class ApiError(HTTPException):
-    """An HTTP error raised by a controller, with structured details."""
-
-    def __init__(self, status: int, message: str, **details: Any) -> None:
-        super().__init__(status_code=status, detail=message, extra=details)
-
-
 def error_response(
     status: int,
     message: str,
@@ -91,11 +90,9 @@ def retry_headers(exc: DomainError) -> dict[str, str] | None:
     return None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
 
 
-def refusal(exc: ApiError | DomainError) -> tuple[int, str, dict[str, str]]:
+def refusal(exc: DomainError) -> tuple[int, str, dict[str, str]]:
     """Status, message and headers of a refusal, for answers in another format (pages)."""
-    if isinstance(exc, DomainError):
-        return status_of(exc), exc.message, retry_headers(exc) or {}
-    return exc.status_code, str(exc.detail), dict(exc.headers or {})
+    return status_of(exc), exc.message, retry_headers(exc) or {}
 
 
 def handle_domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:

@@ -4,7 +4,6 @@ composition root: scripts/compose.py builds them, scripts/lifespan.py starts and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pichr.api.album_services import AlbumServices
 from pichr.api.auth import Authenticator
@@ -25,8 +24,7 @@ from pichr.application.uploads.plans import Plan
 from pichr.projections.log.analysis_follower import AnalysisFollower
 from pichr.projections.log.waiter import PositionWaiter
 from pichr.projections.queries.reads import ReadModels
-
-NSFW_THRESHOLD = 0.8
+from pichr.projections.queries.rows import FileRow
 
 
 @dataclass
@@ -51,7 +49,10 @@ class Services:
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     reports_of_file: ReportsOfFile  # for a file's history (application/moderation/audit.py)
     trusted_proxies: frozenset[str] = frozenset()
-    nsfw_threshold: float = NSFW_THRESHOLD
+
+    @property
+    def nsfw_threshold(self) -> float:
+        return self.settings.nsfw_threshold
 
     async def caught_up(self, position: int, projection: str = "file_listing") -> bool:
         if position <= 0:
@@ -63,7 +64,7 @@ class Services:
         that follows a command which did not wait (presign) sees what that command wrote."""
         return await self.caught_up(await self.reads.head(), projection)
 
-    async def file_row(self, file_id: str) -> dict[str, Any] | None:
+    async def file_row(self, file_id: str) -> FileRow | None:
         """The file's row; a missing one is read again once the log is folded (presigned a
         moment ago: presign does not wait for the read models)."""
         row = await self.reads.file(file_id)

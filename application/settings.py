@@ -93,8 +93,13 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
 }
 
 
+def _default(name: str) -> str:
+    """The documented default: thresholds are written once, here (the fields below read it)."""
+    return DOCUMENTED[name][0]
+
+
 def _env(name: str) -> str:
-    return os.environ.get(name, DOCUMENTED[name][0])
+    return os.environ.get(name, _default(name))
 
 
 @dataclass(frozen=True)
@@ -137,11 +142,11 @@ class Settings:
     job_min_backoff_ms: int = 1000
     job_recovery_seconds: float = 30.0
     finalize_wait_ms: int = 5000
-    nsfw_threshold: float = 0.8
+    nsfw_threshold: float = float(_default("PICHR_NSFW_THRESHOLD"))
     nsfw_model: str = ""
     nsfw_model_sha256: str = ""
     nsfw_threads: int = 1
-    phash_max_distance: int = 8
+    phash_max_distance: int = int(_default("PICHR_PHASH_MAX_DISTANCE"))
     reports_per_hour: int = 10
     album_guesses_per_hour: int = 100
     bench_routes: bool = False

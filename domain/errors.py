@@ -50,3 +50,24 @@ class NotReadyError(NotFoundError):
     def __init__(self, message: str, *, processing: bool, **details: object) -> None:
         super().__init__(message, fileStatus="processing" if processing else "failed", **details)
         self.retry_after = 1 if processing else None
+
+
+class UnavailableError(DomainError):
+    """Not now: a store the rule needs is down, or a read model has not caught up in time."""
+
+
+class NotReadableYetError(UnavailableError):
+    """The command was recorded, but the read model its answer comes from has not caught up
+    within the wait."""
+
+
+class RangeNotSatisfiableError(DomainError):
+    """A byte range that starts past the end of what is served."""
+
+
+class RateLimitedError(DomainError):
+    """Too many attempts in a window (reports from one address, album password guesses)."""
+
+    def __init__(self, message: str, *, retry_after: int, **details: object) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after

@@ -93,13 +93,17 @@ class File(Aggregate):
 
     # -- upload lifecycle -------------------------------------------------------------------
 
+    def ensure_storable(self) -> None:
+        """Raises unless bytes may be stored for this file: asked before they stream."""
+        self.ensure_live()
+        if self.status != "pending":
+            raise ConflictError("The file's bytes were already uploaded.", status=self.status)
+
     def record_stored(
         self, *, actor: str, key: str, size: int, sha256: str, mime: str, etag: str
     ) -> None:
         """`key`: where this PUT put the bytes (each attempt writes its own object)."""
-        self.ensure_live()
-        if self.status != "pending":
-            raise ConflictError("The file's bytes were already uploaded.", status=self.status)
+        self.ensure_storable()
         self._stored(actor=actor, key=key, size=size, sha256=sha256, mime=mime, etag=etag)
 
     @event("UploadStored", topic="pichr.file.UploadStored.v1")
@@ -120,15 +124,20 @@ class File(Aggregate):
     def stored_key(self) -> str:
         return str(self.stored.get("key", self.blob_key))
 
-    def finalize(self, *, actor: str, width: int, height: int, now: datetime) -> bool:
-        """Record the verified upload; False when it was already finalized (idempotent)."""
+    def finalizable(self) -> bool:
+        """True when finalize would record; False when it was finalized already (finalize is
+        idempotent); raises when it cannot be. Asked before the stored bytes are verified."""
         self.ensure_live()
         if self.status == "ready":
             return False
-        if self.status == "rejected":
-            raise ConflictError("The upload was rejected; start a new one.")
-        if self.status != "uploaded":
+        if self.status != "uploaded":  # a rejected upload too: the status says it
             raise ConflictError("Upload the file's bytes before finalizing.", status=self.status)
+        return True
+
+    def finalize(self, *, actor: str, width: int, height: int, now: datetime) -> bool:
+        """Record the verified upload; False when it was already finalized (idempotent)."""
+        if not self.finalizable():
+            return False
         expires_at = _after_hours(now, self.expires_in)
         self._finalized(actor=actor, width=width, height=height, expires_at=expires_at)
         return True
@@ -154,12 +163,27 @@ class File(Aggregate):
     def analyzed(self) -> bool:
         return bool(self.analysis) or self.analysis_error is not None
 
+    @property
+    def ended(self) -> bool:
+        """Deleted or expired."""
+        return self.deleted or self.expired
+
+    @property
+    def awaits_analysis(self) -> bool:
+        """Finalized, not ended, and neither analyzed nor failed yet: worth reading its bytes."""
+        return self.status == "ready" and not self.ended and not self.analyzed
+
+    @property
+    def reanalyzable(self) -> bool:
+        """Analyzed, finalized and not ended: a later run of the pipeline may record for it."""
+        return bool(self.analysis) and self.status == "ready" and not self.ended
+
     def record_analysis(self, *, actor: str, result: dict[str, Any]) -> bool:
         """Record the worker's results once; False when there is nothing to record (idempotent).
 
         `result` holds ImageAnalyzed's fields (see `_analyzed`); a deleted file records nothing.
         """
-        if self.deleted or self.expired or self.analyzed:
+        if self.ended or self.analyzed:
             return False
         if self.status != "ready":
             raise ConflictError("Only a finalized file can be analyzed.", status=self.status)
@@ -201,7 +225,7 @@ class File(Aggregate):
         Records ImageReanalyzed only when something the pipeline decides changed (the score,
         the hash or the model); False otherwise, so running it twice records nothing new.
         """
-        if self.deleted or self.expired or not self.analysis or self.status != "ready":
+        if not self.reanalyzable:
             return False
         if all(self.analysis.get(k) == result[k] for k in ("nsfw_score", "phash", "model")):
             return False
@@ -239,7 +263,7 @@ class File(Aggregate):
 
     def fail_analysis(self, *, actor: str, reason: str) -> bool:
         """The bytes cannot be analyzed (a permanent failure); recorded once."""
-        if self.deleted or self.expired or self.analyzed or self.status != "ready":
+        if not self.awaits_analysis:
             return False
         self._analysis_failed(actor=actor, reason=reason)
         return True

@@ -98,6 +98,24 @@ class MultipartUpload(Aggregate):
         if self.status != "open":
             raise ConflictError(f"The multipart upload is {self.status}.", status=self.status)
 
+    def completable(self) -> bool:
+        """True when complete would record; False when it was completed already (complete is
+        idempotent); raises when it cannot be. Asked before the store joins the parts."""
+        if self.status == "completed":
+            return False
+        self.ensure_open()
+        return True
+
+    def abortable(self) -> bool:
+        """True when abort would record; False when it was aborted already (abort is
+        idempotent); raises for a completed upload. Asked before the store drops the parts."""
+        if self.status == "aborted":
+            return False
+        if self.status == "completed":
+            raise ConflictError("The multipart upload is already complete.", status="completed")
+        self.ensure_open()
+        return True
+
     # -- parts and the end ------------------------------------------------------------------
 
     def record_part(self, *, actor: str, number: int, size: int, etag: str, sha256: str) -> None:
@@ -121,9 +139,8 @@ class MultipartUpload(Aggregate):
 
     def abort(self, *, actor: str, reason: str) -> bool:
         """End the upload without an object; False when it was already aborted (idempotent)."""
-        if self.status == "aborted":
+        if not self.abortable():
             return False
-        self.ensure_open()
         self._aborted(actor=actor, reason=reason)
         return True
 

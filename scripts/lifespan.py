@@ -21,7 +21,6 @@ from pichr.api.app import Lifespan
 from pichr.api.services import Services
 from pichr.application.files.expiry import ExpirySweeper
 from pichr.application.settings import Settings
-from pichr.application.uploads.handoff import Handoff
 from pichr.projections.log.runner import ProjectionRunner
 from pichr.projections.queries.for_commands import FileCandidates
 from pichr.projections.views.registry import all_projections
@@ -48,12 +47,10 @@ async def running(
 ) -> AsyncIterator[Services]:
     pool = _read_pool(settings, database_url)
     await pool.open(wait=False)
-    services = build(settings, database_url, pool)
+    worker_here = with_projections and settings.worker_threads > 0
+    services = build(settings, database_url, pool, worker_here=worker_here)
     sweeper = ExpirySweeper(FileCandidates(database_url), services.app)
     jobs = WorkerRuntime(task_context(services.app, services.blobs, settings, database_url))
-    if with_projections and settings.worker_threads > 0:
-        # Finalize hands what it verified to the analysis workers of this process.
-        services.uploads.handoff = jobs.context.handoff = Handoff()
     runners: list[ProjectionRunner] = []
     if with_projections:  # `pichr serve`: the job dispatcher and worker threads run here too
         await asyncio.to_thread(jobs.start)

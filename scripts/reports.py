@@ -23,7 +23,7 @@ from pichr.domain.errors import DomainError
 from pichr.domain.principal import OPERATOR
 from pichr.domain.reports import ACTIONS
 from pichr.projections.log.reader import wait_until
-from pichr.projections.views.reports import BY_ID, COUNT, LIST, list_args
+from pichr.projections.queries.reports import BY_ID, COUNT, LIST, list_args
 
 WAIT_SECONDS = 5.0
 Url = Callable[[], str]

@@ -29,6 +29,7 @@ from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.application.uploads.commands import Uploads
 from pichr.application.uploads.duplicates import DuplicateIndex
+from pichr.application.uploads.handoff import with_handoff
 from pichr.application.uploads.plans import load_plans
 from pichr.projections.log.analysis_follower import AnalysisFollower
 from pichr.projections.log.file_feed import FileListingFeed
@@ -40,10 +41,15 @@ from pichr.projections.queries.reads import ReadModels
 from pichr.scripts.compose import blocklist_for, report_index
 
 
-def build(settings: Settings, database_url: str, pool: AsyncConnectionPool[Any]) -> Services:
-    """Everything a request handler reads, for one API process (`pool`: its reads)."""
+def build(
+    settings: Settings, database_url: str, pool: AsyncConnectionPool[Any], *,
+    worker_here: bool = False,
+) -> Services:  # fmt: skip
+    """Everything a request handler reads, for one API process (`pool`: its reads).
+    `worker_here`: the analysis worker runs in this process, and the upload bytes are handed
+    on to it in memory (application/uploads/handoff.py)."""
     app = PichrApplication(env=eventsourcing_env(database_url, settings.db_pool_size))
-    blobs = blob_store_for(settings)
+    blobs = with_handoff(blob_store_for(settings)) if worker_here else blob_store_for(settings)
     cache = ReadCache()
     reads = ReadModels(pool, cache)
     auth = Authenticator(reads, KeyUsageRecorder(app))
@@ -79,7 +85,6 @@ def build(settings: Settings, database_url: str, pool: AsyncConnectionPool[Any])
         analyses=analyses,
         moderation=Moderation(app),
         reports_of_file=report_index(app),
-        nsfw_threshold=settings.nsfw_threshold,
     )
 
 

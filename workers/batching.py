@@ -1,11 +1,11 @@
 """Group commit for the analysis: the analysis jobs waiting in one process run as one batch.
 
-One `tasks.analyze_images` call scores its files in one model run and records them in one
-commit: about 10-15% less CPU per image than a call per file. dramatiq gives each message a
-worker thread of its own, so the actors do not call the task: they `submit` their file ids here
-and block until those are analyzed. dramatiq acks a message only once its work is durable; a
-crash mid-batch leaves every message of the batch unacked, and the task is idempotent, so the
-jobs stay at-least-once.
+One `tasks.analyze_images` call (application/analysis) scores its files in one model run and
+records them in one commit: about 10-15% less CPU per image than a call per file. dramatiq gives
+each message a worker thread of its own, so the actors do not call the task: they `submit` their
+file ids here and block until those are analyzed. dramatiq acks a message only once its work is
+durable; a crash mid-batch leaves every message of the batch unacked, and the task is
+idempotent, so the jobs stay at-least-once.
 
 At most `lanes` batches run at once (PICHR_ANALYSIS_LANES, default 2: with each model run on
 one thread, PICHR_NSFW_THREADS, about a lane per core; only `lanes` threads use the event store
@@ -52,7 +52,7 @@ class AnalysisBatcher:
     """Runs `run(file_ids)` for the submissions of many threads, several submissions a call."""
 
     def __init__(
-        self, run: Callable[[list[str]], None], lanes: int = 1, max_batch: int = MAX_BATCH
+        self, run: Callable[[list[str]], object], lanes: int = 1, max_batch: int = MAX_BATCH
     ) -> None:
         if lanes < 1 or max_batch < 1:
             raise ValueError("lanes and max_batch must be at least 1")

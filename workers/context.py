@@ -15,7 +15,6 @@ from pichr.application.cleanup.jobs import CleanupCandidates
 from pichr.application.moderation.blocklist import Blocklist
 from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
-from pichr.application.uploads.handoff import Handoff
 
 
 @dataclass
@@ -28,8 +27,6 @@ class TaskContext:
     candidates: CleanupCandidates  # what the clean-up jobs look at (application/cleanup/jobs.py)
     # Lazily built, process-wide helpers (e.g. the NSFW model), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
-    # Images finalize verified in this process: their bytes and decode, for the analysis.
-    handoff: Handoff | None = None
 
 
 _current: TaskContext | None = None

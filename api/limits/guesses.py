@@ -14,9 +14,9 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from pichr.api.errors import ApiError
 from pichr.api.limits.stores import STORE_TIMEOUT_SECONDS
 from pichr.application.albums.passwords import GUESSES_PER_WINDOW, WINDOW_SECONDS
+from pichr.domain.errors import UnavailableError
 
 log = logging.getLogger("pichr.limits")
 T = TypeVar("T")
@@ -67,6 +67,6 @@ class MovingWindowGuesses:
             return await call
         except Exception as exc:
             if self.fail_closed:
-                raise ApiError(503, "The rate-limit store is unavailable.") from exc
+                raise UnavailableError("The rate-limit store is unavailable.") from exc
             log.warning("rate-limit store unavailable, album guesses not counted: %r", exc)
             return when_down

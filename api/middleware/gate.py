@@ -17,12 +17,13 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from pichr.api.errors import ApiError
+from pichr.api.errors import status_of
 from pichr.api.limits.limiter import Window
 from pichr.api.middleware.answers import send_error
 from pichr.api.middleware.logs import REQUEST_HEADERS, RESPONSE_HEADERS
 from pichr.api.services import Services
 from pichr.application.uploads.plans import Plan
+from pichr.domain.errors import UnauthenticatedError
 from pichr.domain.principal import NOBODY, Principal
 
 log = logging.getLogger("pichr.limits")
@@ -60,11 +61,11 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
         services: Services = scope["app"].state.services
         state = scope["state"]  # request_id_middleware, outside, filled it (api/app.py)
         headers: dict[bytes, bytes] = state[REQUEST_HEADERS]
-        unauthorized: ApiError | None = None
+        unauthorized: UnauthenticatedError | None = None
         try:
             token = headers.get(b"authorization", b"").decode("latin-1") or None
             who = await services.auth.principal(token)
-        except ApiError as exc:  # counted against the client's address: guessing keys is limited
+        except UnauthenticatedError as exc:  # counted against the client's address (guesses)
             who, unauthorized = NOBODY, exc
         state[PRINCIPAL] = who
         extra: list[tuple[bytes, bytes]] = []
@@ -72,8 +73,7 @@ def gate_middleware(app: ASGIApp) -> ASGIApp:
         if services.limiter is not None:
             refused = await _limit(services, scope, state, headers, who, extra)
         if refused is None and unauthorized is not None:
-            details = unauthorized.extra if isinstance(unauthorized.extra, dict) else {}
-            refused = unauthorized.status_code, str(unauthorized.detail), details
+            refused = status_of(unauthorized), unauthorized.message, dict(unauthorized.details)
         if refused is not None:
             await send_error(send, *refused, extra)
             return

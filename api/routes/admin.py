@@ -2,73 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from anyio import to_thread
 from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
-from msgspec import Meta, Struct
 
+from pichr.api.commands import ON_AUTH, run
 from pichr.api.services import Services
-from pichr.api.wire.views import rfc3339
+from pichr.api.wire.admin import (
+    AccountIn,
+    AccountOut,
+    AccountPatchIn,
+    Done,
+    KeyCreatedOut,
+    KeyIn,
+    KeyOut,
+    account_out,
+    key_out,
+)
 from pichr.domain.access import require_scope
 from pichr.domain.errors import InvalidInputError, NotFoundError
 from pichr.domain.principal import Principal
-
-Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
-# As domain/accounts.py PLANS and SCOPES (tests/unit/test_wire_enums.py): the document lists them.
-PlanName = Literal["free", "pro", "enterprise"]
-Scope = Literal["read", "upload", "write", "admin"]
-
-
-class AccountIn(Struct):
-    email: Email
-    plan: PlanName = "free"
-
-
-class AccountPatchIn(Struct, forbid_unknown_fields=True):
-    plan: PlanName | None = None
-    # true: the account's keys may turn safe mode off with X-Safe-Mode: off (default false)
-    safeModeOptional: bool | None = None  # noqa: N815
-
-
-class AccountOut(Struct):
-    id: str
-    email: str
-    plan: str
-    safeModeOptional: bool = False  # noqa: N815
-
-
-class KeyIn(Struct):
-    accountId: str  # noqa: N815
-    scopes: Annotated[list[Scope], Meta(min_length=1, max_length=4)]
-    name: Annotated[str, Meta(min_length=1, max_length=100)] = "default"
-    expiresInDays: Annotated[int, Meta(ge=1, le=3650)] | None = None  # noqa: N815
-
-
-class KeyCreatedOut(Struct):
-    id: str
-    accountId: str  # noqa: N815
-    apiKey: str  # noqa: N815  (shown once; only its digest is stored)
-    name: str
-    scopes: list[str]
-    expiresAt: str | None  # noqa: N815
-
-
-class KeyOut(Struct):
-    id: str
-    accountId: str  # noqa: N815
-    name: str
-    scopes: list[str]
-    createdAt: str  # noqa: N815
-    expiresAt: str | None  # noqa: N815
-    revokedAt: str | None  # noqa: N815
-    lastUsedAt: str | None  # noqa: N815
-
-
-class Done(Struct):
-    message: str
-    id: str
 
 
 class AdminController(Controller):
@@ -80,10 +34,8 @@ class AdminController(Controller):
         self, data: AccountIn, who: Principal, services: Services
     ) -> AccountOut:
         require_scope(who, "admin")
-        account, position = await to_thread.run_sync(
-            services.identity.create_account, who.actor, data.email, data.plan
-        )
-        await services.caught_up(position, "auth")
+        create = services.identity.create_account
+        account, _ = await run(services, ON_AUTH, create, who.actor, data.email, data.plan)
         return AccountOut(account.account_id, account.email, account.plan)
 
     @patch(
@@ -94,36 +46,28 @@ class AdminController(Controller):
         self, account_id: str, data: AccountPatchIn, who: Principal, services: Services
     ) -> AccountOut:
         require_scope(who, "admin")
-        if data.plan is None and data.safeModeOptional is None:
+        if data.plan is None and data.safe_mode_optional is None:
             raise InvalidInputError("Nothing to update.", fields=["plan", "safeModeOptional"])
-        position = await to_thread.run_sync(_update_account, services, who, account_id, data)
-        await services.caught_up(position, "auth")
+        await run(services, ON_AUTH, _update_account, services, who, account_id, data)
         account = await services.reads.account(account_id)
         if account is None:
             raise NotFoundError("No such account.", id=account_id)
-        return AccountOut(
-            account_id, account["email"], account["plan"], account["safe_mode_optional"]
-        )
+        return account_out(account)
 
     @delete("/accounts/{account_id:str}", status_code=200, summary="Delete an account")
     async def delete_account(self, account_id: str, who: Principal, services: Services) -> Done:
         require_scope(who, "admin")
-        position = await to_thread.run_sync(services.identity.delete_account, who.actor, account_id)
-        await services.caught_up(position, "auth")
+        await run(services, ON_AUTH, services.identity.delete_account, who.actor, account_id)
         return Done("Account deleted; its keys no longer work.", account_id)
 
     @post("/keys", summary="Create an API key (its plaintext is shown once)")
     async def create_key(self, data: KeyIn, who: Principal, services: Services) -> KeyCreatedOut:
         require_scope(who, "admin")
-        key = await to_thread.run_sync(
-            services.identity.create_key,
-            who.actor,
-            data.accountId,
-            data.name,
-            list[str](data.scopes),
-            data.expiresInDays,
+        scopes, days = list[str](data.scopes), data.expires_in_days
+        create = services.identity.create_key
+        key = await run(
+            services, ON_AUTH, create, who.actor, data.account_id, data.name, scopes, days
         )
-        await services.caught_up(key.position, "auth")
         return KeyCreatedOut(
             key.key_id, key.account_id, key.plaintext, key.name, key.scopes, key.expires_at
         )
@@ -136,37 +80,24 @@ class AdminController(Controller):
         account_id: Annotated[str | None, Parameter(query="accountId", max_length=64)] = None,
     ) -> list[KeyOut]:
         require_scope(who, "admin")
-        return [_key_out(row) for row in await services.reads.keys(account_id)]
+        return [key_out(row) for row in await services.reads.keys(account_id)]
 
     @delete("/keys/{key_id:str}", status_code=200, summary="Revoke an API key")
     async def revoke_key(self, key_id: str, who: Principal, services: Services) -> Done:
         require_scope(who, "admin")
-        position = await to_thread.run_sync(services.identity.revoke_key, who.actor, key_id)
-        await services.caught_up(position, "auth")
+        await run(services, ON_AUTH, services.identity.revoke_key, who.actor, key_id)
         return Done("Key revoked.", key_id)
 
 
 def _update_account(
     services: Services, who: Principal, account_id: str, data: AccountPatchIn
 ) -> int:
+    """Both changes in one worker thread; the later position covers both."""
     position = 0
     if data.plan is not None:
         position = services.identity.set_plan(who.actor, account_id, data.plan)
-    if data.safeModeOptional is not None:
-        optional = data.safeModeOptional
+    if data.safe_mode_optional is not None:
+        optional = data.safe_mode_optional
         changed = services.identity.set_safe_mode(who.actor, account_id, optional=optional)
         position = max(position, changed)
     return position
-
-
-def _key_out(row: dict[str, Any]) -> KeyOut:
-    return KeyOut(
-        id=row["id"],
-        accountId=row["account_id"],
-        name=row["name"],
-        scopes=row["scopes"],
-        createdAt=rfc3339(row["created_at"]) or "",
-        expiresAt=rfc3339(row["expires_at"]),
-        revokedAt=rfc3339(row["revoked_at"]),
-        lastUsedAt=rfc3339(row["last_used_at"]),
-    )

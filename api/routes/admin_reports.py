@@ -3,68 +3,32 @@ until it is erased), a decision on it, and erasing the e-mail."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from anyio import to_thread
 from litestar import Controller, delete, get, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from msgspec import Meta, Struct
 
-from pichr.api.errors import NAMES, ApiError
+from pichr.api.commands import BLOCKLIST, FILES, NOTHING, REPORTS, Reads, run
 from pichr.api.services import Services
-from pichr.api.wire.schemas import ErrorOut, Pagination
-from pichr.api.wire.views import rfc3339
+from pichr.api.wire.error_docs import refusal_specs
+from pichr.api.wire.moderation import (
+    ErasedOut,
+    ReportList,
+    ReportView,
+    ResolveIn,
+    ResolveOut,
+    report_view,
+)
+from pichr.api.wire.schemas import Pagination
 from pichr.domain.access import require_scope
+from pichr.domain.errors import NotFoundError
 from pichr.domain.principal import Principal
-from pichr.projections.views.reports import list_reports, report_by_id
+from pichr.projections.queries.reports import list_reports, report_by_id
+from pichr.projections.queries.rows import ReportRow
 
-Row = dict[str, Any]
-ERRORS = {
-    code: ResponseSpec(data_container=ErrorOut, description=NAMES[code], generate_examples=False)
-    for code in (400, 401, 403, 404, 409, 410)
-}
-
-
-class ReportView(Struct, omit_defaults=True):
-    id: str
-    fileId: str  # noqa: N815
-    reason: str
-    details: str | None
-    priority: int  # 0: csam, terrorism; 1: violence, self_harm, hate_speech, harassment; 2: rest
-    status: str  # pending | resolved
-    hasEmail: bool  # noqa: N815
-    quarantined: bool  # this report withheld the file at once
-    createdAt: str  # noqa: N815
-    ageSeconds: int  # noqa: N815
-    resolvedAt: str | None = None  # noqa: N815
-    action: str | None = None
-    decisionReason: str | None = None  # noqa: N815
-    moderator: str | None = None
-    email: str | None = None  # only on GET /admin/reports/{id}, until erased
-
-
-class ReportList(Struct):
-    reports: list[ReportView]
-    pagination: Pagination
-
-
-class ResolveIn(Struct, forbid_unknown_fields=False):
-    action: Literal["dismiss", "restrict", "remove", "restore"]
-    reason: Annotated[str, Meta(max_length=2000)] = ""  # required: an empty one is a 400
-
-
-class ResolveOut(Struct):
-    message: str
-    fileChanged: bool  # noqa: N815  (False: the file already was as the action leaves it)
-    report: ReportView
-
-
-class ErasedOut(Struct):
-    message: str
-    reportId: str  # noqa: N815
-    erased: bool
+ERRORS = refusal_specs(400, 401, 403, 404, 409, 410)
+# A decision shows in the queue, in the file's state that reads show, and in the blocklist.
+DECIDED = Reads((REPORTS, FILES, BLOCKLIST))
 
 
 class AdminReportsController(Controller):
@@ -84,14 +48,14 @@ class AdminReportsController(Controller):
         require_scope(who, "admin")
         rows, total = await list_reports(services.reads.pool, status, priority, limit, offset)
         more = offset + len(rows) < total
-        page = Pagination(total=total, limit=limit, offset=offset, hasMore=more)
+        page = Pagination(total=total, limit=limit, offset=offset, has_more=more)
         return ReportList(reports=[report_view(r) for r in rows], pagination=page)
 
     @get("/{report_id:str}", summary="One report, with the reporter's e-mail", responses=ERRORS)
     async def one(self, report_id: str, who: Principal, services: Services) -> ReportView:
         require_scope(who, "admin")
         row = await _row(services, report_id)
-        email = await to_thread.run_sync(services.moderation.reports.email, report_id)
+        email = await run(services, NOTHING, services.moderation.reports.email, report_id)
         return report_view(row, email)
 
     @post("/{report_id:str}/resolve", status_code=200, summary="Decide", responses=ERRORS)
@@ -99,48 +63,21 @@ class AdminReportsController(Controller):
         self, report_id: str, data: ResolveIn, who: Principal, services: Services
     ) -> ResolveOut:
         require_scope(who, "admin")
-        done = await to_thread.run_sync(
-            services.moderation.resolve, who.actor, report_id, data.action, data.reason
-        )
-        await services.caught_up(done.position, "reports")
-        await services.caught_up(done.position)  # the file's new state is what reads show
-        await services.caught_up(done.position, "blocklist")
+        decide = services.moderation.resolve
+        done = await run(services, DECIDED, decide, who.actor, report_id, data.action, data.reason)
         row = await _row(services, report_id)
         return ResolveOut("Report resolved.", done.file_changed, report_view(row))
 
     @delete("/{report_id:str}/email", status_code=200, summary="Erase the reporter's e-mail")
     async def erase_email(self, report_id: str, who: Principal, services: Services) -> ErasedOut:
         require_scope(who, "admin")
-        erased, position = await to_thread.run_sync(
-            services.moderation.reports.erase_email, who.actor, report_id
-        )
-        await services.caught_up(position, "reports")
+        erase = services.moderation.reports.erase_email
+        erased, _ = await run(services, Reads((REPORTS,)), erase, who.actor, report_id)
         return ErasedOut("The reporter's e-mail is erased.", report_id, erased)
 
 
-async def _row(services: Services, report_id: str) -> Row:
+async def _row(services: Services, report_id: str) -> ReportRow:
     row = await report_by_id(services.reads.pool, report_id)
     if row is None:
-        raise ApiError(404, "No such report.", id=report_id)
+        raise NotFoundError("No such report.", id=report_id)
     return row
-
-
-def report_view(row: Row, email: str | None = None) -> ReportView:
-    age = datetime.now(UTC) - row["created_at"]
-    return ReportView(
-        id=row["id"],
-        fileId=row["file_id"],
-        reason=row["reason"],
-        details=row["details"],
-        priority=row["priority"],
-        status=row["status"],
-        hasEmail=row["has_email"],
-        quarantined=row["quarantined"],
-        createdAt=rfc3339(row["created_at"]) or "",
-        ageSeconds=int(age.total_seconds()),
-        resolvedAt=rfc3339(row["resolved_at"]),
-        action=row["action"],
-        decisionReason=row["decision_reason"],
-        moderator=row["moderator"],
-        email=email,
-    )

@@ -6,14 +6,12 @@ import time
 from typing import Annotated, Any, cast
 
 import msgspec
-from anyio import to_thread
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from pichr.api.access import album_cache_headers, asked_off
 from pichr.api.album_access import Unlock, open_album
-from pichr.api.errors import NAMES, ApiError
+from pichr.api.commands import ON_ALBUMS, run
 from pichr.api.middleware.gate import client_ip
 from pichr.api.services import Services
 from pichr.api.wire.album_views import album_detail, album_out
@@ -28,19 +26,19 @@ from pichr.api.wire.albums import (
     AlbumPatchIn,
     AlbumPatchOut,
 )
-from pichr.api.wire.schemas import ErrorOut, Pagination
-from pichr.application.albums.commands import AlbumDraft
+from pichr.api.wire.error_docs import refusal_specs
+from pichr.api.wire.inputs import album_changes, album_draft
+from pichr.api.wire.schemas import Pagination
 from pichr.domain.access import adult, require_read, require_scope
+from pichr.domain.errors import NotReadableYetError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.albums import Viewer
 
 encode = msgspec.json.Encoder().encode
-PATCHABLE = ("title", "description", "visibility", "tags")
 # Every refusal these routes (and the gate before them) may answer, in the one error format.
-ERRORS = {
-    code: ResponseSpec(data_container=ErrorOut, description=NAMES[code], generate_examples=False)
-    for code in (400, 401, 403, 404, 409, 410, 413, 429, 503)
-}
+ERRORS = refusal_specs(400, 401, 403, 404, 409, 410, 413, 429, 503)
+AlbumPassword = Annotated[str | None, Parameter(header="X-Album-Password")]
+SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode")]
 
 
 def client_of(request: Request[Any, Any, Any], services: Services) -> str:
@@ -55,16 +53,9 @@ class AlbumController(Controller):
     @post("/", status_code=201, summary="Create an album", responses=ERRORS)
     async def create_album(self, data: AlbumIn, who: Principal, services: Services) -> AlbumOut:
         require_scope(who, "write")
-        draft = AlbumDraft(
-            title=data.title,
-            description=data.description,
-            visibility=data.visibility,
-            tags=list(data.tags),
-            file_ids=list(data.fileIds),
-            password=data.password or None,
-        )
-        album_id, position = await to_thread.run_sync(services.albums.commands.create, who, draft)
-        return await _owner_view(services, album_id, position)
+        create = services.albums.commands.create
+        album_id, _ = await run(services, ON_ALBUMS, create, who, album_draft(data))
+        return await _owner_view(services, album_id)
 
     @get("/", summary="List your albums", responses=ERRORS)
     async def list_albums(
@@ -79,8 +70,8 @@ class AlbumController(Controller):
         rows, total = await albums.reads.owned(who.account_id or "", limit, offset)
         more = offset + len(rows) < total
         return AlbumList(
-            albums=[album_out(r, albums.page_url(r["id"])) for r in rows],
-            pagination=Pagination(total=total, limit=limit, offset=offset, hasMore=more),
+            albums=[album_out(r, albums.page_url(r.id)) for r in rows],
+            pagination=Pagination(total=total, limit=limit, offset=offset, has_more=more),
         )
 
     @get("/{album_id:str}", summary="Album details and the files you may see", responses=ERRORS)
@@ -90,8 +81,8 @@ class AlbumController(Controller):
         album_id: str,
         who: Principal,
         services: Services,
-        password: Annotated[str | None, Parameter(header="X-Album-Password")] = None,
-        safe_mode: Annotated[str | None, Parameter(header="X-Safe-Mode")] = None,
+        password: AlbumPassword = None,
+        safe_mode: SafeMode = None,
     ) -> Response[AlbumDetail]:
         started = time.perf_counter()
         require_read(who)
@@ -114,19 +105,10 @@ class AlbumController(Controller):
         self, album_id: str, data: AlbumPatchIn, who: Principal, services: Services
     ) -> AlbumPatchOut:
         require_scope(who, "write")
-        changes: dict[str, Any] = {
-            name: getattr(data, name) for name in PATCHABLE if getattr(data, name) is not None
-        }
-        if data.password is not msgspec.UNSET:
-            changes["password"] = data.password
-        if data.coverImageId is not msgspec.UNSET:
-            changes["coverImageId"] = data.coverImageId
-        update = services.albums.commands.update
-        position = await to_thread.run_sync(update, who, album_id, changes)
-        album = await _owner_view(services, album_id, position)
-        return AlbumPatchOut(
-            message="Album updated successfully", updated=sorted(changes), album=album
-        )
+        changes = album_changes(data)
+        await run(services, ON_ALBUMS, services.albums.commands.update, who, album_id, changes)
+        album = await _owner_view(services, album_id)
+        return AlbumPatchOut("Album updated successfully", sorted(changes), album)
 
     @delete(
         "/{album_id:str}",
@@ -138,9 +120,8 @@ class AlbumController(Controller):
         self, album_id: str, who: Principal, services: Services
     ) -> AlbumMessageOut:
         require_scope(who, "write")
-        position = await to_thread.run_sync(services.albums.commands.delete, who, album_id)
-        await services.caught_up(position, "albums")
-        return AlbumMessageOut(message="Album deleted successfully", albumId=album_id)
+        await run(services, ON_ALBUMS, services.albums.commands.delete, who, album_id)
+        return AlbumMessageOut(message="Album deleted successfully", album_id=album_id)
 
     @post(
         "/{album_id:str}/files", status_code=200, summary="Add files to an album", responses=ERRORS
@@ -149,12 +130,9 @@ class AlbumController(Controller):
         self, album_id: str, data: AlbumFilesIn, who: Principal, services: Services
     ) -> AlbumFilesOut:
         require_scope(who, "write")
-        add = services.albums.commands.add_files
-        added, position = await to_thread.run_sync(add, who, album_id, list(data.fileIds))
-        await services.caught_up(position, "albums")
-        return AlbumFilesOut(
-            message="Files added successfully", added=added, requested=len(data.fileIds)
-        )
+        add, file_ids = services.albums.commands.add_files, list(data.file_ids)
+        added, _ = await run(services, ON_ALBUMS, add, who, album_id, file_ids)
+        return AlbumFilesOut("Files added successfully", added, len(file_ids))
 
     @delete(
         "/{album_id:str}/files/{file_id:str}",
@@ -167,16 +145,13 @@ class AlbumController(Controller):
     ) -> AlbumMessageOut:
         require_scope(who, "write")
         remove = services.albums.commands.remove_file
-        position = await to_thread.run_sync(remove, who, album_id, file_id)
-        await services.caught_up(position, "albums")
-        return AlbumMessageOut(
-            message="File removed from the album", albumId=album_id, fileId=file_id
-        )
+        await run(services, ON_ALBUMS, remove, who, album_id, file_id)
+        return AlbumMessageOut("File removed from the album", album_id=album_id, file_id=file_id)
 
 
-async def _owner_view(services: Services, album_id: str, position: int) -> AlbumOut:
-    await services.caught_up(position, "albums")
+async def _owner_view(services: Services, album_id: str) -> AlbumOut:
+    """The album as its owner sees it, once the album read model has it."""
     row = await services.albums.reads.album(album_id)
     if row is None:
-        raise ApiError(503, "The change was recorded; the album is not readable yet.")
+        raise NotReadableYetError("The change was recorded; the album is not readable yet.")
     return album_out(row, services.albums.page_url(album_id))

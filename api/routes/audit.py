@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from anyio import to_thread
+import msgspec
 from litestar import Controller, get
 from litestar.params import Parameter
-from msgspec import Struct
 
+from pichr.api.commands import NOTHING, run
 from pichr.api.services import Services
+from pichr.api.wire.events import FileAsOf, FileHistory, HistoryEntry
 from pichr.application.moderation.audit import file_as_of, file_history
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
-
-
-class HistoryEntry(Struct):
-    type: str
-    version: int
-    time: str
-    actor: str | None
-    reason: str | None
-    payload: dict[str, Any]
-
-
-class FileHistory(Struct):
-    fileId: str  # noqa: N815
-    events: list[HistoryEntry]
-
-
-class FileAsOf(Struct):
-    fileId: str  # noqa: N815
-    asOf: str  # noqa: N815
-    version: int
-    state: dict[str, Any]
 
 
 class AuditController(Controller):
@@ -44,10 +24,10 @@ class AuditController(Controller):
     @get("/{file_id:str}/history", summary="Every event of a file, in order")
     async def history(self, file_id: str, who: Principal, services: Services) -> FileHistory:
         require_scope(who, "admin")
-        entries = await to_thread.run_sync(
-            file_history, services.app, file_id, services.reports_of_file
+        entries = await run(
+            services, NOTHING, file_history, services.app, file_id, services.reports_of_file
         )
-        return FileHistory(fileId=file_id, events=[HistoryEntry(**e) for e in entries])
+        return FileHistory(file_id=file_id, events=[HistoryEntry(**e) for e in entries])
 
     @get("/{file_id:str}", summary="A file's state at a past moment (time travel)")
     async def as_of(
@@ -58,5 +38,5 @@ class AuditController(Controller):
         as_of: Annotated[datetime, Parameter(query="asOf", description="RFC 3339 time")],
     ) -> FileAsOf:
         require_scope(who, "admin")
-        found = await to_thread.run_sync(file_as_of, services.app, file_id, as_of)
-        return FileAsOf(**found)
+        found = await run(services, NOTHING, file_as_of, services.app, file_id, as_of)
+        return msgspec.convert(found, FileAsOf)  # the state as of then, by its wire names

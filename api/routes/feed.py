@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import get
 from litestar.params import Parameter
-from msgspec import Struct
 
 from pichr.api.services import Services
+from pichr.api.wire.events import FeedPage, feed_event
 from pichr.domain.access import require_scope
 from pichr.domain.principal import Principal
 from pichr.projections.queries.feed import page
-
-
-class FeedEvent(Struct):
-    position: int
-    type: str  # the event's permanent topic, e.g. pichr.file.UploadFinalized.v1
-    aggregateId: str  # noqa: N815
-    version: int
-    time: str
-    payload: dict[str, Any]
-
-
-class FeedPage(Struct):
-    events: list[FeedEvent]
-    next: int  # pass as `after` for the next page; equal to `after` when nothing is new
 
 
 @get("/admin/events", summary="The event log in order (personal data redacted)", tags=["admin"])
@@ -39,5 +25,5 @@ async def events_feed(
     require_scope(who, "admin")
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
     entries = await page(services.reads.pool, after, limit, wanted)
-    last = entries[-1]["position"] if entries else after
-    return FeedPage(events=[FeedEvent(**e) for e in entries], next=last)
+    last = entries[-1].position if entries else after
+    return FeedPage(events=[feed_event(e) for e in entries], next=last)

@@ -11,20 +11,19 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from pichr.api.access import PRIVATE_RECORD, VARY, bytes_headers, record_headers, see_file
+from pichr.api.commands import ON_FILES, run
 from pichr.api.deps import caller
-from pichr.api.errors import ApiError
-from pichr.api.routes.serving import content_disposition
+from pichr.api.routes.served import content_disposition, rendition
 from pichr.api.services import Services
-from pichr.api.wire.schemas import FileList, FileOut, MessageOut, Pagination, PatchIn, PatchOut
-from pichr.api.wire.views import file_item, file_out
+from pichr.api.wire.files import FileList, FileOut, MessageOut, PatchIn, PatchOut
+from pichr.api.wire.inputs import file_changes
+from pichr.api.wire.views import file_out, file_page
 from pichr.domain.access import require_delete, require_scope
+from pichr.domain.errors import NotReadableYetError
 from pichr.domain.principal import Principal
-from pichr.projections.queries.cache import Page
-from pichr.projections.queries.cursor import encode_cursor
-from pichr.projections.queries.reads import SORTS, ListQuery
+from pichr.projections.queries.reads import ListQuery
 
 encode = msgspec.json.Encoder().encode
-ENCODED = "_encoded_file_out"
 SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)]
 
 
@@ -46,21 +45,14 @@ class FileController(Controller):
     ) -> Response[FileList]:
         who, services = await caller(request)
         require_scope(who, "read")
+        owner, threshold = who.account_id or "", services.nsfw_threshold
         q = ListQuery(
-            who.account_id or "",
-            limit,
-            offset,
-            sort,
-            order,
-            visibility,
-            exclude_nsfw,
-            services.nsfw_threshold,
-            cursor,
+            owner, limit, offset, sort, order, visibility, exclude_nsfw, threshold, cursor
         )
         page = await services.reads.files(q)
         body = page.memo.get("json")
         if body is None:
-            body = page.memo["json"] = encode(_page_out(page, q, services))
+            body = page.memo["json"] = encode(file_page(page, q, services.urls))
         headers = {"Cache-Control": PRIVATE_RECORD, "Vary": VARY}  # the caller's own files
         return Response(cast("FileList", body), media_type=MediaType.JSON, headers=headers)
 
@@ -71,16 +63,13 @@ class FileController(Controller):
         who, services = await caller(request)
         threshold = services.nsfw_threshold
         row = see_file(
-            await services.file_row(file_id),
-            who,
-            file_id=file_id,
-            safe_mode=safe_mode,
+            await services.file_row(file_id), who, file_id=file_id, safe_mode=safe_mode,
             threshold=threshold,
-        )
-        body = row.get(ENCODED)
+        )  # fmt: skip
+        body = row.body_memo
         if body is None:
             # Rows are shared through the read cache: the body is encoded once per version.
-            body = row[ENCODED] = encode(file_out(row, services.urls, threshold))
+            body = row.body_memo = encode(file_out(row, services.urls, threshold))
         headers = record_headers(row, threshold)
         return Response(cast("FileOut", body), media_type=MediaType.JSON, headers=headers)
 
@@ -89,19 +78,13 @@ class FileController(Controller):
         self, file_id: str, data: PatchIn, who: Principal, services: Services
     ) -> PatchOut:
         require_scope(who, "write")
-        changes = {k: v for k, v in _fields(data).items() if v is not None}
-        if not changes:
-            raise ApiError(400, "Nothing to update.", fields=[])
-        position = await to_thread.run_sync(services.files.update, who, file_id, changes)
-        await services.caught_up(position)
+        changes = file_changes(data)
+        await run(services, ON_FILES, services.files.update, who, file_id, changes)
         row = await services.reads.file(file_id)
         if row is None:
-            raise ApiError(503, "The update was recorded; the record is not readable yet.")
-        return PatchOut(
-            message="File updated successfully",
-            updated=sorted(changes),
-            file=file_out(row, services.urls, services.nsfw_threshold),
-        )
+            raise NotReadableYetError("The update was recorded; the record is not readable yet.")
+        file = file_out(row, services.urls, services.nsfw_threshold)
+        return PatchOut("File updated successfully", sorted(changes), file)
 
     @delete("/{file_id:str}", status_code=200, summary="Delete a file (soft)")
     async def delete_file(
@@ -112,9 +95,8 @@ class FileController(Controller):
         delete_token: Annotated[str | None, Parameter(header="X-Delete-Token")] = None,
     ) -> MessageOut:
         require_delete(who, token=delete_token is not None)
-        position = await to_thread.run_sync(services.files.delete, who, file_id, delete_token)
-        await services.caught_up(position)
-        return MessageOut(message="File deleted successfully", fileId=file_id)
+        await run(services, ON_FILES, services.files.delete, who, file_id, delete_token)
+        return MessageOut(message="File deleted successfully", file_id=file_id)
 
     @get("/{file_id:str}/download", summary="Download the file")
     async def download(
@@ -126,34 +108,16 @@ class FileController(Controller):
         safe_mode: SafeMode = None,
     ) -> Stream:
         row = see_file(
-            await services.reads.file(file_id),
-            who,
-            file_id=file_id,
-            safe_mode=safe_mode,
-            threshold=services.nsfw_threshold,
-            serving_bytes=True,
-        )
-        # The served rendition (metadata stripped), never the private original.
-        chunks = await to_thread.run_sync(services.blobs.read, row["rendition_key"])
+            await services.reads.file(file_id), who, file_id=file_id, safe_mode=safe_mode,
+            threshold=services.nsfw_threshold, serving_bytes=True,
+        )  # fmt: skip
+        served = rendition(row)  # metadata stripped, never the private original
+        chunks = await to_thread.run_sync(services.blobs.read, served.key)
         services.counter.download(file_id)
         headers = {
-            "Content-Disposition": content_disposition(row["filename"]),
-            "Content-Length": str(row["rendition_bytes"]),
-            "ETag": f'"{row["rendition_sha256"]}"',
+            "Content-Disposition": content_disposition(row.filename),
+            "Content-Length": str(served.size),
+            "ETag": f'"{served.sha256}"',
             **bytes_headers(row, services.nsfw_threshold),
         }
-        return Stream(chunks, media_type=row["rendition_mime"], headers=headers)
-
-
-def _page_out(page: Page, q: ListQuery, services: Services) -> FileList:
-    rows, more = page.rows[: q.limit], len(page.rows) > q.limit
-    after = encode_cursor(q.sort, q.order, rows[-1], SORTS[q.sort]) if more and rows else None
-    offset = 0 if q.cursor else q.offset
-    block = Pagination(
-        total=page.total, limit=q.limit, offset=offset, hasMore=more, nextCursor=after
-    )
-    return FileList(files=[file_item(r, services.urls) for r in rows], pagination=block)
-
-
-def _fields(data: PatchIn) -> dict[str, Any]:
-    return {f: getattr(data, f) for f in data.__struct_fields__}
+        return Stream(chunks, media_type=served.mime, headers=headers)

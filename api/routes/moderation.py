@@ -7,44 +7,25 @@ moderator (api/routes/admin_reports.py). The reporter's e-mail is kept apart fro
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Any
 
-from anyio import to_thread
 from litestar import Request, post
-from litestar.openapi.datastructures import ResponseSpec
-from msgspec import Meta, Struct
 
-from pichr.api.errors import NAMES, ApiError
+from pichr.api.commands import BLOCKLIST, FILES, REPORTS, Reads, run, settle
 from pichr.api.middleware.gate import client_ip
 from pichr.api.services import Services
-from pichr.api.wire.schemas import ErrorOut
+from pichr.api.wire.error_docs import refusal_specs
+from pichr.api.wire.moderation import ReportIn, ReportOut
+from pichr.domain.errors import RateLimitedError, UnavailableError
 from pichr.domain.principal import Principal
-from pichr.domain.reports import Reason
 
 log = logging.getLogger("pichr.moderation")
-Email = Annotated[str, Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
 COMPLIANCE = (
     "Thank you for reporting. Reports are reviewed by priority; content reported as child sexual"
     " abuse material or terrorism is withheld at once while it is reviewed."
 )
-ERRORS = {
-    code: ResponseSpec(data_container=ErrorOut, description=NAMES[code], generate_examples=False)
-    for code in (400, 404, 410, 429)
-}
-
-
-class ReportIn(Struct, forbid_unknown_fields=False):
-    fileId: Annotated[str, Meta(min_length=1, max_length=64)]  # noqa: N815
-    reason: Reason
-    details: Annotated[str, Meta(max_length=5000)] | None = None
-    email: Email | None = None
-
-
-class ReportOut(Struct):
-    message: str
-    reportId: str  # noqa: N815
-    complianceMessage: str  # noqa: N815
-    status: str
+# A quarantine shows at once (read-your-writes), and so does the report in the queue.
+FILED = Reads((FILES, REPORTS))
 
 
 @post(
@@ -54,28 +35,22 @@ class ReportOut(Struct):
     description="At most PICHR_REPORTS_PER_HOUR reports per client address per hour (429 with"
     " Retry-After). csam and terrorism quarantine the file at once: 451 on every route.",
     tags=["moderation"],
-    responses=ERRORS,
+    responses=refusal_specs(400, 404, 410, 429),
 )
 async def report_content(
     request: Request[Any, Any, Any], data: ReportIn, who: Principal, services: Services
 ) -> ReportOut:
     await _count_report(request, services)
-    filed = await to_thread.run_sync(
-        services.moderation.reports.file,
-        who.actor,
-        data.fileId,
-        data.reason,
-        data.details,
-        data.email,
+    report = services.moderation.reports.file
+    filed = await run(
+        services, FILED, report, who.actor, data.file_id, data.reason, data.details, data.email
     )
-    await services.caught_up(filed.position)  # a quarantine shows at once (read-your-writes)
-    await services.caught_up(filed.position, "reports")
     if filed.quarantined:  # its hashes are refused from now on
-        await services.caught_up(filed.position, "blocklist")
+        await settle(services, filed.position, BLOCKLIST)
     return ReportOut(
         message="Report submitted successfully",
-        reportId=filed.report_id,
-        complianceMessage=COMPLIANCE,
+        report_id=filed.report_id,
+        compliance_message=COMPLIANCE,
         status="pending",
     )
 
@@ -90,13 +65,11 @@ async def _count_report(request: Request[Any, Any, Any], services: Services) -> 
         window = await services.limiter.hit("reports", "ip:" + ip, limit)
     except Exception as exc:  # the limit store is down: as the gate does
         if services.settings.limits_fail_closed:
-            raise ApiError(503, "The rate-limit store is unavailable.") from exc
+            raise UnavailableError("The rate-limit store is unavailable.") from exc
         log.warning("rate-limit store unavailable, not counting the report: %r", exc)
         return
     if not window.allowed:
-        error = ApiError(
-            429, "Too many reports from this address.", limit="reportsPerHour",
-            allowed=window.limit, resetAt=window.reset,
+        raise RateLimitedError(
+            "Too many reports from this address.", retry_after=window.retry_after,
+            limit="reportsPerHour", allowed=window.limit, resetAt=window.reset,
         )  # fmt: skip
-        error.headers = {"Retry-After": str(window.retry_after)}
-        raise error

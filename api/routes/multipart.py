@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from litestar import Controller, Request, Response, delete, get, post, put
 
 from pichr.api.body import ThreadBodyReader
-from pichr.api.errors import ApiError
-from pichr.api.routes.uploads import upload_request
+from pichr.api.commands import FILES, NOTHING, ON_FILES, Reads, run
 from pichr.api.services import Services
+from pichr.api.wire.inputs import upload_request
 from pichr.api.wire.multipart import (
     MultipartAbortOut,
     MultipartCompleteIn,
@@ -19,25 +18,29 @@ from pichr.api.wire.multipart import (
     MultipartInitOut,
     MultipartStatusOut,
     PartOut,
-    PartUrl,
+    init_out,
+    status_out,
 )
-from pichr.application.multipart.commands import MultipartRequest, MultipartView
+from pichr.application.multipart.commands import MultipartRequest
 from pichr.application.multipart.parts import PartChecksums
 from pichr.domain.access import require_scope
+from pichr.domain.errors import UnauthenticatedError
 from pichr.domain.principal import Principal
 from pichr.domain.uploads import count_parts
+
+ABORTED = Reads((FILES,), head=True)  # an abort spans several saves
 
 
 def _uploader(who: Principal) -> None:
     """Multipart needs a key (the reference gives no anonymous form of it)."""
     if who.is_anonymous:
-        raise ApiError(401, "Multipart uploads need an API key.")
+        raise UnauthenticatedError("Multipart uploads need an API key.")
     require_scope(who, "upload")
 
 
-def _urls(services: Services, view: MultipartView) -> list[PartUrl]:
-    route = f"{services.settings.base_url}/api/v1/upload/multipart/{view.upload.upload_id}/parts"
-    return [PartUrl(n, url or f"{route}/{n}") for n, url in view.part_urls]
+def _parts_route(services: Services) -> str:
+    """Where parts go when the store cannot take them directly (`/{uploadId}/parts/{n}`)."""
+    return f"{services.settings.base_url}/api/v1/upload/multipart"
 
 
 class MultipartController(Controller):
@@ -49,22 +52,11 @@ class MultipartController(Controller):
         self, data: MultipartInitIn, who: Principal, services: Services
     ) -> MultipartInitOut:
         _uploader(who)
-        count_parts(data.totalBytes, data.partSize)  # the plan's shape first (400), then size
-        upload = upload_request(data, data.totalBytes, services.settings.max_upload_bytes)
-        req = MultipartRequest(upload=upload, part_size=data.partSize)
-        view = await to_thread.run_sync(services.multipart.init, who, req)
-        await services.caught_up(view.position)
-        u = view.upload
-        return MultipartInitOut(
-            uploadId=u.upload_id,
-            fileId=u.file_id,
-            r2Key=u.key,
-            partSize=u.part_size,
-            partCount=u.part_count,
-            totalBytes=u.total_bytes,
-            parts=_urls(services, view),
-            message="PUT each part to its uploadUrl, then call complete, then finalize.",
-        )
+        count_parts(data.total_bytes, data.part_size)  # the plan's shape first (400), then size
+        upload = upload_request(data, data.total_bytes, services.settings.max_upload_bytes)
+        req = MultipartRequest(upload=upload, part_size=data.part_size)
+        view = await run(services, ON_FILES, services.multipart.init, who, req)
+        return init_out(view, _parts_route(services))
 
     @put(
         "/{upload_id:str}/parts/{number:int}",
@@ -81,15 +73,12 @@ class MultipartController(Controller):
     ) -> Response[PartOut]:
         _uploader(who)
         headers = request.headers
-        sums = PartChecksums(
-            md5=headers.get("content-md5"),
-            sha256=headers.get("x-amz-checksum-sha256") or headers.get("x-part-sha256"),
-        )
+        sha256 = headers.get("x-amz-checksum-sha256") or headers.get("x-part-sha256")
+        sums = PartChecksums(md5=headers.get("content-md5"), sha256=sha256)
         reader = ThreadBodyReader(request.stream())
-        part = await to_thread.run_sync(
-            services.multipart.store_part, who, upload_id, number, reader, sums
-        )
-        out = PartOut(partNumber=part.number, size=part.size, etag=part.etag, sha256=part.sha256)
+        store = services.multipart.store_part
+        part = await run(services, NOTHING, store, who, upload_id, number, reader, sums)
+        out = PartOut(part.number, part.size, part.etag, part.sha256)
         return Response(out, headers={"ETag": f'"{part.etag}"'})
 
     @get("/{upload_id:str}", summary="Which parts arrived (to resume an interrupted upload)")
@@ -97,46 +86,22 @@ class MultipartController(Controller):
         self, upload_id: str, who: Principal, services: Services
     ) -> MultipartStatusOut:
         _uploader(who)
-        view = await to_thread.run_sync(services.multipart.status, who, upload_id)
-        u = view.upload
-        pending = _urls(services, view)
-        return MultipartStatusOut(
-            uploadId=u.upload_id,
-            fileId=u.file_id,
-            r2Key=u.key,
-            status=u.status,
-            totalBytes=u.total_bytes,
-            partSize=u.part_size,
-            partCount=u.part_count,
-            parts=[PartOut(p.number, p.size, p.etag, p.sha256) for p in view.parts],
-            missing=[p.partNumber for p in pending],
-            pending=pending,
-            etag=str(u.result["etag"]) if u.status == "completed" else None,
-        )
+        view = await run(services, NOTHING, services.multipart.status, who, upload_id)
+        return status_out(view, _parts_route(services))
 
     @post("/complete", status_code=200, summary="Join the parts; then call finalize")
     async def complete(
         self, data: MultipartCompleteIn, who: Principal, services: Services
     ) -> MultipartCompleteOut:
         _uploader(who)
-        named = [(p.partNumber, p.etag) for p in data.parts]
-        view = await to_thread.run_sync(
-            services.multipart.complete, who, data.uploadId, data.fileId, data.r2Key, named
-        )
-        await services.caught_up(view.position)
-        return MultipartCompleteOut(
-            fileId=view.upload.file_id, etag=str(view.upload.result["etag"])
-        )
+        named = [(p.part_number, p.etag) for p in data.parts]
+        complete, ids = services.multipart.complete, (data.upload_id, data.file_id)
+        view = await run(services, ON_FILES, complete, who, *ids, data.r2_key, named)
+        return MultipartCompleteOut(view.upload.file_id, str(view.upload.result["etag"]))
 
     @delete("/{upload_id:str}", status_code=200, summary="Abort: the parts are deleted")
     async def abort(self, upload_id: str, who: Principal, services: Services) -> MultipartAbortOut:
         _uploader(who)
-        upload = await to_thread.run_sync(services.multipart.abort, who, upload_id)
-        # The abort spans several saves: wait for the read models to reach the log's head.
-        head = await to_thread.run_sync(services.app.recorder.max_notification_id)
-        await services.caught_up(head or 0)
-        return MultipartAbortOut(
-            message="The multipart upload was aborted and its parts deleted.",
-            uploadId=upload.upload_id,
-            fileId=upload.file_id,
-        )
+        upload = await run(services, ABORTED, services.multipart.abort, who, upload_id)
+        message = "The multipart upload was aborted and its parts deleted."
+        return MultipartAbortOut(message, upload.upload_id, upload.file_id)

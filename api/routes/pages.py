@@ -16,7 +16,7 @@ from litestar.params import Body
 
 from pichr.api.access import album_cache_headers, record_headers, see_file
 from pichr.api.album_access import Unlock, open_album
-from pichr.api.errors import ApiError, refusal
+from pichr.api.errors import refusal
 from pichr.api.routes.albums import client_of
 from pichr.api.services import Services
 from pichr.application.albums.passwords import unlock_token
@@ -24,6 +24,7 @@ from pichr.domain.access import require_read
 from pichr.domain.errors import DomainError
 from pichr.domain.principal import Principal
 from pichr.projections.queries.albums import Viewer
+from pichr.projections.queries.rows import AlbumRow
 
 UNLOCK_SECONDS = 24 * 3600
 TITLES = {
@@ -51,7 +52,7 @@ def cookie_name(album_id: str) -> str:
 def _html(request: Request[Any, Any, Any], template: str, **context: Any) -> str:
     engine = request.app.template_engine
     if engine is None:  # pragma: no cover  (create_app always configures it)
-        raise ApiError(500, "Templates are not configured.")
+        raise RuntimeError("Templates are not configured.")  # a bug: answered as a 500
     return str(engine.get_template(template).render(**context))
 
 
@@ -62,7 +63,7 @@ def _thumbs(request: Request[Any, Any, Any]) -> str:
 
 
 def _refusal(
-    request: Request[Any, Any, Any], error: ApiError | DomainError, album_id: str | None
+    request: Request[Any, Any, Any], error: DomainError, album_id: str | None
 ) -> Response[str]:
     status, message, extra = refusal(error)
     headers = {**PAGE_HEADERS, **extra}
@@ -87,29 +88,44 @@ async def _album_page(
     try:
         require_read(who)
         row, owner = await open_album(albums, album_id, who, unlock)
-    except (ApiError, DomainError) as error:
+    except DomainError as error:
         return _refusal(request, error, album_id)
-    contents = await albums.reads.files(album_id, Viewer(who.account_id, owner, adult=False))
-    html = contents.memo.get("html")
-    if html is None:
-        files = [f for f in contents.rows if f["status"] == "ready"]  # bytes to show
-        html = contents.memo["html"] = _html(
-            request, "album.html", album=row, files=files, thumbs=_thumbs(request),
-            base=services.urls.base,
-        )  # fmt: skip
+    html = await _gallery(request, services, row, Viewer(who.account_id, owner, adult=False))
     services.counter.view(album_id)
     timing = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
     cache = album_cache_headers(row, vary="Authorization, Cookie")
     headers = {**PAGE_HEADERS, "Server-Timing": timing, **cache}
     response = Response(html, media_type=MediaType.HTML, headers=headers)
-    if password is not None and row["password_hash"] is not None and not owner:
-        until = int(time.time()) + UNLOCK_SECONDS
-        response.set_cookie(
-            cookie_name(album_id), unlock_token(row["password_hash"], album_id, until),
-            max_age=UNLOCK_SECONDS, path=f"/a/{album_id}", httponly=True, samesite="lax",
-            secure=albums.web_base.startswith("https://"),
-        )  # fmt: skip
+    if password is not None and row.password_hash is not None and not owner:
+        _remember_unlock(response, album_id, row.password_hash, albums.web_base)
     return response
+
+
+async def _gallery(
+    request: Request[Any, Any, Any], services: Services, row: AlbumRow, viewer: Viewer
+) -> str:
+    """The album page as this kind of viewer sees it, rendered once per cached contents."""
+    contents = await services.albums.reads.files(row.id, viewer)
+    html: str | None = contents.memo.get("html")
+    if html is None:
+        files = [f for f in contents.rows if f.status == "ready"]  # bytes to show
+        html = contents.memo["html"] = _html(
+            request, "album.html", album=row, files=files, thumbs=_thumbs(request),
+            base=services.urls.base,
+        )  # fmt: skip
+    return html
+
+
+def _remember_unlock(
+    response: Response[str], album_id: str, password_hash: str, web_base: str
+) -> None:
+    """A cookie bound to the password's hash: reloads stay unlocked until it changes."""
+    until = int(time.time()) + UNLOCK_SECONDS
+    response.set_cookie(
+        cookie_name(album_id), unlock_token(password_hash, album_id, until),
+        max_age=UNLOCK_SECONDS, path=f"/a/{album_id}", httponly=True, samesite="lax",
+        secure=web_base.startswith("https://"),
+    )  # fmt: skip
 
 
 @get("/a/{album_id:str}", include_in_schema=False)
@@ -136,7 +152,7 @@ async def file_page(
             await services.reads.file(file_id), who, file_id=file_id, safe_mode=None,
             threshold=services.nsfw_threshold, serving_bytes=True,
         )  # fmt: skip
-    except (ApiError, DomainError) as error:
+    except DomainError as error:
         return _refusal(request, error, None)
     html = _html(request, "file.html", file=row, base=services.urls.base)
     headers = {**PAGE_HEADERS, **(record_headers(row, services.nsfw_threshold) or {})}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from anyio import to_thread
 from litestar import Request, Response, get
@@ -13,63 +12,12 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from pichr.api.access import bytes_headers, see_file
-from pichr.api.errors import ApiError
+from pichr.api.routes.served import Served, parse_range, referer_host, rendition, thumbnail
 from pichr.api.services import Services
 from pichr.domain.access import check_hotlink
 from pichr.domain.principal import Principal
+from pichr.projections.queries.rows import FileRow
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_DIGITS = 18  # 10**18 bytes: larger than any stored object
-
-
-def content_disposition(filename: str) -> str:
-    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename) or "image"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(start, end inclusive) of a single satisfiable range; None for no/ignored ranges."""
-    match = _RANGE.match((header or "").strip())
-    if not match or (not match.group(1) and not match.group(2)):
-        return None
-    first, last = match.group(1), match.group(2)
-    if not first:
-        start, end = max(0, size - _position(last)), size - 1
-    else:
-        start, end = _position(first), min(_position(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        raise ApiError(416, "The range is not satisfiable.", size=size)
-    return start, end
-
-
-def _position(digits: str) -> int:
-    """A byte position. One of more digits than any size has lies past every end: int() is
-    not asked (it refuses over 4300 digits, and would spend time on fewer)."""
-    digits = digits.lstrip("0") or "0"
-    return int(digits) if len(digits) <= _DIGITS else 10**_DIGITS
-
-
-def referer_host(referer: str | None) -> str | None:
-    try:
-        return urlsplit(referer).hostname if referer else None
-    except ValueError:  # `http://[::1`: no host to trust, so a foreign page
-        return referer
-
-
-@dataclass(frozen=True, slots=True)
-class Served:
-    """Which derived object a route serves, named by its file_listing columns."""
-
-    key: str
-    size: str
-    mime: str
-    sha256: str
-    counts_view: bool
-
-
-RENDITION = Served("rendition_key", "rendition_bytes", "rendition_mime", "rendition_sha256", True)
-THUMBNAIL = Served("thumbnail_key", "thumbnail_bytes", "", "thumbnail_sha256", False)
-THUMBNAIL_MIME = "image/webp"
 SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)]
 
 
@@ -82,7 +30,7 @@ async def serve_image(
     safe_mode: SafeMode = None,
 ) -> Response[bytes] | Stream:
     """The served rendition: the upload with its metadata stripped (orientation applied)."""
-    return await _serve(request, file_id, who, services, safe_mode, RENDITION)
+    return await _serve(request, file_id, who, services, safe_mode, rendition)
 
 
 @get("/t/{file_id:str}", summary="The thumbnail (WebP)", tags=["serving"], include_in_schema=True)
@@ -94,7 +42,7 @@ async def serve_thumbnail(
     safe_mode: SafeMode = None,
 ) -> Response[bytes] | Stream:
     """A WebP at most 320 px on the long side; the same access and caching rules as /i."""
-    return await _serve(request, file_id, who, services, safe_mode, THUMBNAIL)
+    return await _serve(request, file_id, who, services, safe_mode, thumbnail)
 
 
 async def _serve(
@@ -103,37 +51,39 @@ async def _serve(
     who: Principal,
     services: Services,
     safe_mode: str | None,
-    what: Served,
+    derived: Callable[[FileRow], Served],
 ) -> Response[bytes] | Stream:
     row = see_file(
-        await services.reads.file(file_id),
-        who,
-        file_id=file_id,
-        safe_mode=safe_mode,
-        threshold=services.nsfw_threshold,
-        serving_bytes=True,
-    )
-    own_host = urlsplit(services.settings.base_url).hostname or ""
-    host = referer_host(request.headers.get("referer"))
-    check_hotlink(row["hotlink_policy"], row["hotlink_whitelist"], host, own_host)
-    etag = f'"{row[what.sha256]}"'
-    headers = {
-        "ETag": etag,
-        **bytes_headers(row, services.nsfw_threshold),
-        "Accept-Ranges": "bytes",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if etag in (request.headers.get("if-none-match") or ""):
+        await services.reads.file(file_id), who, file_id=file_id, safe_mode=safe_mode,
+        threshold=services.nsfw_threshold, serving_bytes=True,
+    )  # fmt: skip
+    _check_hotlink(request, row, services)
+    what = derived(row)
+    headers = _headers(row, what, services.nsfw_threshold)
+    if headers["ETag"] in (request.headers.get("if-none-match") or ""):
         return Response(b"", status_code=304, headers=headers)
-    size = int(row[what.size])
-    span = parse_range(request.headers.get("range"), size)
-    start, end = span or (0, size - 1)
-    chunks = await to_thread.run_sync(services.blobs.read, row[what.key], start, end - start + 1)
+    span = parse_range(request.headers.get("range"), what.size)
+    start, end = span or (0, what.size - 1)
+    chunks = await to_thread.run_sync(services.blobs.read, what.key, start, end - start + 1)
     if start == 0 and what.counts_view:
         services.counter.view(file_id)
     headers["Content-Length"] = str(end - start + 1)
-    mime = row[what.mime] if what.mime else THUMBNAIL_MIME
     if span is None:
-        return Stream(chunks, media_type=mime, headers=headers)
-    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    return Stream(chunks, media_type=mime, headers=headers, status_code=206)
+        return Stream(chunks, media_type=what.mime, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end}/{what.size}"
+    return Stream(chunks, media_type=what.mime, headers=headers, status_code=206)
+
+
+def _headers(row: FileRow, what: Served, threshold: float) -> dict[str, str]:
+    return {
+        "ETag": f'"{what.sha256}"',
+        **bytes_headers(row, threshold),
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _check_hotlink(request: Request[Any, Any, Any], row: FileRow, services: Services) -> None:
+    own_host = urlsplit(services.settings.base_url).hostname or ""
+    host = referer_host(request.headers.get("referer"))
+    check_hotlink(row.hotlink_policy, row.hotlink_whitelist, host, own_host)

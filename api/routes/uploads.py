@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from litestar import Controller, Request, Response, post, put
 from litestar.openapi.datastructures import ResponseSpec
 
-from pichr.api.analysis_wait import analyzed_row, duplicates
+from pichr.api.analysis_wait import NOT_READABLE, duplicates, finalized_row
 from pichr.api.body import ThreadBodyReader
-from pichr.api.errors import ApiError
+from pichr.api.commands import FILES, NOTHING, Reads, run
 from pichr.api.services import Services
-from pichr.api.wire.multipart import MultipartInitIn
-from pichr.api.wire.schemas import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
-from pichr.api.wire.views import finalize_out, status
+from pichr.api.wire.inputs import upload_request
+from pichr.api.wire.uploads import DirectOut, FinalizeIn, FinalizeOut, PresignIn, PresignOut
+from pichr.api.wire.views import finalize_out
 from pichr.application.imaging.sniff import UnsupportedMediaError
-from pichr.application.uploads.commands import UploadRequest
-from pichr.domain.access import check_withheld, require_scope
+from pichr.domain.access import require_scope
 from pichr.domain.errors import LegalHoldError
 from pichr.domain.principal import Principal
-from pichr.projections.queries.facts import file_facts
+
+# Rejected (undecodable) or blocked uploads are recorded before the refusal: reads show them.
+FINALIZED = Reads((FILES,), late=NOT_READABLE, recorded=(UnsupportedMediaError, LegalHoldError))
+
+
+def _uploader(who: Principal) -> None:
+    """Anonymous uploads are allowed; a key needs `upload`."""
+    if not who.is_anonymous:
+        require_scope(who, "upload")
 
 
 class UploadController(Controller):
@@ -29,22 +35,17 @@ class UploadController(Controller):
 
     @post("/presign", status_code=200, summary="Create an upload and its file record")
     async def presign(self, data: PresignIn, who: Principal, services: Services) -> PresignOut:
-        if not who.is_anonymous:
-            require_scope(who, "upload")
+        _uploader(who)
         req = upload_request(data, data.bytes, services.settings.max_upload_bytes)
         # No wait for the read models: nothing in the answer comes from them, and the reads
         # that can see a pending upload (GET /files/{id}, GET /usage) wait for the log's head.
-        made = await to_thread.run_sync(services.uploads.presign, who, req)
+        made = await run(services, NOTHING, services.uploads.presign, who, req)
         url = f"{services.settings.base_url}/api/v1/upload/direct/{made.file_id}"
         if made.upload_token:
             url += f"?token={made.upload_token}"
+        message = "File record created. PUT the bytes to uploadUrl, then call finalize."
         return PresignOut(
-            uploadId=made.upload_id,
-            uploadUrl=url,
-            fileId=made.file_id,
-            r2Key=made.blob_key,
-            message="File record created. PUT the bytes to uploadUrl, then call finalize.",
-            deleteToken=made.delete_token,
+            made.upload_id, url, made.file_id, made.blob_key, message, made.delete_token
         )
 
     @put("/direct/{file_id:str}", request_max_body_size=None, summary="Upload the bytes")
@@ -56,18 +57,12 @@ class UploadController(Controller):
         services: Services,
         token: str | None = None,
     ) -> DirectOut:
-        if not who.is_anonymous:
-            require_scope(who, "upload")
+        _uploader(who)
         reader = ThreadBodyReader(request.stream())
-        file = await to_thread.run_sync(services.uploads.store, who, file_id, token, reader)
+        file = await run(services, NOTHING, services.uploads.store, who, file_id, token, reader)
+        stored, url = file.stored, services.urls.image(file_id)
         return DirectOut(
-            fileId=file_id,
-            url=services.urls.image(file_id),
-            mime=file.stored["mime"],
-            bytes=file.stored["size"],
-            status="ready",
-            r2Key=file.stored_key,
-            etag=file.stored["etag"],
+            file_id, url, stored["mime"], stored["size"], "ready", file.stored_key, stored["etag"]
         )
 
     @post(
@@ -84,53 +79,9 @@ class UploadController(Controller):
     async def finalize(
         self, data: FinalizeIn, who: Principal, services: Services
     ) -> Response[FinalizeOut]:
-        if not who.is_anonymous:
-            require_scope(who, "upload")
-        try:
-            position = await to_thread.run_sync(
-                services.uploads.finalize, who, data.uploadId, data.fileId, data.r2Key, data.r2Etag
-            )
-        except (UnsupportedMediaError, LegalHoldError):
-            # Rejected or blocked: let reads see that before answering (read-your-writes).
-            head = await to_thread.run_sync(services.app.recorder.max_notification_id)
-            await services.caught_up(head or 0)
-            raise
-        if not await services.caught_up(position):
-            raise ApiError(503, "The file was finalized; its record is not readable yet.")
-        wait = services.settings.finalize_wait_ms / 1000
-        row = await analyzed_row(services, data.fileId, wait)
-        if row is None:
-            raise ApiError(503, "The file was finalized; its record is not readable yet.")
-        check_withheld(file_facts(row))  # 451: its analysis matched the blocklist
-        if status(row) == "failed":
-            raise ApiError(
-                415,
-                "The image could not be processed.",
-                fileId=row["id"],
-                reason=row["analysis_error"],
-            )
+        _uploader(who)
+        finalize, ids = services.uploads.finalize, (data.upload_id, data.file_id)
+        await run(services, FINALIZED, finalize, who, *ids, data.r2_key, data.r2_etag)
+        row = await finalized_row(services, data.file_id)
         body = finalize_out(row, services.urls, services.nsfw_threshold, duplicates(services, row))
         return Response(body, status_code=202 if body.status == "processing" else 200)
-
-
-def upload_request(data: PresignIn | MultipartInitIn, size: int, max_bytes: int) -> UploadRequest:
-    """The command for presign and multipart init, after the instance-wide size limit (413)."""
-    if size > max_bytes:
-        raise ApiError(
-            413,
-            "The file exceeds the size limit.",
-            limit="maxUploadBytes",
-            maxUploadBytes=max_bytes,
-            declaredBytes=size,
-        )
-    return UploadRequest(
-        filename=data.filename,
-        mime=data.mime,
-        bytes=size,
-        sha256=data.sha256,
-        title=data.title,
-        description=data.description,
-        visibility=data.visibility,
-        tags=tuple(data.tags),
-        expires_in=data.expiresIn,
-    )

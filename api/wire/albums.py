@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 
-from pichr.api.wire.schemas import Description, FileItem, Pagination, Tags, Visibility
+from pichr.api.wire.files import FileItem
+from pichr.api.wire.schemas import CamelStruct, Description, Pagination, Tags, Visibility
 
 AlbumTitle = Annotated[str, Meta(min_length=1, max_length=200)]
 FileId = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -17,65 +18,65 @@ FileIds = Annotated[list[str], Meta(max_length=1000)]
 Password = Annotated[str, Meta(max_length=256)]
 
 
-class AlbumIn(Struct, forbid_unknown_fields=True):
+class AlbumIn(CamelStruct, forbid_unknown_fields=True):
     title: AlbumTitle
     description: Description | None = None
-    fileIds: FileIds = msgspec.field(default_factory=list)  # noqa: N815
+    file_ids: FileIds = msgspec.field(default_factory=list)
     visibility: Visibility = "public"
     password: Password | None = None  # empty or null: no password
     tags: Tags = msgspec.field(default_factory=list)
 
 
-class AlbumPatchIn(Struct, forbid_unknown_fields=True):
+class AlbumPatchIn(CamelStruct, forbid_unknown_fields=True):
     title: AlbumTitle | None = None
     description: Description | None = None
     visibility: Visibility | None = None
     password: Password | UnsetType | None = UNSET  # null or "": remove the password
     tags: Tags | None = None
-    coverImageId: FileId | UnsetType | None = UNSET  # noqa: N815  (null: no cover)
+    cover_image_id: FileId | UnsetType | None = UNSET  # null: no cover
 
 
-class AlbumFilesIn(Struct, forbid_unknown_fields=True):
-    fileIds: Annotated[list[str], Meta(min_length=1, max_length=1000)]  # noqa: N815
+class AlbumFilesIn(CamelStruct, forbid_unknown_fields=True):
+    file_ids: Annotated[list[str], Meta(min_length=1, max_length=1000)]
 
 
-class AlbumOut(Struct):
+class AlbumOut(CamelStruct):
     id: str
     title: str
     description: str | None
     visibility: str
     tags: list[str]
     url: str
-    coverImageId: str | None  # noqa: N815
-    passwordProtected: bool  # noqa: N815
-    fileCount: int  # noqa: N815
-    viewCount: int  # noqa: N815
-    createdAt: str  # noqa: N815
-    updatedAt: str  # noqa: N815
+    cover_image_id: str | None
+    password_protected: bool
+    file_count: int
+    view_count: int
+    created_at: str
+    updated_at: str
 
 
 class AlbumDetail(AlbumOut):
     files: list[FileItem]
 
 
-class AlbumList(Struct):
+class AlbumList(CamelStruct):
     albums: list[AlbumOut]
     pagination: Pagination
 
 
-class AlbumPatchOut(Struct):
+class AlbumPatchOut(CamelStruct):
     message: str
     updated: list[str]
     album: AlbumOut
 
 
-class AlbumFilesOut(Struct):
+class AlbumFilesOut(CamelStruct):
     message: str
     added: int
     requested: int
 
 
-class AlbumMessageOut(Struct, omit_defaults=True):
+class AlbumMessageOut(CamelStruct, omit_defaults=True):
     message: str
-    albumId: str  # noqa: N815
-    fileId: str | None = None  # noqa: N815
+    album_id: str
+    file_id: str | None = None

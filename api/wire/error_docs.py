@@ -9,6 +9,7 @@ backing service down), a body over the size limit where there is a body, and the
 
 from __future__ import annotations
 
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
@@ -19,7 +20,9 @@ from litestar.openapi.spec import (
     Schema,
 )
 
+from pichr.api.errors import NAMES
 from pichr.api.wire.openapi_docs import complete_document, operations
+from pichr.api.wire.schemas import ErrorOut
 
 ERROR_BODY = "ErrorBody"
 _SCHEMA = Schema(
@@ -102,6 +105,16 @@ OWN: dict[str, tuple[int, ...]] = {  # each operation's own refusals, beside API
     "GET /health": (),
     "GET /ready": (),
 }
+
+
+def refusal_specs(*codes: int) -> dict[int, ResponseSpec]:
+    """A route's own refusals for its decorator's `responses`, each in the one error body."""
+    return {
+        code: ResponseSpec(
+            data_container=ErrorOut, description=NAMES[code], generate_examples=False
+        )
+        for code in codes
+    }
 
 
 def _error(description: str) -> OpenAPIResponse:

@@ -125,9 +125,8 @@ class Multipart:
             raise NotFoundError("No such multipart upload.", id=upload_id)
         if key is not None and key != upload.key:
             raise InvalidInputError("r2Key does not belong to this upload.", field="r2Key")
-        if upload.status == "completed":
+        if not upload.completable():
             return MultipartView(upload, [], [])  # complete twice: the same answer
-        upload.ensure_open()
         check_named_parts(upload, named)
         join_parts(self.blobs, upload, named)
         upload, position = record_joined(self.app, self.blobs, who, upload)
@@ -135,20 +134,17 @@ class Multipart:
 
     def abort(self, who: Principal, upload_id: str) -> MultipartUpload:
         upload = self._own(who, upload_id)
+        if not upload.abortable():
+            return upload  # abort twice: the same answer
         reason = "multipart upload aborted"
-        if upload.status == "open":
-            quotas = self.uploads.quotas
-            abandon_upload(
-                self.app, self.blobs, quotas, upload.file_id, actor=who.actor, reason=reason
-            )
-            upload = self._own(who, upload_id)
-        if upload.status == "open":  # the file ended otherwise (deleted): close the upload alone
+        quotas = self.uploads.quotas
+        abandon_upload(self.app, self.blobs, quotas, upload.file_id, actor=who.actor, reason=reason)
+        upload = self._own(who, upload_id)
+        if upload.abortable():  # the file ended otherwise (deleted): close the upload alone
             self.blobs.abort_multipart(upload.key, upload.store_upload_id)
             end = lambda u: u.abort(actor=who.actor, reason=reason)  # noqa: E731
             self.app.change(MultipartUpload, ids.UPLOAD, upload_id, end)
             upload = self._own(who, upload_id)
-        if upload.status == "completed":
-            raise ConflictError("The multipart upload is already complete.", status="completed")
         return upload
 
     # -- steps ------------------------------------------------------------------------------

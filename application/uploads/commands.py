@@ -15,7 +15,6 @@ from pichr.application.imaging.sniff import UnsupportedMediaError, accepted_mime
 from pichr.application.moderation.blocklist import Blocklist, Screener
 from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.guarded import GuardedReader, Readable, TooLargeError
-from pichr.application.uploads.handoff import LARGEST, Handoff
 from pichr.application.uploads.plans import DEFAULT_PLANS, Plan
 from pichr.application.uploads.quota import Quotas
 from pichr.application.uploads.verify import verify_stored
@@ -26,6 +25,7 @@ from pichr.domain.files import VISIBILITIES, File
 from pichr.domain.principal import Principal
 
 PRESIGN_RETRIES = 30  # concurrent presigns of one account serialise on its ledger
+ORIGINALS = "uploads/"  # the key prefix of the uploaded bytes (derived blobs live elsewhere)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -74,8 +74,6 @@ class Uploads:
         self.quotas = Quotas(app, self.plans)
         self.anonymous_expiry_hours = anonymous_expiry_hours
         self.screen = Screener(blocklist, self.quotas) if blocklist is not None else None
-        # Set when an analysis worker runs in this process: finalize hands it what it verified.
-        self.handoff: Handoff | None = None
 
     def presign(self, who: Principal, req: UploadRequest) -> PresignedUpload:
         if req.visibility not in VISIBILITIES:
@@ -99,7 +97,7 @@ class Uploads:
         upload_id = ids.to_public(ids.UPLOAD, ids.new_uuid())
         day = self.app.clock().strftime("%Y-%m-%d")
         name = _UNSAFE.sub("-", req.filename).strip("-.")[:100] or "image"
-        key = f"uploads/{day}/{file_id}/{name}"
+        key = f"{ORIGINALS}{day}/{file_id}/{name}"
         upload_token = ids.random_token() if who.is_anonymous else None
         delete_token = ids.random_token() if who.is_anonymous else None
         file = File(
@@ -129,11 +127,8 @@ class Uploads:
     def store(self, who: Principal, file_id: str, token: str | None, body: Readable) -> File:
         """Stream the body to the blob store; nothing is kept when any check fails."""
         file = self._own(who, file_id, token)
-        if file.status != "pending":
-            raise ConflictError("The file's bytes were already uploaded.", status=file.status)
+        file.ensure_storable()
         reader = GuardedReader(body, limit=file.declared_bytes, declared_mime=file.declared_mime)
-        keep = self.handoff is not None and file.declared_bytes <= LARGEST
-        kept = Keeping(reader) if keep else None
         # Each attempt writes its own object, so two racing PUTs never touch each other's bytes;
         # the one whose event commits wins and the other removes only its own object.
         folder, _, name = file.blob_key.rpartition("/")
@@ -141,7 +136,7 @@ class Uploads:
         try:
             # The declared size, not "to the end": the store reads exactly that much (minio
             # otherwise buffers a whole 5 MiB part for every small image), and checks the end.
-            info = self.blobs.put(key, kept or reader, length=file.declared_bytes)
+            info = self.blobs.put(key, reader, length=file.declared_bytes)
         except BodyLengthError:  # it ended early, and the store kept nothing
             raise InvalidInputError(
                 "The body is shorter than declared.",
@@ -163,8 +158,6 @@ class Uploads:
         except Exception:
             self.blobs.delete(key)
             raise
-        if kept is not None and self.handoff is not None:
-            self.handoff.keep(file_id, reader.sha256, kept.data())
         return file
 
     def finalize(
@@ -173,15 +166,13 @@ class Uploads:
         file = self._own(who, file_id, None, upload_id=upload_id)
         if key is not None and key not in (file.blob_key, file.stored_key):
             raise InvalidInputError("r2Key does not belong to this upload.", field="r2Key")
-        if file.status == "ready":
+        if not file.finalizable():
             return 0
-        if file.status != "uploaded":
-            raise ConflictError("Upload the file's bytes before finalizing.", status=file.status)
         if etag is not None and etag.strip('"') != file.stored["etag"]:
             raise ConflictError("r2Etag does not match the stored object.", field="r2Etag")
         self._refuse_blocked(who, file)
         try:
-            facts = verify_stored(self.blobs, file.stored_key, file.stored, self.handoff, file_id)
+            facts = verify_stored(self.blobs, file.stored_key, file.stored)
         except BlobNotFoundError:
             raise ConflictError("The stored object is missing; upload it again.") from None
         except UnsupportedMediaError as exc:
@@ -228,22 +219,6 @@ class Uploads:
         )
         check_uploader(file.facts(), who, proof=proof)
         return file
-
-
-class Keeping:
-    """A body that keeps what was read from it (for the handoff to finalize)."""
-
-    def __init__(self, body: Readable) -> None:
-        self.body = body
-        self.chunks: list[bytes] = []
-
-    def read(self, size: int = -1, /) -> bytes:
-        chunk = self.body.read(size)
-        self.chunks.append(chunk)
-        return chunk
-
-    def data(self) -> bytes:
-        return b"".join(self.chunks)
 
 
 def check_size(plan: Plan, size: int) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-Row = dict[str, Any]
+from pichr.projections.queries.rows import AlbumRow, FileItemRow
+
 ALBUMS = "albums"
 FILES = "file_listing"
 MAX_ENTRIES = 10_000
@@ -30,7 +31,7 @@ FILES_MOVED = (
 class Contents:
     """The files of one album as one kind of viewer sees them, in album order."""
 
-    rows: list[Row]
+    rows: list[FileItemRow]
     until: datetime | None  # the first expiry among the rows: stale after it
     memo: dict[str, Any] = field(default_factory=dict)  # encoded JSON, rendered HTML
 
@@ -41,7 +42,7 @@ class Contents:
 class AlbumCache:
     def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
         self.pool = pool
-        self.albums: dict[str, Row] = {}
+        self.albums: dict[str, AlbumRow] = {}
         self.contents: dict[tuple[Any, ...], Contents] = {}
         self.synced: dict[str, int] = {ALBUMS: 0, FILES: 0}
         self.passes = 0  # bumped by every eviction; a read that saw it change is not cached
@@ -86,7 +87,9 @@ class AlbumCache:
                 self.contents = {k: v for k, v in self.contents.items() if k[0] not in moved}
             self.synced[name] = max(self.synced[name], position)
 
-    async def album(self, album_id: str, fetch: Callable[[], Awaitable[Row | None]]) -> Row | None:
+    async def album(
+        self, album_id: str, fetch: Callable[[], Awaitable[AlbumRow | None]]
+    ) -> AlbumRow | None:
         cached = self.albums.get(album_id)
         if cached is not None:
             return cached
@@ -98,7 +101,7 @@ class AlbumCache:
         return row
 
     async def files(
-        self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[list[Row]]]
+        self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[list[FileItemRow]]]
     ) -> Contents:
         cached = self.contents.get(key)
         if cached is not None and cached.fresh():
@@ -115,11 +118,11 @@ class AlbumCache:
             del self._flights[key]
 
     async def _fetch(
-        self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[list[Row]]]
+        self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[list[FileItemRow]]]
     ) -> Contents:
         before = self.passes
         rows = await fetch()
-        expiring = [r["expires_at"] for r in rows if r["expires_at"] is not None]
+        expiring = [r.expires_at for r in rows if r.expires_at is not None]
         found = Contents(rows, min(expiring, default=None))
         if self.live and self.passes == before:
             _bounded(self.contents)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg.rows import dict_row
+from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
 from pichr.projections.queries.access_sql import gate_state_sql, listed_sql
 from pichr.projections.queries.album_cache import AlbumCache, Contents
+from pichr.projections.queries.rows import AlbumRow, FileItemRow
 from pichr.projections.views.albums import ALBUM_COLUMNS
 
-Row = dict[str, Any]
 FILE_COLUMNS = (
     "id", "title", "description", "mime", "bytes", "width", "height", "visibility", "view_count",
     "created_at", "expires_at", "status", "nsfw_score",
@@ -55,7 +55,7 @@ class AlbumReads:
         self.cache = cache
         self.threshold = threshold
 
-    async def album(self, album_id: str) -> Row | None:
+    async def album(self, album_id: str) -> AlbumRow | None:
         if self.cache is None:
             return await self._album(album_id)
         return await self.cache.album(album_id, lambda: self._album(album_id))
@@ -66,10 +66,10 @@ class AlbumReads:
         key = (album_id, viewer.owner, viewer.adult)
         return await self.cache.files(key, lambda: self._files(album_id, viewer))
 
-    async def owned(self, owner_id: str, limit: int, offset: int) -> tuple[list[Row], int]:
+    async def owned(self, owner_id: str, limit: int, offset: int) -> tuple[list[AlbumRow], int]:
         """A page of the owner's live albums (newest first) and how many there are."""
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
+            cur = conn.cursor(row_factory=class_row(AlbumRow))
             await cur.execute(OWNED, (owner_id, limit, offset), prepare=True)
             rows = await cur.fetchall()
             if len(rows) < limit and (rows or offset == 0):
@@ -78,14 +78,14 @@ class AlbumReads:
             found = await counted.fetchone()
             return rows, int(found[0]) if found else 0
 
-    async def _album(self, album_id: str) -> Row | None:
+    async def _album(self, album_id: str) -> AlbumRow | None:
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
+            cur = conn.cursor(row_factory=class_row(AlbumRow))
             await cur.execute(ALBUM_BY_ID, (album_id,), prepare=True)
-            row: Row | None = await cur.fetchone()
-            return row
+            found: AlbumRow | None = await cur.fetchone()
+            return found
 
-    async def _files(self, album_id: str, viewer: Viewer) -> list[Row]:
+    async def _files(self, album_id: str, viewer: Viewer) -> list[FileItemRow]:
         args = {
             "album": album_id,
             "me": viewer.account_id if viewer.owner else None,
@@ -93,7 +93,7 @@ class AlbumReads:
             "threshold": self.threshold,
         }
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
+            cur = conn.cursor(row_factory=class_row(FileItemRow))
             await cur.execute(FILES_OF_ALBUM, args, prepare=True)
-            rows: list[Row] = await cur.fetchall()
-            return rows
+            found: list[FileItemRow] = await cur.fetchall()
+            return found

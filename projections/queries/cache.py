@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-Row = dict[str, Any]
+from pichr.projections.queries.rows import FileRow
+
 PROJECTION = "file_listing"
 MAX_ROWS = 100_000
 MAX_PAGES = 10_000
@@ -23,7 +24,7 @@ MAX_PAGES = 10_000
 
 @dataclass(slots=True)
 class Page:
-    rows: list[Row]
+    rows: list[FileRow]
     total: int
     until: datetime | None  # the first expiry among the rows: the page is stale after it
     memo: dict[str, Any] = field(default_factory=dict)  # e.g. the encoded response
@@ -31,7 +32,7 @@ class Page:
 
 class ReadCache:
     def __init__(self) -> None:
-        self.rows: dict[str, Row] = {}
+        self.rows: dict[str, FileRow] = {}
         self.pages: dict[tuple[Any, ...], Page] = {}
         self.synced = 0
         self.passes = 0  # bumped by every eviction pass; a read that saw it change is not cached
@@ -65,7 +66,9 @@ class ReadCache:
                 self.pages = {k: v for k, v in self.pages.items() if k[0] not in owners}
             self.synced = max(self.synced, position)
 
-    async def row(self, file_id: str, fetch: Callable[[], Awaitable[Row | None]]) -> Row | None:
+    async def row(
+        self, file_id: str, fetch: Callable[[], Awaitable[FileRow | None]]
+    ) -> FileRow | None:
         cached = self.rows.get(file_id)
         if cached is not None:
             return cached
@@ -78,14 +81,14 @@ class ReadCache:
         return row
 
     async def page(
-        self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[tuple[list[Row], int]]]
+        self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[tuple[list[FileRow], int]]]
     ) -> Page:
         cached = self.pages.get(key)
         if cached is not None and (cached.until is None or cached.until > datetime.now(UTC)):
             return cached
         before = self.passes
         rows, total = await fetch()
-        expiring = [r["expires_at"] for r in rows if r["expires_at"] is not None]
+        expiring = [r.expires_at for r in rows if r.expires_at is not None]
         page = Page(rows, total, min(expiring, default=None))
         if self.live and self.passes == before:
             if len(self.pages) >= MAX_PAGES:

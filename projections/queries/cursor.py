@@ -15,11 +15,11 @@ from pichr.domain.errors import InvalidInputError
 _BIGINT = 2**63  # views and bytes are PostgreSQL bigint columns
 
 
-def encode_cursor(sort: str, order: str, row: dict[str, Any], column: str) -> str:
-    value = row[column]
+def encode_cursor(sort: str, order: str, value: Any, last_id: str) -> str:
+    """The cursor after the row whose sort value is `value` and whose id is `last_id`."""
     if isinstance(value, datetime):
         value = value.isoformat()
-    raw = msgspec.json.encode([sort, order, value, row["id"]])
+    raw = msgspec.json.encode([sort, order, value, last_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

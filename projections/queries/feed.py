@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from pichr.domain.catalogue import REDACTED, public_id_for
 from pichr.domain.log import EVENTS_TABLE
+from pichr.projections.queries.rows import FeedEntry
 
 # Values stay undecoded JSON (Raw): an entry re-encodes them by copying bytes.
 _decode = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
@@ -25,27 +26,20 @@ PAGE_SQL = (
 )
 
 
-def feed_entry(row: tuple[Any, ...]) -> dict[str, Any]:
+def feed_entry(row: tuple[Any, ...]) -> FeedEntry:
     position, originator_id, version, topic, state = row
     data = _decode(state)
-    stamp = _decode_value(data["timestamp"]) if "timestamp" in data else None
-    time = stamp.get("_data_") if isinstance(stamp, dict) else stamp
+    stamp: Any = _decode_value(data["timestamp"]) if "timestamp" in data else None
+    time: Any = stamp.get("_data_") if isinstance(stamp, dict) else stamp
     payload = {
         k: (_REDACTED_RAW if k in REDACTED else v) for k, v in data.items() if k not in _HIDDEN
     }
-    return {
-        "position": position,
-        "type": topic,
-        "aggregateId": public_id_for(topic, originator_id),
-        "version": version,
-        "time": time,
-        "payload": payload,
-    }
+    return FeedEntry(position, topic, public_id_for(topic, originator_id), version, time, payload)
 
 
 async def page(
     pool: AsyncConnectionPool[Any], after: int, limit: int, types: list[str] | None
-) -> list[dict[str, Any]]:
+) -> list[FeedEntry]:
     async with pool.connection() as conn:
         cur = await conn.execute(PAGE_SQL, (after, types, types, limit))
         return [feed_entry(row) for row in await cur.fetchall()]
@@ -53,7 +47,7 @@ async def page(
 
 def stream(
     database_url: str, after: int, limit: int | None, types: list[str] | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[FeedEntry]:
     """Every event after `after` (at most `limit`), read with a server-side cursor."""
     with psycopg.connect(database_url) as conn, conn.cursor(name="pichr_export") as cur:
         cur.itersize = 5000

@@ -5,30 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg.rows import dict_row
+from psycopg.rows import class_row
 from psycopg_pool import AsyncConnectionPool
 
 from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.queries.access_sql import listed_sql
 from pichr.projections.queries.cache import Page, ReadCache
 from pichr.projections.queries.cursor import decode_cursor
+from pichr.projections.queries.rows import AccountRow, AuthKeyRow, FileRow, KeyRow
 from pichr.projections.views.file_listing import COLUMNS
 
 FILE_BY_ID = f"SELECT {', '.join(COLUMNS)} FROM file_listing WHERE id = %s"
 HEAD = f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}"
+ACCOUNT_BY_ID = (
+    "SELECT id, email, plan, created_at, deleted_at, safe_mode_optional, position"
+    " FROM accounts WHERE id = %s"
+)
 SORTS = {"created": "created_at", "views": "view_count", "size": "bytes"}
 
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
+    """What GET /files asks; the API passes each (its defaults, the threshold from Settings)."""
+
     owner_id: str
-    limit: int = 50
-    offset: int = 0
-    sort: str = "created"
-    order: str = "desc"
-    visibility: str | None = None
-    exclude_nsfw: bool = True
-    nsfw_threshold: float = 0.8
+    limit: int
+    offset: int
+    sort: str
+    order: str
+    visibility: str | None
+    exclude_nsfw: bool
+    nsfw_threshold: float
     cursor: str | None = None
 
 
@@ -44,7 +51,7 @@ class ReadModels:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def file(self, file_id: str) -> dict[str, Any] | None:
+    async def file(self, file_id: str) -> FileRow | None:
         if self.cache is None:
             return await self._file(file_id)
         return await self.cache.row(file_id, lambda: self._file(file_id))
@@ -66,14 +73,14 @@ class ReadModels:
         )
         return await self.cache.page(key, lambda: self._files(q))
 
-    async def _file(self, file_id: str) -> dict[str, Any] | None:
+    async def _file(self, file_id: str) -> FileRow | None:
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
+            cur = conn.cursor(row_factory=class_row(FileRow))
             await cur.execute(FILE_BY_ID, (file_id,), prepare=True)
-            row: dict[str, Any] | None = await cur.fetchone()
-            return row
+            found: FileRow | None = await cur.fetchone()
+            return found
 
-    async def _files(self, q: ListQuery) -> tuple[list[dict[str, Any]], int]:
+    async def _files(self, q: ListQuery) -> tuple[list[FileRow], int]:
         # The caller's own files as the access rule lists them (excludeNsfw: as in safe mode),
         # of those only the published ones.
         where = ["owner_id = %(me)s", listed_sql("file_listing"), "status = 'ready'"]
@@ -96,7 +103,7 @@ class ReadModels:
             f" ORDER BY {column} {direction}, id {direction} LIMIT %(limit)s OFFSET %(offset)s"
         )
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
+            cur = conn.cursor(row_factory=class_row(FileRow))
             await cur.execute(sql, page_args, prepare=True)
             rows = await cur.fetchall()  # one more than asked: tells whether more follow
             if rows and q.cursor is None and len(rows) <= q.limit:
@@ -107,9 +114,9 @@ class ReadModels:
             found = await counted.fetchone()
             return rows, int(found[0]) if found else 0
 
-    async def key_by_digest(self, digest: str) -> dict[str, Any] | None:
+    async def key_by_digest(self, digest: str) -> AuthKeyRow | None:
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
+            cur = conn.cursor(row_factory=class_row(AuthKeyRow))
             await cur.execute(
                 "SELECT k.id, k.account_id, k.scopes, k.expires_at, k.revoked_at, a.plan,"
                 " a.deleted_at, a.safe_mode_optional"
@@ -117,8 +124,8 @@ class ReadModels:
                 (digest,),
                 prepare=True,
             )
-            row: dict[str, Any] | None = await cur.fetchone()
-            return row
+            found: AuthKeyRow | None = await cur.fetchone()
+            return found
 
     async def keys_changed_since(self, position: int) -> list[str]:
         """Digests of keys whose key or account changed after `position`."""
@@ -132,24 +139,24 @@ class ReadModels:
             )
             return [row[0] for row in await cur.fetchall()]
 
-    async def keys(self, account_id: str | None) -> list[dict[str, Any]]:
+    async def keys(self, account_id: str | None) -> list[KeyRow]:
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
+            cur = conn.cursor(row_factory=class_row(KeyRow))
             await cur.execute(
                 "SELECT id, account_id, name, scopes, created_at, expires_at, revoked_at,"
                 " last_used_at FROM api_keys WHERE %s::text IS NULL OR account_id = %s"
                 " ORDER BY created_at, id",
                 (account_id, account_id),
             )
-            rows: list[dict[str, Any]] = await cur.fetchall()
-            return rows
+            found: list[KeyRow] = await cur.fetchall()
+            return found
 
-    async def account(self, account_id: str) -> dict[str, Any] | None:
+    async def account(self, account_id: str) -> AccountRow | None:
         async with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=dict_row)
-            await cur.execute("SELECT * FROM accounts WHERE id = %s", (account_id,))
-            row: dict[str, Any] | None = await cur.fetchone()
-            return row
+            cur = conn.cursor(row_factory=class_row(AccountRow))
+            await cur.execute(ACCOUNT_BY_ID, (account_id,))
+            found: AccountRow | None = await cur.fetchone()
+            return found
 
     async def storage_used(self, account_id: str) -> tuple[int, int]:
         async with self.pool.connection() as conn:

@@ -8,7 +8,9 @@ from typing import Any, TypedDict
 
 import msgspec
 
+from pichr.domain import ids
 from pichr.projections.log.events import LoggedEvent
+from pichr.projections.views.file_listing import file_id_of
 
 Row = dict[str, Any]
 A = "pichr.album."
@@ -213,3 +215,30 @@ FILE_FOLDS: dict[str, Callable[[Batch, str, LoggedEvent], None]] = {
     F + "FileBanned.v1": _state(_status("banned")),
     F + "FileRestored.v1": _state(_restored),
 }
+
+
+def fold_events(batch: Batch, events: list[LoggedEvent]) -> None:
+    """Fold a batch into `batch` (the albums and file states its events touch, as stored).
+    Pure: the projection loads them before and writes what changed, members and counts after."""
+    for e in events:
+        if e.topic == CREATED:
+            batch.albums[e.data["album_id"]] = new_album(e)
+            batch.album_changed(e.data["album_id"], e.position)
+        elif e.topic == REQUESTED:
+            state = new_state(e)
+            batch.states[state["file_id"]] = state
+            batch.file_changed(state["file_id"], e.position)
+        elif e.topic in ALBUM_FOLDS:
+            ALBUM_FOLDS[e.topic](batch, ids.to_public(ids.ALBUM, e.originator_id), e)
+        elif e.topic in FILE_FOLDS:
+            FILE_FOLDS[e.topic](batch, file_id_of(e.originator_id), e)
+        elif e.topic == TALLIED:
+            _views(batch, e)
+
+
+def _views(batch: Batch, e: LoggedEvent) -> None:
+    for album_id, count in e.data["views"].items():
+        row = batch.albums.get(album_id)
+        if row is not None:
+            row["view_count"] += count
+            batch.album_changed(album_id, e.position)

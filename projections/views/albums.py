@@ -20,8 +20,7 @@ from pichr.projections.views.album_folds import (
     REQUESTED,
     TALLIED,
     Batch,
-    new_album,
-    new_state,
+    fold_events,
 )
 from pichr.projections.views.bulk import upsert
 from pichr.projections.views.file_listing import file_id_of
@@ -81,20 +80,7 @@ class AlbumProjection:
             albums=_load(cur, a, ALBUM_COLUMNS, "id", _album_ids(events)),
             states=_load(cur, s, STATE_COLUMNS, "file_id", _file_ids(events)),
         )
-        for e in events:
-            if e.topic == CREATED:
-                batch.albums[e.data["album_id"]] = new_album(e)
-                batch.album_changed(e.data["album_id"], e.position)
-            elif e.topic == REQUESTED:
-                state = new_state(e)
-                batch.states[state["file_id"]] = state
-                batch.file_changed(state["file_id"], e.position)
-            elif e.topic in ALBUM_FOLDS:
-                ALBUM_FOLDS[e.topic](batch, ids.to_public(ids.ALBUM, e.originator_id), e)
-            elif e.topic in FILE_FOLDS:
-                FILE_FOLDS[e.topic](batch, file_id_of(e.originator_id), e)
-            elif e.topic == TALLIED:
-                _views(batch, e)
+        fold_events(batch, events)
         _upsert(cur, s, STATE_COLUMNS, "file_id", [batch.states[i] for i in sorted(batch.files)])
         _write_members(cur, f, batch)
         _follow_files(cur, a, f, batch)
@@ -115,14 +101,6 @@ def _album_ids(events: list[LoggedEvent]) -> set[str]:
 
 def _file_ids(events: list[LoggedEvent]) -> set[str]:
     return {file_id_of(e.originator_id) for e in events if e.topic in FILE_FOLDS}
-
-
-def _views(batch: Batch, e: LoggedEvent) -> None:
-    for album_id, count in e.data["views"].items():
-        row = batch.albums.get(album_id)
-        if row is not None:
-            row["view_count"] += count
-            batch.album_changed(album_id, e.position)
 
 
 def _load(

@@ -223,25 +223,7 @@ class FileListingProjection:
     def apply(self, cur: Cursor[Any], events: list[LoggedEvent], suffix: str) -> None:
         table = f"file_listing{suffix}"
         rows = self._load(cur, table, events)
-        changed: set[str] = set()
-        for e in events:
-            if e.topic == TALLIED:
-                _tally(rows, changed, e)
-                continue
-            fold = FOLDS.get(e.topic)
-            if e.topic == REQUESTED:
-                row = rows[e.data["file_id"]] = _requested(e)
-            elif fold is None:
-                continue
-            else:
-                found = rows.get(file_id_of(e.originator_id))
-                if found is None:
-                    continue
-                row = found
-                fold(row, e)
-                row["updated_at"] = e.timestamp
-            row["position"] = e.position
-            changed.add(row["id"])
+        changed = fold_events(rows, events)
         _upsert(cur, table, [rows[i] for i in sorted(changed) if i in rows])
 
     def _load(self, cur: Cursor[Any], table: str, events: list[LoggedEvent]) -> dict[str, Row]:
@@ -255,6 +237,31 @@ class FileListingProjection:
             return {}
         cur.execute(f"SELECT {', '.join(COLUMNS)} FROM {table} WHERE id = ANY(%s)", (list(wanted),))
         return {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in cur.fetchall()}
+
+
+def fold_events(rows: dict[str, Row], events: list[LoggedEvent]) -> set[str]:
+    """Fold a batch into `rows` (by file id: the rows its events touch, as stored); the ids of
+    the rows it changed. Pure: `apply` loads the rows before and writes the changed ones."""
+    changed: set[str] = set()
+    for e in events:
+        if e.topic == TALLIED:
+            _tally(rows, changed, e)
+            continue
+        fold = FOLDS.get(e.topic)
+        if e.topic == REQUESTED:
+            row = rows[e.data["file_id"]] = _requested(e)
+        elif fold is None:
+            continue
+        else:
+            found = rows.get(file_id_of(e.originator_id))
+            if found is None:
+                continue
+            row = found
+            fold(row, e)
+            row["updated_at"] = e.timestamp
+        row["position"] = e.position
+        changed.add(row["id"])
+    return changed
 
 
 def _tally(rows: dict[str, Row], changed: set[str], e: LoggedEvent) -> None:

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from psycopg import Cursor
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from pichr.domain import ids
 from pichr.projections.log.events import LoggedEvent
@@ -92,43 +90,3 @@ class ReportsProjection:
             fold = FOLDS.get(e.topic)
             if fold is not None:
                 fold(cur, e, f"report_list{suffix}")
-
-
-# -- queries (admin routes and `pichr reports list`) -------------------------------------------
-
-WHERE = (
-    " WHERE (%(status)s::text IS NULL OR status = %(status)s)"
-    " AND (%(priority)s::int IS NULL OR priority = %(priority)s)"
-)
-LIST = (
-    f"SELECT {', '.join(COLUMNS)} FROM report_list{WHERE}"
-    " ORDER BY priority, created_at, id LIMIT %(limit)s OFFSET %(offset)s"
-)
-COUNT = f"SELECT count(*) AS total FROM report_list{WHERE}"
-BY_ID = f"SELECT {', '.join(COLUMNS)} FROM report_list WHERE id = %s"
-
-
-def list_args(status: str | None, priority: int | None, limit: int, offset: int) -> dict[str, Any]:
-    return {"status": status, "priority": priority, "limit": limit, "offset": offset}
-
-
-async def list_reports(
-    pool: AsyncConnectionPool[Any], status: str | None, priority: int | None, limit: int,
-    offset: int,
-) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
-    """A page of the queue (top priority first, oldest first within it) and its total."""
-    async with pool.connection() as conn:
-        cur = conn.cursor(row_factory=dict_row)
-        await cur.execute(LIST, list_args(status, priority, limit, offset))
-        rows = await cur.fetchall()
-        await cur.execute(COUNT, list_args(status, priority, limit, offset))
-        counted = await cur.fetchone()
-    return rows, int(counted["total"]) if counted else 0
-
-
-async def report_by_id(pool: AsyncConnectionPool[Any], report_id: str) -> dict[str, Any] | None:
-    async with pool.connection() as conn:
-        cur = conn.cursor(row_factory=dict_row)
-        await cur.execute(BY_ID, (report_id,))
-        row: dict[str, Any] | None = await cur.fetchone()
-        return row

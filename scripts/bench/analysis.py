@@ -32,8 +32,9 @@ from pichr.projections.views.blocklist import BlocklistProjection
 from pichr.scripts.compose import task_context
 from pichr.workers import tasks
 from scripts.bench.common import scratch_database
-from tests.integration.helpers import make_app, new_owner, upload
-from tests.photos import photo_jpeg
+from tests.integration.helpers import make_app
+from tests.support.builders import new_owner, upload
+from tests.support.photos import photo_jpeg
 
 
 def bare(images: list[bytes], model: NsfwModel) -> None:

@@ -1,7 +1,8 @@
 """Direct PUT memory: a 200 MB upload must raise the server worker's RSS by less than 30 MB.
 
-Runs `pichr serve` on filesystem blobs, then on the moto S3 server (tests/s3server.py), and
-samples the granian worker's RSS every 50 ms while a streamed PUT is in flight.
+Runs `pichr serve` on filesystem blobs, then on the moto S3 server
+(tests/integration/s3server.py), and samples the granian worker's RSS every 50 ms while a
+streamed PUT is in flight.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def run(label: str, size_mb: int, s3: bool) -> float:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         extra: dict[str, str] = {}
         if s3:
-            from tests.s3server import run_s3_server  # noqa: PLC0415
+            from tests.integration.s3server import run_s3_server  # noqa: PLC0415
 
             s3server = stack.enter_context(run_s3_server())
             extra = {"PICHR_S3_ENDPOINT": s3server.endpoint, "PICHR_S3_BUCKET": "pichr-bench",

@@ -32,9 +32,10 @@ from pichr.scripts.compose import task_context
 from pichr.workers import tasks
 from scripts.bench.common import free_port, make_key, running, scratch_database, server_env
 from scripts.bench.lean_client import LeanClient
-from tests.integration.helpers import make_app, new_owner, upload
-from tests.photos import photo_jpeg
-from tests.s3server import run_s3_server
+from tests.integration.helpers import make_app
+from tests.integration.s3server import run_s3_server
+from tests.support.builders import new_owner, upload
+from tests.support.photos import photo_jpeg
 
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672/"
 

@@ -12,7 +12,7 @@ from pichr.workers import tasks
 from pichr.workers.batching import AnalysisBatcher
 from pichr.workers.context import TaskContext
 from tests.integration.workers import CommandSide, eventually
-from tests.photos import photo_jpeg
+from tests.support.photos import photo_jpeg
 
 
 class Interrupted(BaseException):

@@ -1,5 +1,7 @@
-"""Fixtures for the integration tests: real `pichr serve` processes (one per module and backend)
-and the command side of the job tests."""
+"""Fixtures for the integration tests: real PostgreSQL (a fresh database per test), real
+`pichr serve` processes (one per module and backend) and the command side of the job tests.
+
+They live here, not in a conftest above tests/unit: the unit tier cannot ask for a service."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from tests.integration.pg import fresh_database, server_url
+from tests.integration.s3server import S3Server, run_s3_server
 from tests.integration.server import (
     Account,
     PichrServer,
@@ -16,8 +20,6 @@ from tests.integration.server import (
     scratch_dir,
 )
 from tests.integration.workers import CommandSide, command_side
-from tests.pg import fresh_database
-from tests.s3server import S3Server, run_s3_server
 
 
 @pytest.hookimpl(wrapper=True)
@@ -30,6 +32,17 @@ def pytest_runtest_makereport(
             title = f"pichr serve :{server.port} ({server.state()}) stderr"
             report.sections.append((title, server.stderr_tail()))
     return report
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    return server_url()
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str) -> Iterator[str]:
+    with fresh_database(pg_admin_url) as url:
+        yield url
 
 
 @contextlib.contextmanager

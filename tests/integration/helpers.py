@@ -1,8 +1,8 @@
-"""Builders shared by the command-side and projection tests: apps, images, uploads, read models."""
+"""Builders for the tests on PostgreSQL: apps on a database, its read models and log, bulk
+histories (the service-free builders they share with the unit tier are in tests/support)."""
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,23 +10,17 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from PIL import Image
 
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
-from pichr.application.uploads.commands import UploadRequest, Uploads
 from pichr.domain import ids
 from pichr.domain.files import File
 from pichr.domain.log import EVENTS_TABLE
-from pichr.domain.principal import Principal
 from pichr.domain.tallies import ViewTally
 from pichr.projections.log.replay import checksums
 from pichr.projections.log.runner import catch_up
 from pichr.projections.views.file_listing import COLUMNS
 from pichr.projections.views.registry import all_projections
-
-MEMORY_ENV = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-SCOPES = frozenset({"read", "upload", "write"})
 
 
 def run_together(count: int, start: Callable[[], object]) -> list[BaseException]:
@@ -49,48 +43,9 @@ def run_together(count: int, start: Callable[[], object]) -> list[BaseException]
     return errors
 
 
-def make_app(database_url: str | None = None, pool_size: int = 2) -> PichrApplication:
-    """The command side on PostgreSQL, or on the in-memory event store when no URL is given."""
-    if database_url is None:
-        return PichrApplication(env=dict(MEMORY_ENV))
+def make_app(database_url: str, pool_size: int = 2) -> PichrApplication:
+    """The command side on PostgreSQL (tests/support/builders.py has it on the in-memory store)."""
     return PichrApplication(env=eventsourcing_env(database_url, pool_size))
-
-
-def new_owner(account_id: str | None = None) -> Principal:
-    """A caller with an account and a key (ids are random unless given)."""
-    account = account_id or ids.to_public(ids.ACCOUNT, ids.new_uuid())
-    key = ids.to_public(ids.KEY, ids.new_uuid())
-    return Principal(account_id=account, key_id=key, scopes=SCOPES, plan="free")
-
-
-def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (40, 30), seed: int = 0) -> bytes:
-    """A real, decodable image made with Pillow; `seed` varies the colour (and so the bytes)."""
-    colour = (seed * 37 % 256, seed * 91 % 256, 200)
-    img = Image.new("RGB", size, colour)
-    buf = io.BytesIO()
-    if fmt == "GIF":
-        img = img.convert("P")
-    img.save(buf, fmt)
-    return buf.getvalue()
-
-
-@dataclass(frozen=True, slots=True)
-class Uploaded:
-    file_id: str
-    upload_id: str
-    blob_key: str  # where the bytes are: the object the PUT wrote
-    position: int
-
-
-def upload(
-    uploads: Uploads, who: Principal, data: bytes, mime: str = "image/jpeg", **fields: Any
-) -> Uploaded:
-    """presign -> store -> finalize, as the API's three calls do."""
-    req = UploadRequest(filename="photo.jpg", mime=mime, bytes=len(data), **fields)
-    presigned = uploads.presign(who, req)
-    file = uploads.store(who, presigned.file_id, presigned.upload_token, io.BytesIO(data))
-    position = uploads.finalize(who, presigned.upload_id, presigned.file_id, None, None)
-    return Uploaded(presigned.file_id, presigned.upload_id, file.stored_key, position)
 
 
 def record_analysis(app: PichrApplication, file_id: str, nsfw_score: float = 0.1) -> int:
@@ -126,6 +81,17 @@ def max_notification_id(database_url: str) -> int:
         row = conn.execute(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}")
         found = row.fetchone()
     return int(found[0]) if found else 0
+
+
+def event_position(database_url: str, topic: str, file_id: str) -> int | None:
+    """Where in the log the file's first event of `topic` is (None: not recorded yet)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT min(notification_id) FROM {EVENTS_TABLE}"
+            " WHERE originator_id = %s AND topic = %s",
+            (ids.to_uuid(ids.FILE, file_id), topic),
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def positions(database_url: str) -> dict[str, int]:

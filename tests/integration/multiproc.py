@@ -22,9 +22,9 @@ import psycopg
 import redis
 from psycopg import sql
 
+from tests.integration.pg import fresh_database
+from tests.integration.s3server import free_port
 from tests.integration.server import PICHR, Account, PichrServer, scratch_dir, server_env
-from tests.pg import fresh_database
-from tests.s3server import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # a db of its own; keys carry a per-run prefix too
 

@@ -17,7 +17,7 @@ import httpx
 from tests.integration.scope_keys import bad_keys
 from tests.integration.scope_rules import ADMIN, CALLERS, READ
 from tests.integration.server import PichrServer
-from tests.photos import photo_jpeg
+from tests.support.photos import photo_jpeg
 
 MIB = 1024 * 1024
 _seeds = itertools.count(7000)  # each photo its own perceptual hash: the blocklist matches by it

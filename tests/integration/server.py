@@ -25,8 +25,8 @@ from typing import IO, Any, ClassVar
 import httpx
 from PIL import Image
 
-from tests.pg import fresh_database
-from tests.s3server import S3Server, free_port
+from tests.integration.pg import fresh_database
+from tests.integration.s3server import S3Server, free_port
 
 PICHR = str(Path(sys.executable).with_name("pichr"))
 START_TIMEOUT_S = 60.0

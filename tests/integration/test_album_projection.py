@@ -23,14 +23,8 @@ from pichr.projections.log.runner import catch_up, ensure_schema
 from pichr.projections.queries.albums import AlbumReads, Viewer
 from pichr.projections.views.albums import AlbumProjection
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import (
-    catch_up_all,
-    image_bytes,
-    make_app,
-    new_owner,
-    record_analysis,
-    upload,
-)
+from tests.integration.helpers import catch_up_all, make_app, record_analysis
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 
@@ -171,7 +165,7 @@ def test_files_show_only_while_both_read_models_allow_them(database_url: str) ->
             reads = AlbumReads(pool, None, threshold=0.8)
             owner = await reads.files(album_id, Viewer(h.alice.account_id, owner=True, adult=False))
             other = await reads.files(album_id, Viewer(None, owner=False, adult=False))
-            return [r["id"] for r in owner.rows], [r["id"] for r in other.rows]
+            return [r.id for r in owner.rows], [r.id for r in other.rows]
 
     owner, other = asyncio.run(seen())
     assert owner == [f[0], f[1]]

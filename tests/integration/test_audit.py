@@ -12,9 +12,10 @@ from pichr.application.moderation.audit import file_as_of, file_history
 from pichr.application.uploads.commands import Uploads
 from pichr.scripts.bootstrap import ensure_all
 from pichr.scripts.compose import report_index
-from tests.integration.helpers import image_bytes, make_app, new_owner, upload
+from tests.integration.helpers import make_app
 from tests.integration.server import PichrServer, image
 from tests.integration.server import upload as http_upload
+from tests.support.builders import image_bytes, new_owner, upload
 
 
 def test_each_files_history_lists_every_operation_in_order(database_url: str) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from pichr.application.blobs.fs import FilesystemBlobStore
 from pichr.application.blobs.s3 import S3BlobStore
+from tests.integration.s3server import S3Server, run_s3_server
 from tests.integration.test_blob_contract import ChunkedBody, MiB
-from tests.s3server import S3Server, run_s3_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -21,14 +21,8 @@ from pichr.domain.files import File
 from pichr.domain.uploads import MultipartUpload
 from pichr.projections.queries.for_commands import FileCandidates
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import (
-    catch_up_all,
-    file_row,
-    image_bytes,
-    make_app,
-    new_owner,
-    upload,
-)
+from tests.integration.helpers import catch_up_all, file_row, make_app
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 HOUR = timedelta(hours=1)

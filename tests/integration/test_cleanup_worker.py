@@ -22,7 +22,8 @@ from pichr.scripts.compose import task_context
 from pichr.workers.broker import declare_jobs
 from pichr.workers.cleanup import PERIODIC, QUEUE, CleanupScheduler
 from pichr.workers.context import install
-from tests.integration.helpers import catch_up_all, image_bytes, make_app, new_owner, upload
+from tests.integration.helpers import catch_up_all, make_app
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 

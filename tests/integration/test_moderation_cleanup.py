@@ -25,15 +25,8 @@ from pichr.projections.views.blocklist import BlocklistProjection
 from pichr.projections.views.reports import ReportsProjection
 from pichr.scripts.bootstrap import ensure_all
 from pichr.scripts.compose import report_index
-from tests.integration.helpers import (
-    catch_up_all,
-    file_row,
-    image_bytes,
-    live_checksums,
-    make_app,
-    new_owner,
-    upload,
-)
+from tests.integration.helpers import catch_up_all, file_row, live_checksums, make_app
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 MODERATOR = "key_moderator"

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
+from tests.integration.pg import fresh_database
 from tests.integration.server import Account, PichrServer, run_server, scratch_dir
-from tests.pg import fresh_database
-from tests.photos import photo_jpeg
+from tests.support.photos import photo_jpeg
 
 
 def photo(seed: int, quality: int = 88) -> bytes:

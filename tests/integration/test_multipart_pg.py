@@ -19,8 +19,9 @@ from pichr.domain import ids
 from pichr.domain.principal import Principal
 from pichr.domain.uploads import MultipartUpload
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import SCOPES, make_app
+from tests.integration.helpers import make_app
 from tests.integration.multipart_helpers import PART
+from tests.support.builders import SCOPES
 
 pytestmark = pytest.mark.integration
 PARTS = 6

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.analysis_images import FORMATS, encoded, jpeg_with_gps, many_frames_gif, metadata_of
 from tests.integration.server import (
     Account,
     PichrServer,
@@ -20,7 +19,14 @@ from tests.integration.server import (
     presign,
     put_bytes,
 )
-from tests.photos import photo
+from tests.support.analysis_images import (
+    FORMATS,
+    encoded,
+    jpeg_with_gps,
+    many_frames_gif,
+    metadata_of,
+)
+from tests.support.photos import photo
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,9 @@ from tests.integration.helpers import (
     live_checksums,
     make_app,
     max_notification_id,
-    new_owner,
     positions,
 )
+from tests.support.builders import new_owner
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,8 @@ from pichr.projections.log.runner import ProjectionRunner, relaxed
 from pichr.projections.views.file_listing import FileListingProjection
 from pichr.projections.views.registry import all_projections
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import all_rows, make_app, max_notification_id, new_owner, positions
+from tests.integration.helpers import all_rows, make_app, max_notification_id, positions
+from tests.support.builders import new_owner
 
 pytestmark = pytest.mark.integration
 

@@ -30,14 +30,12 @@ from tests.integration.helpers import (
     all_rows,
     catch_up_all,
     file_row,
-    image_bytes,
     live_checksums,
     make_app,
     max_notification_id,
-    new_owner,
     positions,
-    upload,
 )
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 

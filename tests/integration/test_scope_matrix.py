@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from tests.built_app import built_app
 from tests.integration.scope_calls import Cell, request
 from tests.integration.scope_rules import (
     CALLERS,
@@ -27,6 +26,7 @@ from tests.integration.scope_rules import (
 )
 from tests.integration.scope_world import World, build
 from tests.integration.server import assert_error, fresh_server
+from tests.support.built_app import built_app
 
 pytestmark = pytest.mark.integration
 PAGES = ("/f/", "/a/")  # browsers' pages: their refusals are HTML pages with the same status

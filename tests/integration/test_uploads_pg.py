@@ -20,16 +20,9 @@ from pichr.domain import ids
 from pichr.domain.errors import ConflictError, InvalidInputError
 from pichr.domain.files import File
 from pichr.scripts.bootstrap import ensure_all
-from tests.integration.helpers import (
-    all_rows,
-    catch_up_all,
-    file_row,
-    image_bytes,
-    make_app,
-    new_owner,
-    upload,
-)
-from tests.s3server import S3Server
+from tests.integration.helpers import all_rows, catch_up_all, file_row, make_app
+from tests.integration.s3server import S3Server
+from tests.support.builders import image_bytes, new_owner, upload
 
 pytestmark = pytest.mark.integration
 

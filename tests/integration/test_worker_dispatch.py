@@ -18,7 +18,8 @@ from pichr.domain.log import EVENTS_TABLE
 from pichr.domain.principal import Principal
 from pichr.projections.log.reader import ensure_tracking
 from pichr.workers.dispatcher import JOB_TOPICS, TRACKING, dispatch_batch
-from tests.integration.helpers import image_bytes, make_app, new_owner, upload
+from tests.integration.helpers import make_app
+from tests.support.builders import image_bytes, new_owner, upload
 
 
 class RecordingBroker:

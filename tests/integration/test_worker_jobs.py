@@ -14,6 +14,7 @@ import pytest
 from dramatiq import Broker, MessageProxy
 from dramatiq.middleware import Middleware
 
+from pichr.application.analysis.derived import thumbnail_key
 from pichr.domain import ids
 from pichr.domain.files import File
 from pichr.workers import tasks
@@ -28,7 +29,7 @@ from tests.integration.workers import (
     eventually,
     job_settings,
 )
-from tests.photos import photo_jpeg
+from tests.support.photos import photo_jpeg
 
 
 def test_analysis_run_twice_records_one_event_and_its_blobs(side: CommandSide) -> None:
@@ -38,7 +39,7 @@ def test_analysis_run_twice_records_one_event_and_its_blobs(side: CommandSide) -
     tasks.analyze_image(context, file_id)
     assert side.analyses(file_id) == 1
     analysis = side.app.load(File, ids.FILE, file_id).analysis
-    assert analysis["thumbnail_key"] == tasks.thumbnail_key(file_id)
+    assert analysis["thumbnail_key"] == thumbnail_key(file_id)
     for key in (analysis["rendition_key"], analysis["thumbnail_key"]):
         assert side.blobs.stat(key).size > 0
 

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from tests.integration.server import PICHR, scratch_dir
 from tests.integration.workers import CommandSide, broker_params, command_side, eventually
-from tests.photos import photo
+from tests.support.photos import photo
 
 FILES = 3
 

@@ -22,7 +22,8 @@ from pichr.domain import ids
 from pichr.domain.log import EVENTS_TABLE
 from pichr.scripts.compose import task_context
 from pichr.workers.context import TaskContext
-from tests.integration.helpers import make_app, new_owner, upload
+from tests.integration.helpers import make_app
+from tests.support.builders import new_owner, upload
 
 BROKERS = {
     "postgres": "",  # the embedded default: dramatiq-postgres in the event store's database

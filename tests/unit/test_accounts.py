@@ -8,7 +8,7 @@ from pichr.application.identity import KEY_PREFIX, Identity, key_digest
 from pichr.domain import ids
 from pichr.domain.accounts import Account, ApiKey, check_plan, check_scopes
 from pichr.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from tests.integration.helpers import make_app
+from tests.support.builders import memory_app
 
 
 def new_key(**overrides: object) -> ApiKey:
@@ -70,7 +70,7 @@ def test_revoking_a_key_twice_is_a_conflict_and_records_once() -> None:
 
 
 def test_identity_issues_a_key_shown_once_and_stored_as_digest() -> None:
-    app = make_app()
+    app = memory_app()
     identity = Identity(app)
     account, _ = identity.create_account("operator", "a@b.c", "free")
     issued = identity.create_key("operator", account.account_id, "ci", ["read", "upload"], 30)
@@ -83,7 +83,7 @@ def test_identity_issues_a_key_shown_once_and_stored_as_digest() -> None:
 
 
 def test_identity_refuses_bad_plan_scopes_and_unknown_account() -> None:
-    identity = Identity(make_app())
+    identity = Identity(memory_app())
     with pytest.raises(InvalidInputError):
         identity.create_account("operator", "a@b.c", "gold")
     account, _ = identity.create_account("operator", "a@b.c", "pro")
@@ -98,7 +98,7 @@ def test_identity_refuses_bad_plan_scopes_and_unknown_account() -> None:
 
 
 def test_identity_revokes_once_then_conflicts() -> None:
-    identity = Identity(make_app())
+    identity = Identity(memory_app())
     account, _ = identity.create_account("operator", "a@b.c", "free")
     issued = identity.create_key("operator", account.account_id, "ci", ["read"], None)
     assert identity.revoke_key("operator", issued.key_id) > issued.position

@@ -14,12 +14,12 @@ from pichr.domain import ids
 from pichr.domain.albums import Album
 from pichr.domain.errors import ForbiddenError, GoneError, InvalidInputError, NotFoundError
 from pichr.domain.principal import NOBODY, Principal
-from tests.integration.helpers import image_bytes, make_app, new_owner, upload
+from tests.support.builders import image_bytes, memory_app, new_owner, upload
 
 
 class World:
     def __init__(self) -> None:
-        self.app: PichrApplication = make_app()
+        self.app: PichrApplication = memory_app()
         self.uploads = Uploads(self.app, InMemoryBlobStore())
         self.files = FileCommands(self.app)
         self.albums = AlbumCommands(self.app)

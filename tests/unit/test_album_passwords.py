@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pichr.api.errors import ApiError
+from pichr.api.errors import status_of
 from pichr.api.limits.guesses import MovingWindowGuesses
 from pichr.application.albums.passwords import (
     PasswordChecker,
@@ -15,6 +15,8 @@ from pichr.application.albums.passwords import (
     token_valid,
     unlock_token,
 )
+from pichr.domain.errors import UnavailableError
+from tests.support.no_services import NoServices
 
 
 def test_checker_accepts_the_password_and_refuses_others() -> None:
@@ -69,9 +71,11 @@ def test_a_right_guess_forgives_the_wrong_ones() -> None:
     asyncio.run(scenario())
 
 
-def test_with_the_store_down_guesses_go_uncounted_or_are_refused() -> None:
+def test_with_the_store_down_guesses_go_uncounted_or_are_refused(unit_guard: NoServices) -> None:
+    host, port = unit_guard.dead_address()  # nothing listens there
+
     async def scenario(fail_closed: bool) -> None:
-        down = "redis://127.0.0.1:1"  # nothing listens there
+        down = f"redis://{host}:{port}"
         guesses = MovingWindowGuesses(
             down, "t", limit=1, window_seconds=60, fail_closed=fail_closed
         )
@@ -79,6 +83,6 @@ def test_with_the_store_down_guesses_go_uncounted_or_are_refused() -> None:
         assert await guesses.retry_after("k") == 0
 
     asyncio.run(scenario(False))
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(UnavailableError) as refused:
         asyncio.run(scenario(True))
-    assert refused.value.status_code == 503
+    assert status_of(refused.value) == 503

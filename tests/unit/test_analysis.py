@@ -12,7 +12,7 @@ from pichr.application.imaging.analysis import Analysis, analyze
 from pichr.application.imaging.nsfw import NsfwModel
 from pichr.application.imaging.sniff import UnsupportedMediaError, inspect_image
 from pichr.application.imaging.strip import strip
-from tests.analysis_images import (
+from tests.support.analysis_images import (
     FORMATS,
     encoded,
     exif_with_gps,

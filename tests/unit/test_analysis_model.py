@@ -19,7 +19,7 @@ from pichr.application.uploads.duplicates import DuplicateIndex
 from pichr.domain import ids
 from pichr.projections.log.events import LoggedEvent
 from pichr.workers.dispatcher import ANALYSIS_GROUP, analysis_jobs
-from tests.photos import photo
+from tests.support.photos import photo
 
 
 def test_model_file_with_another_digest_is_refused(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pichr.application.analysis.derived import rendition_key, thumbnail_key
+from pichr.application.analysis.screening import AskedAhead
 from pichr.application.blobs.memory import InMemoryBlobStore
 from pichr.application.blobs.port import BlobInfo, BlobStoreUnavailableError, Readable
 from pichr.application.moderation.blocklist import BlockMatch, Entry, MemoryBlocklist, Screener
@@ -18,10 +20,9 @@ from pichr.domain.files import File
 from pichr.scripts.compose import task_context
 from pichr.workers import tasks
 from pichr.workers.context import TaskContext
-from pichr.workers.screening import AskedAhead
-from tests.analysis_images import jpeg_with_gps
-from tests.integration.helpers import make_app, new_owner, upload
-from tests.photos import photo_jpeg
+from tests.support.analysis_images import jpeg_with_gps
+from tests.support.builders import memory_app, new_owner, upload
+from tests.support.photos import photo_jpeg
 
 
 class DerivedWritesFail(InMemoryBlobStore):
@@ -32,7 +33,7 @@ class DerivedWritesFail(InMemoryBlobStore):
 
 
 def _context(tmp_path: Path, blobs: InMemoryBlobStore, blocklist: MemoryBlocklist) -> TaskContext:
-    context = task_context(make_app(), blobs, Settings(data_dir=tmp_path), "")
+    context = task_context(memory_app(), blobs, Settings(data_dir=tmp_path), "")
     context.extras["screener"] = Screener(blocklist, None)
     return context
 
@@ -82,10 +83,10 @@ def test_an_image_without_metadata_is_served_from_its_original_not_a_copy(
     file = context.app.load(File, ids.FILE, clean)
     assert file.analysis["rendition_key"] == file.stored_key  # nothing was stripped
     assert sorted(blobs.keys("derived/")) == sorted(
-        [tasks.thumbnail_key(clean), tasks.thumbnail_key(tagged), tasks.rendition_key(tagged)]
+        [thumbnail_key(clean), thumbnail_key(tagged), rendition_key(tagged)]
     )
     other = context.app.load(File, ids.FILE, tagged)
-    assert other.analysis["rendition_key"] == tasks.rendition_key(tagged)  # EXIF and GPS gone
+    assert other.analysis["rendition_key"] == rendition_key(tagged)  # EXIF and GPS gone
     served = b"".join(blobs.read(other.analysis["rendition_key"]))
     assert served != b"".join(blobs.read(other.stored_key))
 

@@ -25,14 +25,14 @@ from pichr.domain.errors import (
 )
 from pichr.domain.files import File
 from pichr.domain.principal import NOBODY
-from tests.integration.helpers import image_bytes, make_app, new_owner, upload
+from tests.support.builders import image_bytes, memory_app, new_owner, upload
 
 P = "pichr.file."
 
 
 class World:
     def __init__(self) -> None:
-        self.app: PichrApplication = make_app()
+        self.app: PichrApplication = memory_app()
         self.blobs = InMemoryBlobStore()
         self.uploads = Uploads(self.app, self.blobs)
         self.files = FileCommands(self.app)

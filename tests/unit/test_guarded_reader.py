@@ -8,7 +8,7 @@ import io
 import pytest
 
 from pichr.application.uploads.guarded import GuardedReader, SniffFailedError, TooLargeError
-from tests.integration.helpers import image_bytes
+from tests.support.builders import image_bytes
 
 CHUNK = 64 * 1024
 

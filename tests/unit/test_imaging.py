@@ -16,7 +16,7 @@ from pichr.application.imaging.sniff import (
     normalize_mime,
     sniff_mime,
 )
-from tests.integration.helpers import image_bytes
+from tests.support.builders import image_bytes
 
 
 @pytest.mark.parametrize(

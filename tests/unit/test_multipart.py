@@ -22,7 +22,7 @@ from pichr.domain.errors import ConflictError, GoneError, InvalidInputError, Not
 from pichr.domain.files import File
 from pichr.domain.principal import Principal
 from pichr.domain.uploads import MultipartUpload
-from tests.integration.helpers import make_app, new_owner
+from tests.support.builders import memory_app, new_owner
 
 MiB = 1024 * 1024
 PART = 5 * MiB
@@ -41,7 +41,7 @@ def big_png() -> bytes:
 
 class World:
     def __init__(self) -> None:
-        self.app = make_app()
+        self.app = memory_app()
         self.blobs = InMemoryBlobStore()
         self.uploads = Uploads(self.app, self.blobs)
         self.multipart = Multipart(self.app, self.blobs, self.uploads, timedelta(hours=24))

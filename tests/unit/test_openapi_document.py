@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.built_app import built_app
+from tests.support.built_app import built_app
 
 OPERATIONS = ("get", "put", "post", "delete", "patch")
 

@@ -23,7 +23,7 @@ from pichr.domain.errors import (
 )
 from pichr.domain.files import File
 from pichr.domain.reports import Report, priority_of
-from tests.integration.helpers import image_bytes, make_app, new_owner, upload
+from tests.support.builders import image_bytes, memory_app, new_owner, upload
 
 MODERATOR = "key_moderator"
 EMAIL = "reporter-7f3a@example.org"
@@ -31,7 +31,7 @@ EMAIL = "reporter-7f3a@example.org"
 
 class World:
     def __init__(self) -> None:
-        self.app: PichrApplication = make_app()
+        self.app: PichrApplication = memory_app()
         self.uploads = Uploads(self.app, InMemoryBlobStore())
         self.files = FileCommands(self.app, self.uploads.quotas)
         self.contacts = MemoryContacts()

@@ -13,7 +13,7 @@ from pichr.application.uploads.commands import UploadRequest, Uploads
 from pichr.domain import ids
 from pichr.domain.errors import LegalHoldError
 from pichr.domain.files import File
-from tests.integration.helpers import image_bytes, make_app, new_owner, upload
+from tests.support.builders import image_bytes, memory_app, new_owner, upload
 
 BANNED = "file_banned"
 PHASH = "8f3c0e1a2b4d6f70"
@@ -35,7 +35,7 @@ def test_matches_are_exact_by_sha256_else_the_closest_phash_within_the_distance(
 
 
 def test_finalize_refuses_bytes_equal_to_a_blocked_image_and_records_it() -> None:
-    app, blobs, who = make_app(), InMemoryBlobStore(), new_owner()
+    app, blobs, who = memory_app(), InMemoryBlobStore(), new_owner()
     data = image_bytes(seed=5)
     original = upload(Uploads(app, blobs), who, data)
     sha256 = app.load(File, ids.FILE, original.file_id).stored["sha256"]
@@ -59,7 +59,7 @@ def test_finalize_refuses_bytes_equal_to_a_blocked_image_and_records_it() -> Non
 
 
 def test_a_close_image_is_blocked_when_its_analysis_lands() -> None:
-    app, who = make_app(), new_owner()
+    app, who = memory_app(), new_owner()
     near = f"{int(PHASH, 16) ^ 1:016x}"
     made = upload(Uploads(app, InMemoryBlobStore()), who, image_bytes(seed=6))
     screen = Screener(MemoryBlocklist(8, [Entry(BANNED, None, PHASH, "rep_y")]), None)
@@ -74,7 +74,7 @@ def test_a_close_image_is_blocked_when_its_analysis_lands() -> None:
 
 
 def test_a_held_file_is_never_blocked_by_another_entry() -> None:
-    app, who = make_app(), new_owner()
+    app, who = memory_app(), new_owner()
     made = upload(Uploads(app, InMemoryBlobStore()), who, image_bytes(seed=7))
     file = app.load(File, ids.FILE, made.file_id)
     assert file.quarantine(actor="system", report_id="rep_z", reason="csam")

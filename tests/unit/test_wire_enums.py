@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from pichr.api.routes.admin import PlanName, Scope
+from pichr.api.wire.admin import PlanName, Scope
 from pichr.domain.accounts import PLANS, SCOPES
 
 

@@ -1,4 +1,4 @@
-"""A real, separate S3 server for tests: moto's S3 server in a child process (tests/moto_s3.py).
+"""A real, separate S3 server for tests: moto's S3 server in a child process (moto_s3.py).
 
 A child process rather than moto's in-thread server so that stopping it is a genuine outage
 (connection refused) and its memory is not counted against ours.
@@ -40,8 +40,8 @@ class S3Server:
         if self._proc is not None:
             return
         self._log = tempfile.TemporaryFile()  # noqa: SIM115  # outlives this call; closed in stop()
-        cmd = [sys.executable, "-m", "tests.moto_s3", "127.0.0.1", str(self.port)]
-        root = Path(__file__).resolve().parent.parent  # where `tests` imports from
+        cmd = [sys.executable, "-m", "tests.integration.moto_s3", "127.0.0.1", str(self.port)]
+        root = Path(__file__).resolve().parents[2]  # where `tests` imports from
         self._proc = subprocess.Popen(cmd, cwd=root, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_answering()
 

@@ -18,8 +18,10 @@ import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from pichr.application.analysis.screening import AskedAhead
 from pichr.application.blobs.port import BlobStore
-from pichr.application.imaging.analysis import Derived
+from pichr.application.imaging.analysis import Derived, Deriving, rendition
+from pichr.domain.files import File
 
 _writer = ThreadPoolExecutor(4, thread_name_prefix="derived-blobs")  # leaf jobs only
 
@@ -81,6 +83,26 @@ class DerivedWrites:
             "thumbnail_size": len(facts.thumbnail),
             "thumbnail_sha256": self.writes[thumb].result(),
         }
+
+
+def derive(
+    blobs: BlobStore,
+    file: File,
+    data: bytes,
+    ahead: AskedAhead | None,
+    step: Deriving | None = None,
+) -> tuple[Derived, DerivedWrites]:
+    """The facts of `data` (`step`: its decode, when finalize handed it over); each derived
+    blob, and the blocklist question, goes out as soon as it is known, so that their I/O
+    overlaps the decode and leaves the model run alone."""
+    writes = DerivedWrites(blobs, file.file_id)
+    # Stored while the image decodes (unless it is the original, stored already).
+    writes.rendition(rendition(data), data, file.stored_key, file.stored.get("sha256"))
+    step = step or Deriving(data)
+    if ahead is not None:
+        ahead.ask(file.stored.get("sha256"), step.phash, file.file_id)
+    writes.thumbnail(step.thumbnail)
+    return step.result(), writes
 
 
 def _put(blobs: BlobStore, key: str, data: bytes) -> str:

@@ -7,7 +7,7 @@ import io
 import pillow_heif
 from PIL import Image
 
-from tests.photos import photo
+from tests.support.photos import photo
 
 pillow_heif.register_heif_opener()
 

@@ -1,4 +1,4 @@
-"""moto's S3, served on its own: `python -m tests.moto_s3 HOST PORT` (tests/s3server.py).
+"""moto's S3, served on its own: `python -m tests.integration.moto_s3 HOST PORT` (s3server.py).
 
 moto's own launcher (`python -m moto.server`) serves every AWS service and works out which one
 each request is for from its host, path and body; for a path-style S3 request that means
