@@ -32,7 +32,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pichr.application.store.database import eventsourcing_env
 from pichr.application.store.recorder import ArrayInsertRecorder
-from tests.pg import fresh_database, server_url
+from tests.integration.pg import fresh_database, server_url
 
 pytestmark = pytest.mark.integration
 TABLE = "pichr_events"

@@ -12,7 +12,7 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from pichr.application.blobs.memory import InMemoryBlobStore
-from pichr.application.store.recorder import NOTICE_MAX, may_concern, notice
+from pichr.application.store.recorder import NOTICE_MAX_BYTES, may_concern, notice
 from pichr.application.uploads.commands import UploadRequest, Uploads
 from pichr.domain.log import EVENTS_TABLE
 from pichr.domain.principal import Principal
@@ -118,7 +118,8 @@ def test_commit_notices_tell_the_dispatcher_which_carry_jobs(database_url: str) 
 
 def test_a_notice_with_too_many_topics_names_none() -> None:
     many = [
-        StoredEvent(uuid4(), 1, f"pichr.test.Topic{n:05d}.v1", b"") for n in range(NOTICE_MAX // 10)
+        StoredEvent(uuid4(), 1, f"pichr.test.Topic{n:05d}.v1", b"")
+        for n in range(NOTICE_MAX_BYTES // 10)
     ]
     assert notice(many) == ""
     assert notice(many[:2]) == "pichr.test.Topic00000.v1,pichr.test.Topic00001.v1"
