@@ -124,8 +124,8 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
 
 def _fail_fast(recorder: ApplicationRecorder) -> ApplicationRecorder:
     """Wait at most POOL_WAIT_S for a connection per attempt once started (the connect timeout
-    still bounds the start): the library tries each call 10 times, so in a database outage a
-    command fails after ~12 s (a 503) instead of ~52 s."""
+    still bounds the start): in a database outage a command fails after two such waits (a 503;
+    application/store/retries.py) instead of ten."""
     pool = getattr(getattr(recorder, "datastore", None), "pool", None)
     if pool is not None:
         pool.timeout = POOL_WAIT_S

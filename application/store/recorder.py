@@ -4,7 +4,8 @@ written in one transaction (group commit, application/store/group_commit.py).
 What stays the library's: the EXCLUSIVE table lock with its timeout (a reader following the
 log never passes over an event committed later with a lower id), one NOTIFY per commit,
 optimistic concurrency per aggregate (a version already recorded is an IntegrityError for the
-caller that sent it, and only for it), retries on connection errors. What differs: one
+caller that sent it, and only for it), retries on connection errors (fewer when the database
+is unreachable: application/store/retries.py). What differs: one
 transaction, one lock and one flush for every caller that queued while the previous batch was
 written; the events go in as plain arrays (which psycopg dumps in C) without pipeline mode (its
 loop runs in Python); versions already taken are found under the lock, so one caller's conflict
@@ -26,7 +27,6 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import retry
 from psycopg import Connection
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
@@ -34,6 +34,7 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from pichr.application.store import pool_check
 from pichr.application.store.group_commit import GroupCommit, Pending
+from pichr.application.store.retries import retrying
 
 TOPIC = "pichr.application.store.recorder:ArrayInsertRecorder"
 NOTICE_MAX_BYTES = 7999  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
@@ -79,13 +80,20 @@ class ArrayInsertRecorder(PostgresApplicationRecorder):
         self._group: GroupCommit[Sequence[StoredEvent], list[int]] = GroupCommit(self._write)
         pool_check.install(self.datastore.pool)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if not stored_events:
             return None
+        return retrying(lambda: self.insert_events_once(stored_events))
+
+    def insert_events_once(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """One attempt, no retry (what the lock-timeout case exercises)."""
         return self._group.submit(stored_events)
+
+    def select_events(self, *args: Any, **kwargs: Any) -> Any:
+        select = PostgresApplicationRecorder.select_events.__wrapped__  # the library's, unretried
+        return retrying(lambda: select(self, *args, **kwargs))
 
     def _write(self, batch: Batch) -> None:
         """Write a batch in one transaction; on an error that is not about the connection,

@@ -132,7 +132,7 @@ class TestOurRecorderAsApplicationRecorder(OurDatastore, ApplicationRecorderTest
         assert locked.wait(timeout=5)
         try:
             with pytest.raises(OperationalError, match="lock timeout"):
-                recorder.insert_events.__wrapped__(recorder, [event()])  # type: ignore[attr-defined]
+                recorder.insert_events_once([event()])
         finally:
             done.set()
             holder.join(timeout=10)
