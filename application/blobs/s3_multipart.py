@@ -7,6 +7,7 @@ pass through this process is never held in memory.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -26,6 +27,7 @@ from pichr.application.blobs.multipart import (
 )
 from pichr.application.blobs.port import (
     BlobInfo,
+    BlobNotFoundError,
     BlobStoreUnavailableError,
     Readable,
     TrackedBody,
@@ -33,7 +35,6 @@ from pichr.application.blobs.port import (
 )
 
 if TYPE_CHECKING:
-    import contextlib
     from collections.abc import Iterator, Sequence
 
 _CODE = re.compile(rb"<Code>([^<]+)</Code>")
@@ -83,13 +84,20 @@ class S3MultipartMixin:
                 raise BlobStoreUnavailableError(f"S3 unreachable on {key!r}: {exc}") from exc
             raise
         if response.status != 200:
-            # Some servers (moto) answer 500, not NoSuchUpload, for a closed upload: ask.
-            self.list_parts(key, upload_id)
-            found = _CODE.search(response.data or b"")
-            code = found.group(1).decode() if found else f"HTTP {response.status}"
-            with self._errors(key):
-                raise _s3_error(code, key, response)
+            self._part_refused(key, upload_id, response)
         return PartInfo(number, tracked.size, bare_etag(response.headers.get("ETag", "")))
+
+    def _part_refused(self, key: str, upload_id: str, response: urllib3.BaseHTTPResponse) -> None:
+        """Raise the server's own error for a part it refused."""
+        found = _CODE.search(response.data or b"")
+        code = found.group(1).decode() if found else f"HTTP {response.status}"
+        if response.status >= 500:
+            # Some servers (moto) answer 500, not NoSuchUpload, for a closed upload: ask. Only
+            # that answer counts: a server without ListParts (s3rver) must not hide its error.
+            with contextlib.suppress(BlobStoreUnavailableError, BlobNotFoundError):
+                self.list_parts(key, upload_id)
+        with self._errors(key):
+            raise _s3_error(code, key, response)
 
     def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
         check_key(key)

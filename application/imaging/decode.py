@@ -1,5 +1,10 @@
 """Opening untrusted image bytes with Pillow: only accepted formats, inside the pixel and frame
-limits, HEIC/HEIF through pillow-heif. Every failure is an UnsupportedMediaError (a 415)."""
+limits, HEIC/HEIF through pillow-heif. Every failure is an UnsupportedMediaError (a 415).
+
+A JPEG is opened as its first image alone: Pillow opens a Multi-Picture file (a camera's MPO)
+as a sequence of "MPO" frames, but the images after the first (the other eye, a depth or gain
+map) are no frames of one picture, and they are never served (strip.py drops them).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from collections.abc import Iterator
 from typing import IO
 
 import pillow_heif
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 from pichr.application.imaging.refusal import MAX_PIXELS, UnsupportedMediaError
 
@@ -47,6 +52,15 @@ def check_limits(img: Image.Image) -> None:
         )
 
 
+def _primary(img: Image.Image, stream: IO[bytes]) -> Image.Image:
+    """`img`, or for an MPO its first image as a plain JPEG (read from the start of `stream`)."""
+    if img.format != "MPO":
+        return img
+    # Not img.close(): an MPO's close() closes the caller's stream too.
+    stream.seek(0)
+    return JpegImagePlugin.JpegImageFile(stream)
+
+
 @contextlib.contextmanager
 def open_image(stream: IO[bytes]) -> Iterator[Image.Image]:
     """The opened (not yet decoded) image; decode it inside the `with` block.
@@ -57,7 +71,7 @@ def open_image(stream: IO[bytes]) -> Iterator[Image.Image]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(stream, formats=FORMATS) as img:
+            with _primary(Image.open(stream, formats=FORMATS), stream) as img:
                 check_limits(img)
                 yield img
     except UnsupportedMediaError:

@@ -2,6 +2,11 @@
 
 Each stripper keeps what decoding and colour need and drops EXIF, GPS, XMP, IPTC, comments and
 text, and anything after the format's end marker (where polyglot payloads hide).
+
+A JPEG is its first image, up to that image's EOI: what phones append after it (the gain map or
+second image of MPF, the video of a Motion Photo, a vendor's trailer) is dropped and never
+served; the stored original keeps it, as evidence only. Other formats with data after their
+end are refused: no camera writes them, polyglots do.
 """
 
 from __future__ import annotations
@@ -161,15 +166,21 @@ _PADDING = b"\0\r\n\t \xff"
 
 
 def strip(data: bytes, mime: str) -> bytes:
-    """The image without its metadata; refused when other data follows the image's end (a
-    polyglot: an image that is also an archive, a script or a page). Padding is tolerated."""
+    """The image without its metadata. A JPEG ends at its first image's EOI, whatever follows;
+    other formats are refused when other data follows the image's end (a polyglot: an image
+    that is also an archive, a script or a page). Padding is tolerated."""
     stripped, end = STRIPPERS[mime](data)
+    if mime in TRAILER_DROPPED:
+        return stripped
     if data[end:].strip(_PADDING):
         raise UnsupportedMediaError(
             "The file carries other data after the image.", trailingBytes=len(data) - end
         )
     return stripped
 
+
+# Formats whose data after the image is dropped rather than refused (see the module docstring).
+TRAILER_DROPPED = frozenset({"image/jpeg"})
 
 STRIPPERS: dict[str, Callable[[bytes], tuple[bytes, int]]] = {
     "image/jpeg": strip_jpeg,

@@ -91,8 +91,9 @@ def test_png_text_and_gif_comments_are_dropped() -> None:
     assert metadata_of(strip(gif.getvalue(), "image/gif")) == {}
 
 
-@pytest.mark.parametrize("mime", ["image/jpeg", "image/png", "image/gif", "image/webp"])
+@pytest.mark.parametrize("mime", ["image/png", "image/gif", "image/webp"])
 def test_polyglot_with_data_after_the_image_is_refused(mime: str, model: NsfwModel) -> None:
+    # A JPEG's trailer is dropped instead (test_phone_photos.py).
     data = encoded(mime, (64, 48)) + b"PK\x03\x04<html><script>alert(1)</script></html>"
     with pytest.raises(UnsupportedMediaError):
         analyze(data, model.score)
