@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import time
 from typing import Any
 
 import httpx
@@ -101,6 +102,21 @@ def abort(client: httpx.Client, who: Account | None, upload_id: str) -> httpx.Re
 def finalize(client: httpx.Client, who: Account, made: dict[str, Any]) -> httpx.Response:
     body = {"uploadId": made["uploadId"], "fileId": made["fileId"]}
     return client.post("/api/v1/upload/finalize", json=body, headers=who.headers, timeout=60)
+
+
+def analyzed(client: httpx.Client, who: Account, finalized: httpx.Response) -> None:
+    """After a finalize: when it answered 202 (analysis still running, the contract allows it
+    under load), wait until the record is ready, so that its bytes are served."""
+    if finalized.status_code != 202:
+        return
+    file_id = finalized.json()["fileId"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        record = client.get(f"/api/v1/files/{file_id}", headers=who.headers).json()
+        if record["status"] != "processing":
+            return
+        time.sleep(0.2)
+    raise AssertionError("the upload stayed processing for 60 s")
 
 
 def _auth(who: Account | None) -> dict[str, str]:

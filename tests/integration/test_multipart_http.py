@@ -46,6 +46,7 @@ def test_parts_complete_and_finalize_into_a_served_image(
     assert done.json()["fileId"] == made["fileId"]
     final = mp.finalize(client, owner, made)
     assert final.status_code in (200, 202), final.text
+    mp.analyzed(client, owner, final)
     served = client.get(f"/i/{made['fileId']}")
     assert served.status_code == 200
     assert served.headers["content-type"] == "image/png"
