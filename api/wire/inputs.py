@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -41,11 +42,17 @@ def upload_request(data: PresignIn | MultipartInitIn, size: int, max_bytes: int)
     )
 
 
+@functools.cache
+def _wire_names(kind: type[msgspec.Struct]) -> tuple[tuple[str, str], ...]:
+    """(attribute, wire name) of a Struct's fields. msgspec.structs.fields evaluates the
+    annotations on every call: a sixth of a PATCH's time under py-spy, so once per type."""
+    return tuple((f.name, f.encode_name) for f in msgspec.structs.fields(kind))
+
+
 def file_changes(data: PatchIn) -> dict[str, Any]:
     """The fields given (not null), by their wire names: MetadataUpdated records them so."""
-    fields = msgspec.structs.fields(data)
-    changes = {f.encode_name: getattr(data, f.name) for f in fields}
-    changes = {name: value for name, value in changes.items() if value is not None}
+    pairs = ((wire, getattr(data, name)) for name, wire in _wire_names(type(data)))
+    changes = {wire: value for wire, value in pairs if value is not None}
     if not changes:
         raise InvalidInputError("Nothing to update.", fields=[])
     return changes
