@@ -2,9 +2,9 @@
 
 Every row carries the log position that last changed it. When the projection reports a new
 position, the rows changed since the last pass (read once for every follower of the file listing:
-projections/log/file_feed.py) are evicted, with the cached pages of their owners, before waiters are
-released, so read-your-writes still holds. A read that raced with a pass is answered but not
-cached.
+projections/log/file_feed.py) replace the ones held, and the cached pages of their owners are
+evicted, before waiters are released, so read-your-writes still holds. A read that raced with a
+pass is answered but not cached.
 """
 
 from __future__ import annotations
@@ -53,15 +53,16 @@ class ReadCache:
         self.pages.clear()
         self.passes += 1
 
-    async def take(self, changed: list[tuple[Any, ...]], position: int) -> None:
-        """Evict what changed up to `position` (rows: id and owner first), before waiters see
-        the position."""
+    async def take(self, changed: list[FileRow], position: int) -> None:
+        """The rows as they are at `position` or later, in place of the ones held (their
+        owners' pages evicted), before waiters see the position."""
         async with self._lock:
             self.passes += 1
             owners = set()
-            for file_id, owner_id, *_ in changed:
-                self.rows.pop(file_id, None)
-                owners.add(owner_id)
+            for row in changed:
+                if self.live:
+                    self._put(row)
+                owners.add(row.owner_id)
             if owners:
                 self.pages = {k: v for k, v in self.pages.items() if k[0] not in owners}
             self.synced = max(self.synced, position)
@@ -75,10 +76,13 @@ class ReadCache:
         before = self.passes
         row = await fetch()
         if row is not None and self.live and self.passes == before:
-            if len(self.rows) >= MAX_ROWS:
-                self.rows.pop(next(iter(self.rows)))
-            self.rows[file_id] = row
+            self._put(row)
         return row
+
+    def _put(self, row: FileRow) -> None:
+        if row.id not in self.rows and len(self.rows) >= MAX_ROWS:
+            self.rows.pop(next(iter(self.rows)))
+        self.rows[row.id] = row
 
     async def page(
         self, key: tuple[Any, ...], fetch: Callable[[], Awaitable[tuple[list[FileRow], int]]]

@@ -17,6 +17,7 @@ from pichr.projections.log.analysis_follower import AnalysisFollower
 from pichr.projections.log.file_feed import FileListingFeed
 from pichr.projections.queries.album_cache import AlbumCache
 from pichr.projections.queries.cache import ReadCache
+from pichr.projections.queries.rows import FileRow
 from pichr.scripts.bootstrap import ensure_all
 from tests.integration.helpers import catch_up_all, make_app, positions
 from tests.support.builders import image_bytes, new_owner, upload
@@ -57,8 +58,14 @@ def test_one_query_feeds_the_read_cache_and_the_analysis_follower(database_url: 
             position = positions(database_url)["file_listing"]
             await feed.advance("file_listing", position)
             assert pool.asked == 1
-            assert second not in cache.rows  # changed since the last pass: evicted
-            assert first in cache.rows
+            fresh = cache.rows[second]  # changed since the last pass: the row as it is now
+            assert isinstance(fresh, FileRow)
+            assert (fresh.id, fresh.status, fresh.sha256) == (
+                second,
+                "ready",
+                _sha(database_url, second),
+            )
+            assert cache.rows[first] == {"id": first}  # unchanged: kept as held
             assert cache.synced == analyses.synced == position
             sha = _sha(database_url, first)
             found = analyses.index.find(who.account_id or "", first, sha, None, 8)
