@@ -1,0 +1,99 @@
+"""A file's variants (sizes and formats on request): derived data, not history. No event records
+them; each is rendered once from the served rendition and kept in the blob store beside the
+thumbnail (`derived/<file>/v/<name>`), deleted with the file's other blobs (the purge lists the
+prefix), and kept by the orphan sweep while the file's thumbnail is (`owner_key`).
+
+Written once per name: concurrent first requests may both render, and both write the same bytes
+under the same key. Caps: `per_file` distinct variants of one file (a crawler cannot turn sizes
+into disk), `renders` at once in this process (nor into CPU); over either, a clear refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+from dataclasses import dataclass, field
+
+from pichr.application.analysis.derived import thumbnail_key
+from pichr.application.blobs.port import BlobNotFoundError, BlobStore
+from pichr.application.imaging.variant_spec import Variant
+from pichr.application.imaging.variants import render
+from pichr.domain.errors import InvalidInputError, UnavailableError
+
+_VARIANT_KEY = re.compile(r"^derived/([^/]+)/v/[^/]+$")
+
+
+def variant_prefix(file_id: str) -> str:
+    return f"derived/{file_id}/v/"
+
+
+def variant_key(file_id: str, variant: Variant) -> str:
+    return variant_prefix(file_id) + variant.name
+
+
+def owner_key(key: str) -> str | None:
+    """For a variant's key, the key whose references keep it (its file's thumbnail)."""
+    match = _VARIANT_KEY.match(key)
+    return thumbnail_key(match.group(1)) if match else None
+
+
+def variant_etag(source_sha256: str, variant: Variant) -> str:
+    """A strong validator: the bytes under a variant's key are a function of the source's
+    bytes and the variant's name, and are written once."""
+    return hashlib.sha256(f"{source_sha256}/{variant.name}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    key: str
+    size: int
+
+
+@dataclass
+class Variants:
+    blobs: BlobStore
+    per_file: int = 24  # PICHR_VARIANTS_PER_FILE
+    renders: int = 2  # PICHR_VARIANT_RENDERS
+    _slots: threading.BoundedSemaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._slots = threading.BoundedSemaphore(max(1, self.renders))
+
+    def get_or_render(self, file_id: str, source_key: str, variant: Variant) -> Stored:
+        """The variant's blob, rendered from `source_key` first when it is not stored yet."""
+        key = variant_key(file_id, variant)
+        try:
+            return Stored(key, self.blobs.stat(key).size)
+        except BlobNotFoundError:
+            pass
+        self._check_cap(file_id)
+        if not self._slots.acquire(blocking=False):
+            busy = UnavailableError("Too many images are being resized; retry shortly.", busy=True)
+            busy.retry_after = 1
+            raise busy
+        try:
+            data = b"".join(self.blobs.read(source_key))
+            out = render(data, variant)
+            self.blobs.put(key, io.BytesIO(out), len(out))
+        finally:
+            self._slots.release()
+        return Stored(key, len(out))
+
+    def _check_cap(self, file_id: str) -> None:
+        made = sum(1 for _ in self.blobs.keys(variant_prefix(file_id)))
+        if made >= self.per_file:
+            raise InvalidInputError(
+                f"This image already has {made} sizes and formats, the most it may have; "
+                "ask for one of those, or for the original.",
+                variants=made,
+                limit=self.per_file,
+            )
+
+    def purge(self, file_id: str) -> list[str]:
+        """Delete every variant of the file; the keys deleted."""
+        keys = list(self.blobs.keys(variant_prefix(file_id)))
+        for key in keys:
+            self.blobs.delete(key)
+        return keys
