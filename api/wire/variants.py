@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from pichr.application.imaging.variant_spec import FITS, MAX_SIDE, Asked
 from pichr.domain.errors import InvalidInputError
@@ -28,26 +28,26 @@ _SIDE = f"1-{MAX_SIDE} px; never more than the original's (no upscaling)"
 
 Width = Annotated[
     int | None,
-    Parameter(query="w", ge=1, le=MAX_SIDE, description="Width: " + _SIDE),
+    QueryParameter(name="w", ge=1, le=MAX_SIDE, description="Width: " + _SIDE),
 ]
 Height = Annotated[
     int | None,
-    Parameter(query="h", ge=1, le=MAX_SIDE, description="Height: " + _SIDE),
+    QueryParameter(name="h", ge=1, le=MAX_SIDE, description="Height: " + _SIDE),
 ]
 Fit = Annotated[
     Literal["contain", "cover"] | None,
-    Parameter(
-        query="fit",
+    QueryParameter(
+        name="fit",
         description="contain (default): within w x h, keeping the ratio; cover: fill w x h, "
         "centre-cropped",
     ),
 ]
 Format = Annotated[
     Literal["jpeg", "png", "webp", "avif"] | None,
-    Parameter(query="format", description="The output format; the extension means the same"),
+    QueryParameter(name="format", description="The output format; the extension means the same"),
 ]
 Quality = Annotated[
-    int | None, Parameter(query="q", ge=1, le=100, description="Encoder quality (1-100)")
+    int | None, QueryParameter(name="q", ge=1, le=100, description="Encoder quality (1-100)")
 ]
 
 
