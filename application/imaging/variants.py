@@ -43,9 +43,12 @@ def render(data: bytes, variant: Variant) -> bytes:
 
 
 def _frame(img: Image.Image, variant: Variant, scaled: tuple[int, int]) -> Image.Image:
-    frame = img.convert(_mode(img, variant.mime))
+    mode = _mode(img, variant.mime)
+    frame = img if img.mode == mode else img.convert(mode)  # convert() would copy: no need
     if frame.size != scaled:
         frame = frame.resize(scaled, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    elif frame is img:
+        frame = img.copy()  # the next frame (or the close) would change it
     if variant.crop:
         left = (scaled[0] - variant.width) // 2
         top = (scaled[1] - variant.height) // 2

@@ -108,6 +108,22 @@ def test_an_animation_stays_animated_where_the_format_animates(mime: str) -> Non
     assert getattr(out, "n_frames", 1) == 3
 
 
+def test_an_animation_keeps_its_frames_in_another_format_at_its_size() -> None:
+    variant = plan(Asked(mime="image/webp"), (200, 100), "image/gif")
+    assert variant is not None
+    out = opened(render(animated_gif(), variant))
+    colours = []
+    for index in range(3):
+        out.seek(index)
+        colours.append(out.convert("RGB").getpixel((5, 5)))
+    assert len(set(colours)) == 3
+
+
+def test_another_format_at_the_same_size_renders() -> None:
+    out = opened(render(jpeg((64, 48)), Variant(64, 48, False, "image/png", 0)))
+    assert (out.format, out.size) == ("PNG", (64, 48))
+
+
 def test_an_animation_becomes_its_first_frame_in_jpeg() -> None:
     variant = plan(Asked(width=100, mime="image/jpeg"), (200, 100), "image/gif")
     assert variant is not None
