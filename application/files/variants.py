@@ -3,9 +3,10 @@ them; each is rendered once from the served rendition and kept in the blob store
 thumbnail (`derived/<file>/v/<name>`), deleted with the file's other blobs (the purge lists the
 prefix), and kept by the orphan sweep while the file's thumbnail is (`owner_key`).
 
-Written once per name: concurrent first requests may both render, and both write the same bytes
-under the same key. Caps: `per_file` distinct variants of one file (a crawler cannot turn sizes
-into disk), `renders` at once in this process (nor into CPU); over either, a clear refusal.
+Written once per name: concurrent first requests of one variant in a process share one render
+(across processes both may render, and write the same bytes under the same key). Caps:
+`per_file` distinct variants of one file (a crawler cannot turn sizes into disk: 400 past it),
+`renders` at once in this process (nor into CPU: 503 with Retry-After past it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import hashlib
 import io
 import re
 import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from pichr.application.analysis.derived import thumbnail_key
@@ -23,6 +26,7 @@ from pichr.application.imaging.variants import render
 from pichr.domain.errors import InvalidInputError, UnavailableError
 
 _VARIANT_KEY = re.compile(r"^derived/([^/]+)/v/[^/]+$")
+SHARED_WAIT = 60.0  # seconds a request waits for another's render of the same variant
 
 
 def variant_prefix(file_id: str) -> str:
@@ -57,6 +61,9 @@ class Variants:
     per_file: int = 24  # PICHR_VARIANTS_PER_FILE
     renders: int = 2  # PICHR_VARIANT_RENDERS
     _slots: threading.BoundedSemaphore = field(init=False, repr=False)
+    _running: dict[str, Future[Stored]] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    joined: int = field(default=0, init=False)  # requests that waited for another's render
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(max(1, self.renders))
@@ -68,11 +75,29 @@ class Variants:
             return Stored(key, self.blobs.stat(key).size)
         except BlobNotFoundError:
             pass
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = mine = Future[Stored]()
+            else:
+                self.joined += 1
+        if running is not None:
+            return _shared(running)
+        try:
+            stored = self._render(file_id, key, source_key, variant)
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                del self._running[key]
+        mine.set_result(stored)
+        return stored
+
+    def _render(self, file_id: str, key: str, source_key: str, variant: Variant) -> Stored:
         self._check_cap(file_id)
         if not self._slots.acquire(blocking=False):
-            busy = UnavailableError("Too many images are being resized; retry shortly.", busy=True)
-            busy.retry_after = 1
-            raise busy
+            raise _busy()
         try:
             data = b"".join(self.blobs.read(source_key))
             out = render(data, variant)
@@ -97,3 +122,16 @@ class Variants:
         for key in keys:
             self.blobs.delete(key)
         return keys
+
+
+def _shared(running: Future[Stored]) -> Stored:
+    try:
+        return running.result(timeout=SHARED_WAIT)
+    except FutureTimeout:
+        raise _busy() from None
+
+
+def _busy() -> UnavailableError:
+    busy = UnavailableError("Too many images are being resized; retry shortly.", busy=True)
+    busy.retry_after = 1
+    return busy

@@ -4,6 +4,11 @@ renders, and how a file's variants are kept, capped and purged."""
 from __future__ import annotations
 
 import io
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -203,3 +208,38 @@ def test_purge_deletes_every_variant_of_the_file_only() -> None:
 def test_each_variant_has_its_own_etag() -> None:
     one, two = Variant(100, 56, False, "image/png", 0), Variant(200, 112, False, "image/png", 0)
     assert variant_etag("abc", one) != variant_etag("abc", two) != variant_etag("abd", two)
+
+
+class HeldSource(InMemoryBlobStore):
+    """Reading the source waits until the test lets it go; counts the variants written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading, self.go = threading.Event(), threading.Event()
+        self.writes = 0
+
+    def read(self, key: str, *args: Any, **kwargs: Any) -> Iterator[bytes]:
+        if "/v/" not in key:
+            self.reading.set()
+            assert self.go.wait(30)
+        return super().read(key, *args, **kwargs)
+
+    def put(self, key: str, body: Any, length: int | None = None) -> Any:
+        self.writes += "/v/" in key
+        return super().put(key, body, length)
+
+
+def test_concurrent_first_requests_of_one_variant_share_one_render() -> None:
+    blobs = HeldSource()
+    source = stored_original(blobs)
+    variants = Variants(blobs, renders=1)
+    variant = Variant(100, 56, False, "image/webp", 80)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(variants.get_or_render, "file_A", source, variant)
+        assert blobs.reading.wait(30)
+        second = pool.submit(variants.get_or_render, "file_A", source, variant)
+        while variants.joined == 0 and not second.done():
+            time.sleep(0.001)  # until the second request waits for the first's render
+        blobs.go.set()
+        assert first.result() == second.result()
+    assert blobs.writes == 1
