@@ -17,7 +17,7 @@ import re
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pichr.application.analysis.derived import thumbnail_key
 from pichr.application.blobs.port import BlobNotFoundError, BlobStore
@@ -55,18 +55,18 @@ class Stored:
     size: int
 
 
-@dataclass
 class Variants:
-    blobs: BlobStore
-    per_file: int = 24  # PICHR_VARIANTS_PER_FILE
-    renders: int = 2  # PICHR_VARIANT_RENDERS
-    _slots: threading.BoundedSemaphore = field(init=False, repr=False)
-    _running: dict[str, Future[Stored]] = field(default_factory=dict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    joined: int = field(default=0, init=False)  # requests that waited for another's render
+    """A plain class, not a dataclass: handlers receive it inside Services, whose fields the
+    framework inspects (a lock is no field type it knows)."""
 
-    def __post_init__(self) -> None:
-        self._slots = threading.BoundedSemaphore(max(1, self.renders))
+    def __init__(self, blobs: BlobStore, per_file: int = 24, renders: int = 2) -> None:
+        self.blobs = blobs
+        self.per_file = per_file  # PICHR_VARIANTS_PER_FILE
+        self.renders = renders  # PICHR_VARIANT_RENDERS
+        self.joined = 0  # requests that waited for another's render of the same variant
+        self._slots = threading.BoundedSemaphore(max(1, renders))
+        self._running: dict[str, Future[Stored]] = {}
+        self._lock = threading.Lock()
 
     def get_or_render(self, file_id: str, source_key: str, variant: Variant) -> Stored:
         """The variant's blob, rendered from `source_key` first when it is not stored yet."""

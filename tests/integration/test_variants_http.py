@@ -124,3 +124,16 @@ def test_a_file_has_at_most_its_cap_of_variants(client: httpx.Client, owner: Acc
     assert details["limit"] == CAP
     assert shown(client.get(f"/i/{file_id}.webp?w=10")).size[0] == 10  # made ones still serve
     assert shown(client.get(f"/i/{file_id}")).size == (400, 300)
+
+
+def test_a_variant_follows_the_originals_hotlink_policy(
+    client: httpx.Client, owner: Account, served: PichrServer
+) -> None:
+    file_id = upload(client, owner, photo(7), "image/jpeg").file_id
+    route = f"/api/v1/files/{file_id}"
+    assert client.patch(route, json={"hotlinkPolicy": "block"}, headers=owner.headers).is_success
+    foreign = {"Referer": "https://evil.example/page"}
+    assert_error(client.get(f"/i/{file_id}.webp?w=60", headers=foreign), 403)
+    own = {"Referer": f"{served.base_url}/gallery"}
+    assert shown(client.get(f"/i/{file_id}.webp?w=60", headers=own)).size == (60, 45)
+    assert_error(client.get(f"/i/{file_id}.webp?w=60", headers=foreign), 403)  # made: still refused
