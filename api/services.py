@@ -12,6 +12,7 @@ from pichr.api.wire.views import Urls
 from pichr.application.blobs.port import BlobStore
 from pichr.application.files.commands import FileCommands
 from pichr.application.files.tally import ViewCounter
+from pichr.application.files.variants import Variants
 from pichr.application.identity import Identity
 from pichr.application.moderation.decisions import Moderation
 from pichr.application.moderation.reports import ReportsOfFile
@@ -48,6 +49,7 @@ class Services:
     analyses: AnalysisFollower[DuplicateIndex]
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     reports_of_file: ReportsOfFile  # for a file's history (application/moderation/audit.py)
+    variants: Variants  # sizes and formats on request (/i/{id}?w=...)
     trusted_proxies: frozenset[str] = frozenset()
 
     @property

@@ -89,6 +89,14 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "100",
         "Wrong album-password guesses per album per hour, from all clients together",
     ),
+    "PICHR_VARIANTS_PER_FILE": (
+        "24",
+        "Distinct sizes/formats kept per file (`/i/{id}?w=`); a new one past it is refused (400)",
+    ),
+    "PICHR_VARIANT_RENDERS": (
+        "2",
+        "Variant renders at once per API process; past it a first request gets 503 + Retry-After",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -149,6 +157,8 @@ class Settings:
     phash_max_distance: int = int(_default("PICHR_PHASH_MAX_DISTANCE"))
     reports_per_hour: int = 10
     album_guesses_per_hour: int = 100
+    variants_per_file: int = 24
+    variant_renders: int = 2
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

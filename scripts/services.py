@@ -21,6 +21,7 @@ from pichr.application.albums.passwords import PasswordChecker
 from pichr.application.blobs.factory import blob_store_for
 from pichr.application.files.commands import FileCommands
 from pichr.application.files.tally import KeyUsageRecorder, ViewCounter
+from pichr.application.files.variants import Variants
 from pichr.application.identity import Identity
 from pichr.application.moderation.decisions import Moderation
 from pichr.application.multipart.commands import Multipart
@@ -85,6 +86,7 @@ def build(
         analyses=analyses,
         moderation=Moderation(app),
         reports_of_file=report_index(app),
+        variants=Variants(blobs, settings.variants_per_file, settings.variant_renders),
     )
 
 

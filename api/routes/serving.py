@@ -14,6 +14,9 @@ from litestar.response import Stream
 from pichr.api.access import bytes_headers, see_file
 from pichr.api.routes.served import Served, parse_range, referer_host, rendition, thumbnail
 from pichr.api.services import Services
+from pichr.api.variants import variant_of
+from pichr.api.wire import variants as wire
+from pichr.application.imaging.variant_spec import Asked
 from pichr.domain.access import check_hotlink
 from pichr.domain.principal import Principal
 from pichr.projections.queries.rows import FileRow
@@ -28,9 +31,18 @@ async def serve_image(
     who: Principal,
     services: Services,
     safe_mode: SafeMode = None,
+    w: wire.Width = None,
+    h: wire.Height = None,
+    fit: wire.Fit = None,
+    fmt: wire.Format = None,
+    q: wire.Quality = None,
 ) -> Response[bytes] | Stream:
-    """The served rendition: the upload with its metadata stripped (orientation applied)."""
-    return await _serve(request, file_id, who, services, safe_mode, rendition)
+    """The served rendition: the upload with its metadata stripped (orientation applied); with
+    `w`, `h`, `fit`, `format`, `q` or an extension (`/i/{id}.webp`), a variant of it."""
+    file_id, extension = wire.split_extension(file_id)
+    query = request.query_params.multi_items()
+    asked = wire.asked(query, extension, w=w, h=h, fit=fit, fmt=fmt, q=q)
+    return await _serve(request, file_id, who, services, safe_mode, rendition, asked)
 
 
 @get("/t/{file_id:str}", summary="The thumbnail (WebP)", tags=["serving"], include_in_schema=True)
@@ -52,6 +64,7 @@ async def _serve(
     services: Services,
     safe_mode: str | None,
     derived: Callable[[FileRow], Served],
+    asked: Asked | None = None,
 ) -> Response[bytes] | Stream:
     row = see_file(
         await services.reads.file(file_id), who, file_id=file_id, safe_mode=safe_mode,
@@ -59,6 +72,8 @@ async def _serve(
     )  # fmt: skip
     _check_hotlink(request, row, services)
     what = derived(row)
+    if asked is not None and asked.anything:
+        what = await variant_of(services, row, what, asked)
     headers = _headers(row, what, services.nsfw_threshold)
     if headers["ETag"] in (request.headers.get("if-none-match") or ""):
         return Response(b"", status_code=304, headers=headers)

@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate
 from pichr.application.blobs.multipart import MultipartNotFoundError
 from pichr.application.blobs.port import BlobStore, BlobStoreUnavailableError
 from pichr.application.cleanup.refs import find_references
+from pichr.application.files.variants import owner_key, variant_prefix
 from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.quota import Quotas
 from pichr.domain import ids
@@ -115,7 +116,7 @@ def purge_file(app: PichrApplication, blobs: BlobStore, file_id: str, *, actor: 
         end = lambda u: u.abort(actor=actor, reason="the file ended")  # noqa: E731
         app.change(MultipartUpload, ids.UPLOAD, upload.upload_id, end)
     keys = file.blob_keys()
-    for key in keys:
+    for key in [*keys, *blobs.keys(variant_prefix(file_id))]:  # variants: no event names them
         blobs.delete(key)
     return bool(
         app.change(File, ids.FILE, file_id, lambda f: f.purge_blobs(actor=actor, keys=keys))
@@ -154,8 +155,10 @@ def sweep_orphans(c: Cleanup, now: datetime) -> SweepReport:
     report = SweepReport()
     if not blobs and not uploads:
         return report
-    refs = find_references(c.database_url, blobs)
-    for key in sorted(blobs - refs.keys):
+    owners = {key: owner_key(key) for key in blobs}  # a variant lives while its file's thumbnail
+    refs = find_references(c.database_url, blobs | {o for o in owners.values() if o})
+    kept = refs.keys | {key for key, owner in owners.items() if owner in refs.keys}
+    for key in sorted(blobs - kept):
         log.warning("deleting orphan blob %s", key)
         c.blobs.delete(key)
         report.deleted.append(key)

@@ -142,7 +142,17 @@ RULES: dict[tuple[str, str], Route] = {
 }
 
 
+# Paths one route serves in another form, checked like it: the variants of /i (CONTRACT.md,
+# "Image variants") are the original's access decision over a derived blob.
+FORMS: dict[tuple[str, str], tuple[str, str]] = {
+    ("GET", f"/i/{FILE_ID}.webp"): ("GET", f"/i/{FILE_ID}"),
+    ("GET", f"/i/{FILE_ID}?w=16&format=png"): ("GET", f"/i/{FILE_ID}"),
+    ("GET", f"/i/{FILE_ID}.jpg?w=16&h=16&fit=cover&q=70"): ("GET", f"/i/{FILE_ID}"),
+}
+
+
 def rule_for(method: str, path: str) -> Route | None:
+    method, path = FORMS.get((method, path), (method, path))
     return RULES.get((method, path)) or (PREFLIGHT if method == "OPTIONS" else None)
 
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from pichr.application.analysis.derived import thumbnail_key
 from pichr.application.blobs.fs import FilesystemBlobStore
 from pichr.application.cleanup.jobs import Cleanup, abandon_stale, purge_due, sweep_orphans
 from pichr.application.files.commands import FileCommands
+from pichr.application.files.variants import variant_prefix
 from pichr.application.multipart.commands import Multipart, MultipartRequest
 from pichr.application.multipart.parts import PartChecksums
 from pichr.application.store.app import PichrApplication
@@ -187,3 +189,28 @@ def test_a_file_deleted_mid_upload_has_its_parts_dropped_at_the_purge(w: World) 
     assert w.run("purge", now + 25 * HOUR) == [view.upload.file_id]
     assert w.app.load(MultipartUpload, ids.UPLOAD, view.upload.upload_id).status == "aborted"
     assert list(w.blobs.multipart_uploads()) == []
+
+
+def test_variants_go_with_their_file_and_outlive_the_sweep_while_it_lives(w: World) -> None:
+    now = datetime.now(UTC)
+    files = [
+        upload(w.uploads, w.alice, image_bytes("PNG", seed=s), mime="image/png") for s in (6, 7)
+    ]
+    for made in files:
+        thumb, variant = thumbnail_key(made.file_id), f"{variant_prefix(made.file_id)}9x7.webp"
+        for key in (thumb, variant):
+            w.blobs.put(key, io.BytesIO(b"derived"))
+        w.app.change(File, ids.FILE, made.file_id, lambda f, t=thumb: f.record_analysis(
+            actor="worker", result=analysis(t, t)))  # fmt: skip
+    live, ended = files
+    w.files.delete(w.alice, ended.file_id, None)
+    assert w.run("purge", now + 25 * HOUR) == [ended.file_id]
+    assert list(w.blobs.keys(variant_prefix(ended.file_id))) == []
+    kept = [f"{variant_prefix(live.file_id)}9x7.webp"]
+    assert list(w.blobs.keys(variant_prefix(live.file_id))) == kept
+    late = f"{variant_prefix(ended.file_id)}5x4.webp"  # a render that finished after the purge
+    w.blobs.put(late, io.BytesIO(b"late"))
+
+    report = w.run("sweep", now + 2 * HOUR)
+    assert report.deleted == [late]  # type: ignore[attr-defined]
+    assert list(w.blobs.keys(variant_prefix(live.file_id))) == kept

@@ -185,3 +185,22 @@ def test_unknown_paths_are_counted_under_every_spelling(client: httpx.Client, wo
         assert_error(answer, 404)
         seen.append(int(answer.headers["x-ratelimit-remaining"]))
     assert seen == list(range(seen[0], seen[0] - 4, -1)), seen
+
+
+def test_a_variants_path_answers_the_same_under_every_spelling(
+    client: httpx.Client, world: World
+) -> None:
+    """`/i/{id}.{ext}` is one route's path value with an extension: spelled any way, the same
+    variant (CONTRACT.md, "Image variants")."""
+    route = next(e for e in endpoints() if (e.method, e.template) == ("GET", "/i/{file_id:str}"))
+    plain = route.path(world.real) + ".webp"
+    first = call(client, world, route, plain)
+    assert (first.status_code, first.headers["content-type"]) == (200, "image/webp"), first.text
+    failures = []
+    for name, target in spellings(route, plain).items():
+        answer = call(client, world, route, target)
+        found = differences(first, answer)
+        if not found and answer.content != first.content:
+            found.append("other bytes")
+        failures += [f"[{name}] {target}: {f}" for f in found]
+    assert not failures, "\n".join(failures)

@@ -17,6 +17,7 @@ import pytest
 from tests.integration.scope_calls import Cell, request
 from tests.integration.scope_rules import (
     CALLERS,
+    FORMS,
     NEVER,
     NOTHING,
     OUTCOMES,
@@ -41,7 +42,7 @@ DOCUMENT: dict[str, Any] = APP.openapi_schema.to_schema()
 
 
 def cells() -> Iterator[Any]:
-    for method, path in ROUTES:
+    for method, path in [*ROUTES, *FORMS]:
         rule = rule_for(method, path)
         if rule is None:
             continue  # test_every_route_of_the_app_has_an_expectation names it

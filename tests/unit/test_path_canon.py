@@ -27,6 +27,8 @@ SPELLINGS = [
     ("/API/V1/Upload/PRESIGN", "/api/v1/upload/presign"),
     ("/API/v1/files/file_AbC/DOWNLOAD", "/api/v1/files/file_AbC/download"),
     ("/I/file_AbC", "/i/file_AbC"),
+    ("/I/file_AbC.WEBP", "/i/file_AbC.WEBP"),  # a variant's extension: part of the id's place
+    ("//i/./file_AbC.webp", "/i/file_AbC.webp"),
     ("/api/v1/upload/multipart/INIT", "/api/v1/upload/multipart/init"),  # the fixed word wins
     ("/api/v1/upload/multipart/upl_Init/parts/1", "/api/v1/upload/multipart/upl_Init/parts/1"),
     ("/api/v1/files/FILES", "/api/v1/files/FILES"),  # an id's place: its case is kept
@@ -51,6 +53,7 @@ def test_every_spelling_has_one_canonical_path(
         "/api/v1/files/file_AbC",
         "/api/v1/files/file_AbC/download",
         "/i/file_AbC",
+        "/i/file_AbC.webp",
         "/t/file_AbC",
         "/api/v1/upload/multipart/upl_x/parts/3",
         "/api/v1/schema/openapi.json",
