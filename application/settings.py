@@ -89,6 +89,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "100",
         "Wrong album-password guesses per album per hour, from all clients together",
     ),
+    "PICHR_CORS_ORIGINS": (
+        "",
+        "Origins allowed to call the API from a browser: comma list, or *; empty: no CORS",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -149,6 +153,7 @@ class Settings:
     phash_max_distance: int = int(_default("PICHR_PHASH_MAX_DISTANCE"))
     reports_per_hour: int = 10
     album_guesses_per_hour: int = 100
+    cors_origins: str = ""
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

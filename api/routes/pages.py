@@ -18,6 +18,7 @@ from pichr.api.access import album_cache_headers, record_headers, see_file
 from pichr.api.album_access import Unlock, open_album
 from pichr.api.errors import refusal
 from pichr.api.routes.albums import client_of
+from pichr.api.routes.previews import album_preview, file_preview
 from pichr.api.services import Services
 from pichr.application.albums.passwords import unlock_token
 from pichr.domain.access import require_read
@@ -109,9 +110,10 @@ async def _gallery(
     html: str | None = contents.memo.get("html")
     if html is None:
         files = [f for f in contents.rows if f.status == "ready"]  # bytes to show
+        base, web = services.urls.base, services.albums.web_base
         html = contents.memo["html"] = _html(
-            request, "album.html", album=row, files=files, thumbs=_thumbs(request),
-            base=services.urls.base,
+            request, "album.html", album=row, files=files, thumbs=_thumbs(request), base=base,
+            preview=album_preview(row, files, base, web),
         )  # fmt: skip
     return html
 
@@ -154,6 +156,8 @@ async def file_page(
         )  # fmt: skip
     except DomainError as error:
         return _refusal(request, error, None)
-    html = _html(request, "file.html", file=row, base=services.urls.base)
+    base = services.urls.base
+    preview = file_preview(row, base, services.albums.web_base)
+    html = _html(request, "file.html", file=row, base=base, preview=preview)
     headers = {**PAGE_HEADERS, **(record_headers(row, services.nsfw_threshold) or {})}
     return Response(html, media_type=MediaType.HTML, headers=headers)
