@@ -22,6 +22,7 @@ from litestar.openapi.spec import (
 
 from pichr.api.errors import NAMES
 from pichr.api.wire.openapi_docs import complete_document, operations
+from pichr.api.wire.operation_docs import describe_operations
 from pichr.api.wire.schemas import ErrorOut
 
 ERROR_BODY = "ErrorBody"
@@ -144,3 +145,4 @@ def document_errors(document: OpenAPI) -> None:
                 responses[code] = _error(WHY.get(int(code)) or described or "Refused")
         operation.responses = dict(sorted(responses.items()))
     complete_document(document)
+    describe_operations(document)
