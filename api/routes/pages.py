@@ -130,14 +130,17 @@ def _remember_unlock(
     )  # fmt: skip
 
 
-@get("/a/{album_id:str}", include_in_schema=False)
+@get("/a/{album_id:str}", summary="The album's web page", media_type=MediaType.HTML)
 async def album_page(
     request: Request[Any, Any, Any], album_id: str, who: Principal, services: Services
 ) -> Response[str]:
     return await _album_page(request, album_id, who, services, None)
 
 
-@post("/a/{album_id:str}", status_code=200, include_in_schema=False)
+@post(
+    "/a/{album_id:str}", status_code=200, summary="Unlock a protected album's web page",
+    media_type=MediaType.HTML,
+)  # fmt: skip
 async def album_page_unlock(
     request: Request[Any, Any, Any], album_id: str, who: Principal, services: Services, data: Form
 ) -> Response[str]:
@@ -145,7 +148,9 @@ async def album_page_unlock(
     return await _album_page(request, album_id, who, services, str(password)[:1024])
 
 
-@get("/f/{file_id:str}", include_in_schema=False)
+@get(
+    "/f/{file_id:str}", summary="The file's web page (the link to share)", media_type=MediaType.HTML
+)
 async def file_page(
     request: Request[Any, Any, Any], file_id: str, who: Principal, services: Services
 ) -> Response[str]:

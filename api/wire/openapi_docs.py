@@ -50,6 +50,9 @@ KEY_OPTIONAL = {
     "POST /api/v1/moderation/report",
     "GET /i/{file_id}",
     "GET /t/{file_id}",
+    "GET /a/{album_id}",  # the web pages
+    "POST /a/{album_id}",
+    "GET /f/{file_id}",
 }
 NO_KEY = {"GET /health", "GET /ready"}  # probes: a key is never looked at
 RAW_BODY = {  # the bytes themselves, streamed

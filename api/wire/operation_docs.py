@@ -150,7 +150,8 @@ def _describe(name: str, operation: Operation, schemas: dict[str, Any]) -> None:
         ):
             parameter.example = _id_for(parameter.name.replace("_", "")) or 1
     body = operation.request_body
-    media = _json(body.content) if body is not None and not isinstance(body, Reference) else None
+    contents = body.content if body is not None and not isinstance(body, Reference) else {}
+    media = _json(contents) or next(iter(contents.values()), None)  # JSON, else a form
     if media is not None and media.example is None:
         media.example = BODIES.get(name) or example_of(media.schema, schemas)
     for status, answer in (operation.responses or {}).items():

@@ -85,6 +85,18 @@ DESCRIPTIONS: dict[str, str] = {
         "Decides a report: dismiss it, or act on the file (admin)."
     ),
     f"DELETE {AD}/reports/{{report_id}}/email": "Erases a report's e-mail (admin).",
+    "GET /f/{file_id}": (
+        "The file's web page (text/html): the image, its title and description, and link "
+        "previews (OpenGraph, Twitter cards). The link to share; `/i/{id}` is the bytes."
+    ),
+    "GET /a/{album_id}": (
+        "The album's web page (text/html), a gallery of the files you may see. A protected "
+        "album answers 401 with a password form that posts to the same URL."
+    ),
+    "POST /a/{album_id}": (
+        "The password form of a protected album (`password`): the right one renders the album "
+        "and sets a cookie that keeps it open on reloads."
+    ),
     "GET /health": "Liveness: the process answers. No key.",
     "GET /ready": "Readiness: the database and the blob store answer. No key.",
 }
@@ -123,4 +135,5 @@ BODIES: dict[str, Any] = {
         "name": "laptop",
     },
     f"POST {AD}/reports/{{report_id}}/resolve": {"action": "dismiss", "reason": "Not spam."},
+    "POST /a/{album_id}": {"password": "open sesame"},
 }

@@ -65,7 +65,7 @@ def test_api_answers_document_the_rate_limit_headers(document: dict[str, Any]) -
         if not name.partition(" ")[2].startswith("/api/v1/"):
             continue
         for status, answer in op["responses"].items():
-            assert RATE <= set(answer.get("headers", {})), (name, status)
+            assert set(answer.get("headers", {})) >= RATE, (name, status)
         assert "Retry-After" in op["responses"]["429"]["headers"], name
 
 
