@@ -18,7 +18,7 @@ from pichr.api.access import album_cache_headers, record_headers, see_file
 from pichr.api.album_access import Unlock, open_album
 from pichr.api.errors import refusal
 from pichr.api.routes.albums import client_of
-from pichr.api.routes.previews import album_preview, file_preview
+from pichr.api.routes.previews import album_preview, file_preview, shareable
 from pichr.api.services import Services
 from pichr.application.albums.passwords import unlock_token
 from pichr.domain.access import require_read
@@ -113,7 +113,7 @@ async def _gallery(
         base, web = services.urls.base, services.albums.web_base
         html = contents.memo["html"] = _html(
             request, "album.html", album=row, files=files, thumbs=_thumbs(request), base=base,
-            preview=album_preview(row, files, base, web),
+            preview=album_preview(row, files, base, web) if shareable(row.visibility) else None,
         )  # fmt: skip
     return html
 
@@ -163,6 +163,9 @@ async def file_page(
         return _refusal(request, error, None)
     base = services.urls.base
     preview = file_preview(row, base, services.albums.web_base)
-    html = _html(request, "file.html", file=row, base=base, preview=preview)
+    html = _html(
+        request, "file.html", file=row, base=base, title=preview.title, alt=preview.alt,
+        preview=preview if shareable(row.visibility) else None,
+    )  # fmt: skip
     headers = {**PAGE_HEADERS, **(record_headers(row, services.nsfw_threshold) or {})}
     return Response(html, media_type=MediaType.HTML, headers=headers)

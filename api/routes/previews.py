@@ -25,6 +25,12 @@ class Preview(msgspec.Struct, frozen=True):
     alt: str
 
 
+def shareable(visibility: str) -> bool:
+    """Previews are for links people share: none for a private file or album, even to its
+    owner (a page a proxy or an extension keeps would hold them)."""
+    return visibility != "private"
+
+
 def image_url(base: str, file_id: str) -> str:
     return f"{base}/i/{file_id}?w={PREVIEW_WIDTH}"
 

@@ -83,6 +83,11 @@ def test_private_and_missing_files_reveal_nothing(server: PichrServer, owner: Ac
         assert status == 404
         assert previews(page) == set()
         assert "Secret plans" not in page
+    with server.client() as client:
+        own = client.get(f"/f/{made.file_id}", headers=owner.headers)
+    assert own.status_code == 200
+    assert "Secret plans" in own.text  # the owner sees the page, but no previews of it
+    assert previews(own.text) == set()
 
 
 def test_an_album_previews_its_cover(server: PichrServer, owner: Account) -> None:
