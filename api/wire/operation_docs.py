@@ -134,10 +134,8 @@ def _json(content: dict[str, Any] | None) -> Any:
 
 
 def _headers(status: str) -> dict[str, OpenAPIHeader | Reference]:
-    ref = {name: Reference(ref=f"#/components/headers/{name}") for name in RATE_HEADERS}
-    if status == "429":
-        ref["Retry-After"] = Reference(ref="#/components/headers/Retry-After")
-    return dict(ref)
+    names = [*RATE_HEADERS, *(["Retry-After"] if status == "429" else [])]
+    return {name: Reference(ref=f"#/components/headers/{name}") for name in names}
 
 
 def _describe(name: str, operation: Operation, schemas: dict[str, Any]) -> None:
@@ -166,15 +164,15 @@ def _describe(name: str, operation: Operation, schemas: dict[str, Any]) -> None:
 
 def describe_operations(document: OpenAPI) -> None:
     """Descriptions, examples and the rate-limit headers, in place."""
-    string = Schema(type=OpenAPIType.INTEGER)
+    integer = Schema(type=OpenAPIType.INTEGER)
     headers = document.components.headers if document.components.headers is not None else {}
     headers.update(
-        {n: OpenAPIHeader(schema=string, description=d) for n, d in RATE_HEADERS.items()}
+        {n: OpenAPIHeader(schema=integer, description=d) for n, d in RATE_HEADERS.items()}
     )
     headers["X-Request-ID"] = OpenAPIHeader(
         schema=Schema(type=OpenAPIType.STRING), description=RATE_HEADERS["X-Request-ID"]
     )
-    headers["Retry-After"] = OpenAPIHeader(schema=string, description=RETRY_AFTER)
+    headers["Retry-After"] = OpenAPIHeader(schema=integer, description=RETRY_AFTER)
     document.components.headers = headers
     schemas = {
         k: v if isinstance(v, dict) else v.to_schema()
