@@ -9,16 +9,17 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.middleware._internal.exceptions import ExceptionHandlerMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ControllerRouterHandler
 
 from pichr.api.deps import provide_principal, provide_services
 from pichr.api.errors import HANDLERS
+from pichr.api.middleware.cors import cors_config, cors_middleware
 from pichr.api.middleware.gate import gate_middleware
 from pichr.api.middleware.hygiene import answer_refusal, hygiene_middleware
 from pichr.api.middleware.json_body import CheckedRequest
@@ -40,6 +41,7 @@ from pichr.api.routes.pages import album_page, album_page_unlock, file_page
 from pichr.api.routes.serving import serve_image, serve_thumbnail
 from pichr.api.routes.uploads import UploadController
 from pichr.api.routes.usage import usage
+from pichr.api.wire.docs_page import PackagedScalar, docs_router
 from pichr.api.wire.error_docs import document_errors
 from pichr.api.wire.openapi_docs import SECURITY, SECURITY_SCHEMES
 from pichr.application.settings import Settings
@@ -90,7 +92,8 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
             version="1.0.0",
             path="/api/v1/schema",
             description="Self-hosted, event-sourced image hosting (Pichr v1 API).",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[PackagedScalar()],  # no CDN: api/docs_assets/
+            openapi_router=docs_router(),
             components=SECURITY_SCHEMES,
             security=SECURITY,
         ),
@@ -101,19 +104,21 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
     )
     document_errors(app.openapi_schema)
     answer_all_methods(app)
-    around_router(app)
+    around_router(app, cors_config(settings.cors_origins))
     return app
 
 
-def around_router(app: Litestar) -> None:
+def around_router(app: Litestar, cors: CORSConfig | None = None) -> None:
     """First the path is made canonical (api/middleware/hygiene.py), so that the request id, the
     gate, the router and the logs all see one spelling; a request refused there still passes the
     request id and the gate (logged, counted). The request id and the gate wrap the router itself,
     not each route: a path or method the router refuses (404/405) is counted, and answered with the
     X-RateLimit-* and X-Request-ID headers, like any other call. An exception handler inside
-    them (Litestar's own, with a CORSConfig's middleware when one is set) turns every error into
-    a response that passes through their headers; the outer one answers for the gate itself
-    (its key lookup failing while PostgreSQL is down: 503). Outermost, no answer leaves a
+    them (Litestar's own) turns every error into a response that passes through their headers;
+    the outer one answers for the gate itself (its key lookup failing while PostgreSQL is down:
+    503). Around all of them Litestar's CORS middleware (when PICHR_CORS_ORIGINS is set, on the
+    paths CORS applies to, api/middleware/cors.py) answers preflights before anything counts them
+    and adds its headers to every answer, refusals included. Outermost, no answer leaves a
     half-read body on a connection the client will reuse (api/middleware/unread.py)."""
 
     def behind_gate(endpoint: ASGIApp) -> ASGIApp:
@@ -123,4 +128,4 @@ def around_router(app: Litestar) -> None:
     inner = app.asgi_handler  # the router inside Litestar's exception handler
     tidy = hygiene_middleware(behind_gate(inner), behind_gate(answer_refusal), canon)
     outer = ExceptionHandlerMiddleware(tidy, None, exception_handlers=HANDLERS)
-    app.asgi_handler = drain_unread(outer)
+    app.asgi_handler = drain_unread(cors_middleware(outer, cors))

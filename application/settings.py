@@ -97,6 +97,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "2",
         "Variant renders at once per API process; past it a first request gets 503 + Retry-After",
     ),
+    "PICHR_CORS_ORIGINS": (
+        "",
+        "Origins allowed to call the API from a browser: comma list, or *; empty: no CORS",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -159,6 +163,7 @@ class Settings:
     album_guesses_per_hour: int = 100
     variants_per_file: int = 24
     variant_renders: int = 2
+    cors_origins: str = ""
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from pichr.api.errors import status_of
 from pichr.api.limits.limiter import Window
 from pichr.api.middleware.answers import send_error
+from pichr.api.middleware.cors import is_preflight
 from pichr.api.middleware.logs import REQUEST_HEADERS, RESPONSE_HEADERS
 from pichr.api.services import Services
 from pichr.application.uploads.plans import Plan
@@ -54,7 +55,9 @@ def client_ip(scope: Scope, headers: dict[bytes, bytes], trusted: frozenset[str]
 def gate_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        exempt = not path.startswith(API) or path.startswith(UNLIMITED)
+        # A CORS preflight needs no key and is not counted (shared CONTRACT.md, "CORS"): with
+        # PICHR_CORS_ORIGINS set it is answered before the gate; without, the router answers it.
+        exempt = not path.startswith(API) or path.startswith(UNLIMITED) or is_preflight(scope)
         if scope["type"] != ScopeType.HTTP or exempt:
             await app(scope, receive, send)
             return

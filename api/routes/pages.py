@@ -18,6 +18,7 @@ from pichr.api.access import album_cache_headers, record_headers, see_file
 from pichr.api.album_access import Unlock, open_album
 from pichr.api.errors import refusal
 from pichr.api.routes.albums import client_of
+from pichr.api.routes.previews import album_preview, file_preview, shareable
 from pichr.api.services import Services
 from pichr.application.albums.passwords import unlock_token
 from pichr.domain.access import require_read
@@ -109,9 +110,10 @@ async def _gallery(
     html: str | None = contents.memo.get("html")
     if html is None:
         files = [f for f in contents.rows if f.status == "ready"]  # bytes to show
+        base, web = services.urls.base, services.albums.web_base
         html = contents.memo["html"] = _html(
-            request, "album.html", album=row, files=files, thumbs=_thumbs(request),
-            base=services.urls.base,
+            request, "album.html", album=row, files=files, thumbs=_thumbs(request), base=base,
+            preview=album_preview(row, files, base, web) if shareable(row.visibility) else None,
         )  # fmt: skip
     return html
 
@@ -128,14 +130,17 @@ def _remember_unlock(
     )  # fmt: skip
 
 
-@get("/a/{album_id:str}", include_in_schema=False)
+@get("/a/{album_id:str}", summary="The album's web page", media_type=MediaType.HTML)
 async def album_page(
     request: Request[Any, Any, Any], album_id: str, who: Principal, services: Services
 ) -> Response[str]:
     return await _album_page(request, album_id, who, services, None)
 
 
-@post("/a/{album_id:str}", status_code=200, include_in_schema=False)
+@post(
+    "/a/{album_id:str}", status_code=200, summary="Unlock a protected album's web page",
+    media_type=MediaType.HTML,
+)  # fmt: skip
 async def album_page_unlock(
     request: Request[Any, Any, Any], album_id: str, who: Principal, services: Services, data: Form
 ) -> Response[str]:
@@ -143,7 +148,9 @@ async def album_page_unlock(
     return await _album_page(request, album_id, who, services, str(password)[:1024])
 
 
-@get("/f/{file_id:str}", include_in_schema=False)
+@get(
+    "/f/{file_id:str}", summary="The file's web page (the link to share)", media_type=MediaType.HTML
+)
 async def file_page(
     request: Request[Any, Any, Any], file_id: str, who: Principal, services: Services
 ) -> Response[str]:
@@ -154,6 +161,11 @@ async def file_page(
         )  # fmt: skip
     except DomainError as error:
         return _refusal(request, error, None)
-    html = _html(request, "file.html", file=row, base=services.urls.base)
+    base = services.urls.base
+    preview = file_preview(row, base, services.albums.web_base)
+    html = _html(
+        request, "file.html", file=row, base=base, title=preview.title, alt=preview.alt,
+        preview=preview if shareable(row.visibility) else None,
+    )  # fmt: skip
     headers = {**PAGE_HEADERS, **(record_headers(row, services.nsfw_threshold) or {})}
     return Response(html, media_type=MediaType.HTML, headers=headers)

@@ -22,6 +22,7 @@ from litestar.openapi.spec import (
 
 from pichr.api.errors import NAMES
 from pichr.api.wire.openapi_docs import complete_document, operations
+from pichr.api.wire.operation_docs import describe_operations
 from pichr.api.wire.schemas import ErrorOut
 
 ERROR_BODY = "ErrorBody"
@@ -59,6 +60,14 @@ FILE = (403, 404, 410, 451)  # the owner or safe mode; private or unknown; gone;
 STARTS = (402, 403, 413, 415)  # an upload's quota, plan size and type are checked at its start
 UPLOADING = (403, 404, 409, 410)  # someone else's, unknown, already done, abandoned
 ALBUM = (403, 404, 409, 410)
+# The web pages answer their own refusals as HTML pages (api/routes/pages.py); a bad key, or a
+# body Litestar cannot read, in the one error body.
+PAGE = (401, 403, 404, 410, 451)
+PAGES = {
+    "GET /a/{album_id}": (*PAGE, 429),
+    "POST /a/{album_id}": (*PAGE, 429),
+    "GET /f/{file_id}": PAGE,
+}
 ADMIN = (403, 404, 409, 410)  # 410: an account already deleted
 MP, AD = "/api/v1/upload/multipart", "/api/v1/admin"
 ADMIN_ROUTES = [
@@ -102,6 +111,7 @@ OWN: dict[str, tuple[int, ...]] = {  # each operation's own refusals, beside API
     "GET /api/v1/usage": (),
     "POST /api/v1/moderation/report": (404, 410),
     **{f"{method} {AD}/{path}": ADMIN for method, path in ADMIN_ROUTES},
+    **PAGES,
     "GET /health": (),
     "GET /ready": (),
 }
@@ -117,9 +127,12 @@ def refusal_specs(*codes: int) -> dict[int, ResponseSpec]:
     }
 
 
-def _error(description: str) -> OpenAPIResponse:
+def _error(description: str, page: bool = False) -> OpenAPIResponse:
     body = OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR_BODY}"))
-    return OpenAPIResponse(description=description, content={"application/json": body})
+    content = {"application/json": body}
+    if page:  # the refusal as a web page, or (a bad key) in the error body
+        content["text/html"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+    return OpenAPIResponse(description=description, content=content)
 
 
 def refusals(name: str, operation: Operation) -> set[int]:
@@ -141,6 +154,8 @@ def document_errors(document: OpenAPI) -> None:
         for code, answer in list(responses.items()):
             if code[:1] in ("4", "5"):
                 described = isinstance(answer, OpenAPIResponse) and answer.description
-                responses[code] = _error(WHY.get(int(code)) or described or "Refused")
+                page = int(code) in PAGES.get(name, ())
+                responses[code] = _error(WHY.get(int(code)) or described or "Refused", page)
         operation.responses = dict(sorted(responses.items()))
     complete_document(document)
+    describe_operations(document)

@@ -50,6 +50,9 @@ KEY_OPTIONAL = {
     "POST /api/v1/moderation/report",
     "GET /i/{file_id}",
     "GET /t/{file_id}",
+    "GET /a/{album_id}",  # the web pages
+    "POST /a/{album_id}",
+    "GET /f/{file_id}",
 }
 NO_KEY = {"GET /health", "GET /ready"}  # probes: a key is never looked at
 RAW_BODY = {  # the bytes themselves, streamed
@@ -73,7 +76,7 @@ def operations(document: OpenAPI) -> list[tuple[str, Operation]]:
     ]
 
 
-def _structs() -> dict[str, type[msgspec.Struct]]:
+def struct_types() -> dict[str, type[msgspec.Struct]]:
     """The API's wire Structs by name (every module of the API is imported by create_app)."""
     found: dict[str, type[msgspec.Struct]] = {}
     todo: list[type[msgspec.Struct]] = [msgspec.Struct]
@@ -94,7 +97,7 @@ def _any(kind: type) -> dict[str, Any]:
 
 def struct_schemas(document: OpenAPI) -> None:
     schemas = document.components.schemas
-    structs = _structs()
+    structs = struct_types()
     named = [structs[name] for name in schemas if name in structs]
     _, generated = msgspec.json.schema_components(
         named, schema_hook=_any, ref_template="#/components/schemas/{name}"

@@ -87,6 +87,7 @@ def build_world(server: PichrServer) -> World:
         "key_id": boss.key_id,
         "number": "1",
         "path": "openapi.json",
+        "name": "pichr-docs.js",
     }
     return World(boss, victim, real, anonymous, server.env["PICHR_DATABASE_URL"])
 

@@ -61,7 +61,7 @@ def _upload_target(world: World, cell: Cell) -> Ids:
 
 
 def _other_target(world: World, cell: Cell) -> Ids:
-    ids: Ids = {**world.misc, "path": "openapi.yaml"}
+    ids: Ids = {**world.misc, "path": "openapi.yaml", "name": "pichr-docs.js"}
     if cell.uses_up and "/accounts/" in cell.path:
         ids["account_id"] = world.fresh_account("free")
     elif cell.uses_up and "/keys/" in cell.path:

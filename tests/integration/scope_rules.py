@@ -138,6 +138,7 @@ RULES: dict[tuple[str, str], Route] = {
     ("GET", f"{A}/schema"): OPEN,
     ("GET", f"{A}/schema/openapi.json"): OPEN,
     ("GET", f"{A}/schema/scalar"): OPEN,
+    ("GET", f"{A}/schema/assets/{{name:str}}"): OPEN,  # the docs page's packaged files
     ("GET", f"{A}/schema/{{path:str}}"): Route(NOTHING, STRANGER, "none", ok=404),  # catch-all
 }
 

@@ -364,7 +364,9 @@ def test_the_openapi_document_describes_the_album_routes(client: httpx.Client) -
     assert {"401", "404", "410", "429"} <= set(album["get"]["responses"])
     assert "post" in paths["/api/v1/albums/{album_id}/files"]
     assert "delete" in paths["/api/v1/albums/{album_id}/files/{file_id}"]
-    assert not any(p.startswith(("/a/", "/f/")) for p in paths)  # pages are HTML, not API
+    pages = [item[m] for p, item in paths.items() if p.startswith(("/a/", "/f/")) for m in item]
+    assert len(pages) == 3  # GET /f, GET and POST /a: HTML pages, documented as such
+    assert all(set(page["responses"]["200"]["content"]) == {"text/html"} for page in pages)
 
 
 def test_a_413_from_content_length_leaves_the_connection_usable(

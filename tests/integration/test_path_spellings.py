@@ -63,6 +63,7 @@ def world(fs_server: PichrServer) -> World:
         "report_id": ids.to_public(ids.REPORT, ids.new_uuid()),
         "number": "1",
         "path": "no-such-document",
+        "name": "no-such-asset.js",
     }
     return World(boss, {**fake, "file_id": file_id, "album_id": made.json()["id"]}, fake)
 
