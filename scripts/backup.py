@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import json
 import logging
 import os
-import sys
 import tarfile
 import tempfile
 import time
@@ -35,6 +33,7 @@ from pichr.scripts import backup_archive as archive
 from pichr.scripts.backup_blobs import blob_reader, referenced_blobs
 from pichr.scripts.backup_db import copy_out, followers, kept_tables, table_schema
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.output import emit
 
 log = logging.getLogger("pichr.backup")
 
@@ -131,10 +130,6 @@ def _copy_blobs(
         if done % 100 == 0 or done == len(refs):
             log.info("blobs copied", extra={"fields": {"done": done, "of": len(refs)}})
     return kept, missing
-
-
-def emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
 
 
 def add_backup(sub: Any) -> None:

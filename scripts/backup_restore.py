@@ -22,10 +22,10 @@ from pichr.application.store.database import resolve_database_url
 from pichr.projections.log.replay import rebuild_all
 from pichr.projections.views.registry import all_projections
 from pichr.scripts import backup_archive as archive
-from pichr.scripts.backup import emit
 from pichr.scripts.backup_blobs import HashingReader, referenced_blobs
 from pichr.scripts.backup_db import TRACKING, copy_in, non_empty
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.output import emit
 
 log = logging.getLogger("pichr.backup")
 

@@ -12,12 +12,12 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pichr.application.settings import Settings
+from pichr.scripts.output import emit as _emit
 
 PG_USER_AS_ROOT = "pgserver"
 
@@ -103,10 +103,6 @@ def _db(args: argparse.Namespace) -> int:
     else:
         _emit({"dataDir": str(pgdata), "running": running_pid(pgdata) is not None})
     return 0
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
 
 
 def add_db(sub: Any) -> None:
