@@ -59,7 +59,7 @@ def backup(args: argparse.Namespace) -> int:
             "file": str(target),
             "logHead": manifest.log_head,
             "events": events,
-            "tables": {t.name: t.rows for t in manifest.tables},
+            "tables": [{"table": t.name, "rows": t.rows} for t in manifest.tables],
             "blobs": len(manifest.blobs),
             "missingBlobs": len(manifest.missing_blobs),
             "bytes": target.stat().st_size,

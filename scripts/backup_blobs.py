@@ -19,9 +19,10 @@ from pichr.application.blobs.port import BlobStore
 from pichr.domain.log import EVENTS_TABLE
 
 PURGED = "pichr.file.BlobsPurged.v1"
+# Only events that can name a blob's digest (or end a reference) are read and decoded.
 SCAN = (
-    f"SELECT originator_id, topic, state FROM {EVENTS_TABLE}"
-    " WHERE topic LIKE 'pichr.file.%' ORDER BY notification_id"
+    f"SELECT originator_id, topic, state FROM {EVENTS_TABLE} WHERE topic LIKE 'pichr.file.%%'"
+    " AND (topic = %s OR position('sha256\"'::bytea in state) > 0) ORDER BY notification_id"
 )
 _decode = msgspec.json.Decoder(dict[str, Any]).decode
 
@@ -31,8 +32,8 @@ def referenced_blobs(conn: Connection[Any]) -> dict[str, str]:
     refs: dict[str, str] = {}
     blob_keys: dict[Any, str] = {}  # a File's own key: UploadStored before `key` fell back to it
     with conn.cursor(name="pichr_backup_refs") as cur:
-        cur.itersize = 5000
-        cur.execute(SCAN)
+        cur.itersize = 20000
+        cur.execute(SCAN, (PURGED,))
         for originator, topic, state in cur:
             data = _decode(state)
             if topic == PURGED:

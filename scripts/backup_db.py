@@ -107,11 +107,19 @@ def _if_not_exists(index: str) -> str:
 
 
 def copy_out(conn: Connection[Any], table: str, out: Writable) -> int:
-    """The table's rows as COPY text into `out`; the number of rows."""
+    """The table's rows as COPY text into `out`; the number of rows (one line each: COPY text
+    escapes the newlines inside values)."""
+    rows, pending = 0, bytearray()
     with conn.cursor() as cur, cur.copy(f'COPY "{table}" TO STDOUT') as copy:
-        for chunk in copy:
-            out.write(chunk)
-    return int(cur.rowcount)
+        for chunk in copy:  # a row per chunk: write them in larger pieces
+            pending += chunk
+            if len(pending) >= 1 << 20:
+                rows += pending.count(b"\n")
+                out.write(pending)
+                pending.clear()
+    rows += pending.count(b"\n")
+    out.write(pending)
+    return rows
 
 
 def copy_in(conn: Connection[Any], schema: TableSchema, data: IO[bytes]) -> None:

@@ -19,6 +19,7 @@ from pichr.application.blobs.factory import blob_store_for
 from pichr.application.blobs.port import BlobStore
 from pichr.application.settings import Settings
 from pichr.application.store.database import resolve_database_url
+from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.log.replay import rebuild_all
 from pichr.projections.views.registry import all_projections
 from pichr.scripts import backup_archive as archive
@@ -26,6 +27,8 @@ from pichr.scripts.backup_blobs import HashingReader, referenced_blobs
 from pichr.scripts.backup_db import TRACKING, copy_in, non_empty
 from pichr.scripts.bootstrap import ensure_all
 from pichr.scripts.output import emit
+from pichr.workers.dispatcher import FINALIZED
+from pichr.workers.dispatcher import TRACKING as DISPATCHER
 
 log = logging.getLogger("pichr.backup")
 
@@ -48,15 +51,15 @@ def restore(args: argparse.Namespace) -> int:
     except (RestoreError, ValueError, OSError, tarfile.TarError) as exc:
         emit({"error": "Bad Request", "message": str(exc)})
         return 2
-    reached = {}
+    reached = []
     for name, position in rebuild_all(url, [p.name for p in all_projections()], args.jobs):
-        log.info("read model rebuilt", extra={"fields": {"projection": name, "events": position}})
-        reached[name] = position
+        reached.append({"projection": name, "events": position})
+        log.info("read model rebuilt", extra={"fields": reached[-1]})
     emit(
         {
             "file": args.file,
             "logHead": manifest.log_head,
-            "tables": {t.name: t.rows for t in manifest.tables},
+            "tables": [{"table": t.name, "rows": t.rows} for t in manifest.tables],
             "blobs": len(manifest.blobs),
             "verified": len(manifest.blobs),
             "projections": reached,
@@ -82,6 +85,7 @@ def _load(tar: tarfile.TarFile, manifest: archive.Manifest, url: str, blobs: Blo
                 for statement in schema.foreign:
                     conn.execute(statement)
             _followers(conn, manifest.followers)
+            _rewind_jobs(conn)
             _put_blobs(tar, manifest, referenced_blobs(conn), blobs)  # raises: nothing commits
 
 
@@ -91,6 +95,26 @@ def _followers(conn: Any, rows: list[tuple[str, int]]) -> None:
             f"INSERT INTO {TRACKING} (name, position) VALUES (%s, %s)"
             " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
             (name, position),
+        )
+
+
+# A job the dispatcher had sent before the backup may not have run: its message was in the
+# broker, which no backup holds. The dispatcher restarts at the oldest finalized upload with no
+# analysis outcome yet (the jobs are idempotent: one sent twice records nothing new).
+OUTCOMES = ["pichr.file.ImageAnalyzed.v1", "pichr.file.AnalysisFailed.v1"]
+OLDEST_UNANALYZED = (
+    f"SELECT min(f.notification_id) FROM {EVENTS_TABLE} f WHERE f.topic = %s AND NOT EXISTS"
+    f" (SELECT 1 FROM {EVENTS_TABLE} o WHERE o.originator_id = f.originator_id"
+    " AND o.originator_version > f.originator_version AND o.topic = ANY(%s))"
+)
+
+
+def _rewind_jobs(conn: Any) -> None:
+    row = conn.execute(OLDEST_UNANALYZED, (FINALIZED, OUTCOMES)).fetchone()
+    if row and row[0] is not None:
+        conn.execute(
+            f"UPDATE {TRACKING} SET position = LEAST(position, %s) WHERE name = %s",
+            (int(row[0]) - 1, DISPATCHER),
         )
 
 

@@ -1,5 +1,6 @@
 """`pichr backup` under upload load, `pichr restore` into a fresh target: the same bytes under
-the same keys, and the same history (filesystem blobs, and S3 on moto)."""
+the same keys, and the same history. On the embedded default (pgserver and filesystem blobs
+under a data dir, restored into a fresh data dir) and on PostgreSQL + S3 (moto)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,17 @@ def _pichr(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
     return done.returncode, json.loads(lines[-1]) if lines else {}, done.stderr.decode()
 
 
-@pytest.fixture(params=["fs", "s3"])
+@pytest.fixture(params=["embedded", "postgres+s3"])
 def s3(request: pytest.FixtureRequest) -> Iterator[S3Server | None]:
-    with run_s3_server() if request.param == "s3" else contextlib.nullcontext() as served:
+    with run_s3_server() if request.param != "embedded" else contextlib.nullcontext() as served:
         yield served
+
+
+@contextlib.contextmanager
+def database(admin_url: str, s3: S3Server | None) -> Iterator[str]:
+    """A fresh database; "" (the embedded default under the data dir) beside no S3."""
+    with fresh_database(admin_url) if s3 is not None else contextlib.nullcontext("") as url:
+        yield url
 
 
 def _listing(client: httpx.Client, who: Account) -> dict[str, dict[str, Any]]:
@@ -79,7 +87,7 @@ def test_backup_under_load_restores_same_bytes_keys_and_history(
         source_dir = stack.enter_context(scratch_dir("backup-src"))
         source = stack.enter_context(
             run_server(
-                stack.enter_context(fresh_database(pg_admin_url)),
+                stack.enter_context(database(pg_admin_url, s3)),
                 source_dir,
                 s3,
                 PICHR_RATE_LIMITS="false",  # the load outlasts a plan's hourly uploads
@@ -96,7 +104,7 @@ def test_backup_under_load_restores_same_bytes_keys_and_history(
         assert made, "uploads ran while the backup was taken"
 
         target_dir = stack.enter_context(scratch_dir("backup-dst"))
-        target_url = stack.enter_context(fresh_database(pg_admin_url))
+        target_url = stack.enter_context(database(pg_admin_url, s3))
         env = server_env(target_url, target_dir, s3)
         if s3 is not None:
             env["PICHR_S3_BUCKET"] = "restored-" + uuid.uuid4().hex[:8]
