@@ -114,21 +114,22 @@ def _table(tar: tarfile.TarFile, conn: Any, table: str) -> Any:
 def _copy_blobs(
     tar: tarfile.TarFile, blobs: BlobStore, refs: dict[str, str]
 ) -> tuple[dict[str, str], list[str]]:
+    # One listing for the sizes tar needs up front: cheaper than a stat (S3: a HEAD) per blob.
+    sizes = {e.key: e.size for e in blobs.entries() if e.key in refs}
     kept: dict[str, str] = {}
-    missing: list[str] = []
-    for done, key in enumerate(sorted(refs), 1):
+    missing = sorted(set(refs) - set(sizes))
+    for done, key in enumerate(sorted(sizes), 1):
         try:
-            size = blobs.stat(key).size
             reader = blob_reader(blobs, key)
-        except BlobNotFoundError:
+        except BlobNotFoundError:  # purged since it was listed
             missing.append(key)
             continue
-        archive.add_file(tar, archive.blob_member(key), reader, size)  # type: ignore[arg-type]
+        archive.add_file(tar, archive.blob_member(key), reader, sizes[key])  # type: ignore[arg-type]
         kept[key] = reader.sha256.hexdigest()
         if kept[key] != refs[key]:
             log.warning("blob differs from the log", extra={"fields": {"key": key}})
-        if done % 100 == 0 or done == len(refs):
-            log.info("blobs copied", extra={"fields": {"done": done, "of": len(refs)}})
+        if done % 100 == 0 or done == len(sizes):
+            log.info("blobs copied", extra={"fields": {"done": done, "of": len(sizes)}})
     return kept, missing
 
 
