@@ -13,6 +13,8 @@ from typing import NoReturn
 
 from pichr.api.middleware.logs import configure
 from pichr.application.settings import Settings, SettingsError
+from pichr.application.uploads.plans import load_plans
+from pichr.domain.errors import DomainError
 from pichr.scripts import audit, backup, commands, embedded, events, jobs, reanalyze, reports, roles
 
 EPILOG = """\
@@ -60,8 +62,11 @@ def _settings() -> Settings:
     """Read once up front: a bad value stops every command before it starts anything."""
     try:
         settings = Settings.from_env()
+        load_plans(settings.plans)  # JSON: checked here too, not first in a server's worker
     except SettingsError as exc:
         _fail(str(exc))
+    except DomainError as exc:
+        _fail(exc.message)
     configure(settings.log_level)
     for name, near in Settings.unknown_names().items():
         hint = f"; did you mean {near}?" if near else ""

@@ -78,6 +78,17 @@ def test_the_cli_refuses_a_bad_value_without_a_traceback(
     assert error["message"] == "PICHR_PORT='abc' is not valid: expected a whole number (e.g. 8)"
 
 
+def test_the_cli_refuses_plans_that_are_not_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PICHR_PLANS", "{free: 5}")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["events", "catalogue"])
+    assert exited.value.code == 2
+    error = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert error["message"].startswith("PICHR_PLANS is not valid")
+
+
 def test_the_cli_warns_of_an_unknown_name_and_runs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
