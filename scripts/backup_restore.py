@@ -5,12 +5,10 @@ side commits: a damaged archive restores nothing."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import logging
 import tarfile
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -23,8 +21,9 @@ from pichr.domain.log import EVENTS_TABLE
 from pichr.projections.log.replay import rebuild_all
 from pichr.projections.views.registry import all_projections
 from pichr.scripts import backup_archive as archive
-from pichr.scripts.backup_blobs import HashingReader, referenced_blobs
+from pichr.scripts.backup_blobs import referenced_blobs
 from pichr.scripts.backup_db import TRACKING, copy_in, non_empty
+from pichr.scripts.backup_put import put_blobs
 from pichr.scripts.bootstrap import ensure_all
 from pichr.scripts.output import emit
 from pichr.workers.dispatcher import FINALIZED
@@ -86,7 +85,9 @@ def _load(tar: tarfile.TarFile, manifest: archive.Manifest, url: str, blobs: Blo
                     conn.execute(statement)
             _followers(conn, manifest.followers)
             _rewind_jobs(conn)
-            _put_blobs(tar, manifest, referenced_blobs(conn), blobs)  # raises: nothing commits
+            put_blobs(
+                tar, sorted(manifest.blobs), referenced_blobs(conn), blobs
+            )  # raises: no commit
 
 
 def _followers(conn: Any, rows: list[tuple[str, int]]) -> None:
@@ -116,39 +117,6 @@ def _rewind_jobs(conn: Any) -> None:
             f"UPDATE {TRACKING} SET position = LEAST(position, %s) WHERE name = %s",
             (int(row[0]) - 1, DISPATCHER),
         )
-
-
-def _put_blobs(
-    tar: tarfile.TarFile, manifest: archive.Manifest, logged: dict[str, str], blobs: BlobStore
-) -> None:
-    put: list[str] = []
-    try:
-        for done, key in enumerate(sorted(manifest.blobs), 1):
-            member = tar.getmember(archive.blob_member(key))
-            reader = HashingReader(_chunks(tar, member))
-            blobs.put(key, reader, member.size)
-            put.append(key)
-            _check(key, reader.sha256.hexdigest(), logged)
-            if done % 100 == 0 or done == len(manifest.blobs):
-                log.info(
-                    "blobs restored", extra={"fields": {"done": done, "of": len(manifest.blobs)}}
-                )
-    except BaseException:
-        for key in put:
-            with contextlib.suppress(Exception):
-                blobs.delete(key)
-        raise
-
-
-def _chunks(tar: tarfile.TarFile, member: tarfile.TarInfo) -> Iterator[bytes]:
-    data = tar.extractfile(member)
-    while data is not None and (chunk := data.read(1 << 20)):
-        yield chunk
-
-
-def _check(key: str, digest: str, logged: dict[str, str]) -> None:
-    if digest != logged.get(key):
-        raise RestoreError(f"blob {key} does not match the sha256 the log records")
 
 
 def _warn_changed(manifest: archive.Manifest, settings: Settings) -> None:
