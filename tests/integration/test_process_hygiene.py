@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from tests.integration.s3server import free_port
 from tests.integration.server import PICHR, scratch_dir
 
 READY_WAIT_S = 120.0
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -54,7 +56,10 @@ def test_serve_stops_the_embedded_postgresql_it_started(sig: signal.Signals) -> 
         port = free_port()
         log = (data_dir / "serve.log").open("wb")
         proc = subprocess.Popen(
-            [PICHR, "serve", "--port", str(port)], env=_env(data_dir), stdout=log, stderr=log
+            [PICHR, "serve", "--port", str(port)],
+            env=_env(data_dir, PICHR_LOG_LEVEL="INFO"),
+            stdout=log,
+            stderr=log,
         )
         try:
             _wait_ready(proc, port)
@@ -66,8 +71,13 @@ def test_serve_stops_the_embedded_postgresql_it_started(sig: signal.Signals) -> 
             if proc.poll() is None:
                 proc.kill()
             log.close()
-        assert _ours(pgdata) == [], (data_dir / "serve.log").read_text()[-3000:]
+        lines = (data_dir / "serve.log").read_text().splitlines()
+        assert _ours(pgdata) == [], lines[-20:]
         assert not (pgdata / "postmaster.pid").exists()
+    # Every line the server wrote (ours, granian's, dramatiq's) is JSON with a ms UTC time.
+    entries = [json.loads(line) for line in lines]
+    assert {e["logger"] for e in entries} >= {"pichr", "_granian"}
+    assert all(STAMP.match(e["time"]) for e in entries), entries
 
 
 def _cli(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], str]:
