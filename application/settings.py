@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -105,6 +107,18 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
 }
 
 
+# Names the test suite and the benches read (never a setting of a server).
+INTERNAL_PREFIXES = tuple(f"PICHR_{area}_" for area in ("TEST", "FUZZ", "BENCH"))
+
+
+class SettingsError(ValueError):
+    """A PICHR_* variable whose value cannot be what it configures."""
+
+    def __init__(self, name: str, raw: str, expected: str) -> None:
+        super().__init__(f"{name}={raw!r} is not valid: expected {expected}")
+        self.name, self.raw, self.expected = name, raw, expected
+
+
 def _default(name: str) -> str:
     """The documented default: thresholds are written once, here (the fields below read it)."""
     return DOCUMENTED[name][0]
@@ -169,15 +183,33 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
+        """Every documented field from its variable; SettingsError names the first bad one."""
         values: dict[str, object] = {}
         for f in fields(cls):
             name = "PICHR_" + f.name.upper()
             if name not in DOCUMENTED:
                 continue
-            raw = _env(name)
-            values[f.name] = _convert(f.type, raw)
+            values[f.name] = _convert(f.type, _env(name), name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def known_names(cls) -> frozenset[str]:
+        """The variables a setting reads: derived from the fields, so new settings are known."""
+        return frozenset("PICHR_" + f.name.upper() for f in fields(cls)) | {EMBED_PROJECTIONS}
+
+    @classmethod
+    def unknown_names(cls, environ: Mapping[str, str] = os.environ) -> dict[str, str | None]:
+        """PICHR_* variables no setting reads (a misspelling?), each with the nearest known name."""
+        known = sorted(cls.known_names() & set(DOCUMENTED))
+        unknown = (
+            n
+            for n in environ
+            if n.startswith("PICHR_")
+            and n not in cls.known_names()
+            and not n.startswith(INTERNAL_PREFIXES)
+        )
+        return {n: next(iter(difflib.get_close_matches(n, known, 1)), None) for n in unknown}
 
     @property
     def base_url(self) -> str:
@@ -188,13 +220,35 @@ class Settings:
         return (self.cdn_base or self.base_url).rstrip("/")
 
 
-def _convert(kind: object, raw: str) -> object:
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+PORTS = ("PICHR_PORT",)
+
+
+def _convert(kind: object, raw: str, name: str) -> object:
+    text = raw.strip()
     if kind in ("int", int):
-        return int(raw)
+        return _integer(text, raw, name)
     if kind in ("float", float):
-        return float(raw)
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(name, raw, "a number (e.g. 1.5)") from None
     if kind in ("bool", bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        if text.lower() not in TRUE + FALSE:
+            raise SettingsError(name, raw, "true or false (also 1/0, yes/no, on/off)")
+        return text.lower() in TRUE
     if kind in ("Path", Path):
         return Path(raw)
     return raw
+
+
+def _integer(text: str, raw: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(name, raw, "a whole number (e.g. 8)") from None
+    if name in PORTS and not 1 <= value <= 65535:
+        raise SettingsError(name, raw, "a TCP port, 1 to 65535")
+    if value < 0:
+        raise SettingsError(name, raw, "a whole number, 0 or more")
+    return value

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,15 +11,16 @@ from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.domain.errors import DomainError
 from pichr.scripts.compose import report_index
+from pichr.scripts.output import emit
 
 
 def audit_file(args: argparse.Namespace, url: Callable[[], str]) -> int:
     app = PichrApplication(env=eventsourcing_env(url(), 1))
     try:
         for entry in file_history(app, args.file_id, report_index(app)):
-            sys.stdout.write(json.dumps(entry, default=str) + "\n")
+            emit(entry)
     except DomainError as exc:
-        sys.stdout.write(json.dumps({"error": "Not Found", "message": exc.message}) + "\n")
+        emit({"error": "Not Found", "message": exc.message})
         return 2
     finally:
         app.close()

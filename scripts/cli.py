@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import signal
 import sys
+from importlib.metadata import version
+from types import FrameType
+from typing import NoReturn
 
-from pichr.scripts import audit, commands, events, jobs, reanalyze, reports, roles
+from pichr.api.middleware.logs import configure
+from pichr.application.settings import Settings, SettingsError
+from pichr.application.uploads.plans import load_plans
+from pichr.domain.errors import DomainError
+from pichr.scripts import audit, backup, commands, embedded, events, jobs, reanalyze, reports, roles
 
 EPILOG = """\
 roles (scale-out): pichr api | pichr projections | pichr worker  (one database, many api)
@@ -20,6 +30,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"pichr {version('pichr')}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in (
         ("serve", "API + projection runners in one process (embedded default)"),
@@ -42,12 +53,50 @@ def parser() -> argparse.ArgumentParser:
     reanalyze.add_reanalyze(sub, commands.database_url)
     reports.add_reports(sub, commands.database_url)  # pichr reports ... | pichr moderation report
     jobs.add_jobs(sub)  # pichr worker | pichr jobs failed
+    embedded.add_db(sub)  # pichr db stop | pichr db status
+    backup.add_backup(sub)  # pichr backup FILE | pichr restore FILE
     return p
+
+
+def _settings() -> Settings:
+    """Read once up front: a bad value stops every command before it starts anything."""
+    try:
+        settings = Settings.from_env()
+        load_plans(settings.plans)  # JSON: checked here too, not first in a server's worker
+    except SettingsError as exc:
+        _fail(str(exc))
+    except DomainError as exc:
+        _fail(exc.message)
+    configure(settings.log_level)
+    for name, near in Settings.unknown_names().items():
+        hint = f"; did you mean {near}?" if near else ""
+        logging.getLogger("pichr.settings").warning("unknown setting %s ignored%s", name, hint)
+    return settings
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(json.dumps({"error": "Bad Request", "message": message}) + "\n")
+    sys.exit(2)
+
+
+def _terminate(signum: int, _: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through `finally`: the embedded server stops
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    sys.exit(args.run(args) or 0)
+    owned = embedded.Owned.before_start(_settings())
+    signal.signal(signal.SIGTERM, _terminate)
+    code = 0
+    try:
+        code = args.run(args) or 0
+    except roles.StartupError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        code = 128 + signal.SIGINT
+    finally:
+        owned.release()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

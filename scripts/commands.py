@@ -1,9 +1,9 @@
-"""Operator commands: each prints one JSON object on stdout."""
+"""Operator commands: each prints one JSON object on stdout (scripts/output.py); `replay` one per
+read model (JSON lines)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from pichr.projections.log.reader import wait_until
 from pichr.projections.log.replay import rebuild, rebuild_all
 from pichr.projections.views.registry import all_projections
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.output import emit as _emit
 
 WAIT_SECONDS = 5.0
 
@@ -34,10 +35,6 @@ def _url() -> str:
     url = resolve_database_url(settings.database_url, settings.data_dir)
     ensure_all(url)
     return url
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload) + "\n")
 
 
 def _identity_command(args: argparse.Namespace) -> int:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import signal
-import sys
 import threading
 from typing import Any
 
@@ -15,6 +13,7 @@ from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env, resolve_database_url
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.output import emit
 from pichr.workers.failures import failed_jobs
 
 log = logging.getLogger("pichr")
@@ -58,7 +57,7 @@ def worker(args: argparse.Namespace) -> int:
 def jobs_failed(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     rows = failed_jobs(_url(settings), args.limit)
-    sys.stdout.write(json.dumps({"failed": rows, "count": len(rows)}) + "\n")
+    emit({"failed": rows, "count": len(rows)})
     return 0
 
 

@@ -8,7 +8,6 @@ follow. Files whose results are the same record nothing, so a second run is a no
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env
 from pichr.scripts.events import Progress
+from pichr.scripts.output import emit
 
 BATCH = 8  # one model call per batch
 DUE = (
@@ -50,7 +50,7 @@ def reanalyze(args: argparse.Namespace, url: Callable[[], str]) -> int:
     finally:
         progress.close()
         context.app.close()
-    sys.stdout.write(json.dumps({"files": len(file_ids), "reanalyzed": changed}) + "\n")
+    emit({"files": len(file_ids), "reanalyzed": changed})
     return 0
 
 

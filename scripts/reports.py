@@ -7,8 +7,6 @@ actor `operator`, as the other operator commands do.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,19 +22,10 @@ from pichr.domain.principal import OPERATOR
 from pichr.domain.reports import ACTIONS
 from pichr.projections.log.reader import wait_until
 from pichr.projections.queries.reports import BY_ID, COUNT, LIST, list_args
+from pichr.scripts.output import emit as _emit
 
 WAIT_SECONDS = 5.0
 Url = Callable[[], str]
-
-
-def _emit(payload: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(payload, default=_when) + "\n")
-
-
-def _when(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return str(value)
 
 
 def list_queue(args: argparse.Namespace, url: Url) -> int:

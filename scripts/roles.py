@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
+import socket
 import threading
 
 from pichr.api.middleware.logs import configure
@@ -33,9 +35,33 @@ GRANIAN_LOGS = {
 }
 
 
+class StartupError(Exception):
+    """The role cannot start (a port in use): the CLI says why and exits 2."""
+
+
+def check_port(host: str, port: int) -> None:
+    """granian binds with SO_REUSEPORT, so a second server on a port in use would start and
+    silently take half the connections: bind once without it, as a probe."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no user
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartupError(f"port {port} is in use on {host} (PICHR_PORT)") from None
+            raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def _prepare(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None))
     configure(settings.log_level)
+    if hasattr(args, "port"):  # the roles that listen
+        check_port(settings.host, settings.port)
     url = resolve_database_url(settings.database_url, settings.data_dir)
     ensure_all(url)
     # Worker processes read the same settings from the environment.

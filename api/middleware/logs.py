@@ -1,4 +1,5 @@
-"""JSON logs on stderr, each line with the request id of the request that caused it."""
+"""JSON logs on stderr, each line with the request id of the request that caused it, and a UTC
+timestamp to the millisecond. Every library's lines too (dramatiq, granian, warnings)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -20,7 +22,7 @@ access = logging.getLogger("pichr.access")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": utc_millis(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -32,16 +34,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def utc_millis(created: float) -> str:
+    """2026-12-04T19:25:23.123Z"""
+    stamp = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+# Loggers with their own level; the rest (the root) log warnings and worse.
+LEVELS = {"pgserver": logging.WARNING, "dramatiq": logging.INFO, "dramatiq_postgres": logging.INFO}
+
+
 def configure(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    # Our own logger tree, not the root: the ASGI server configures the root in its workers.
-    for name in ("pichr", "pgserver"):
+    # The root too: a library's line (dramatiq's worker, granian's) would otherwise not be JSON.
+    logging.root.handlers[:] = [handler]
+    logging.root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    for name in ("pichr", *LEVELS):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.propagate = False
-    logging.getLogger("pichr").setLevel(level.upper())
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+        logger.setLevel(LEVELS.get(name, level.upper()))
 
 
 # Scope state shared with the middleware inside (api/middleware/gate.py): the headers every response

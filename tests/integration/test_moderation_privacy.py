@@ -89,7 +89,7 @@ def test_the_reporters_email_is_only_where_moderators_read_it_until_erased(
         assert holders(served.database_url, email) == {"report_contacts"}
 
         erased = served.server.cli("reports", "erase-email", report_id)
-        assert erased["report"]["has_email"] is False
+        assert erased["report"]["hasEmail"] is False
         one = client.get(url, headers=served.admin.headers).json()
         assert (one.get("email"), one["hasEmail"], one["status"]) == (None, False, "pending")
         assert holders(served.database_url, email) == set()
