@@ -89,6 +89,14 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "100",
         "Wrong album-password guesses per album per hour, from all clients together",
     ),
+    "PICHR_URL_INGEST_TIMEOUT_SECONDS": (
+        "20",
+        "Time limit of fetching an image from a `url` field (the whole fetch)",
+    ),
+    "PICHR_URL_INGEST_ALLOW_PRIVATE": (
+        "false",
+        "Let `url` uploads fetch private/loopback/link-local addresses (tests only; SSRF)",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -149,6 +157,8 @@ class Settings:
     phash_max_distance: int = int(_default("PICHR_PHASH_MAX_DISTANCE"))
     reports_per_hour: int = 10
     album_guesses_per_hour: int = 100
+    url_ingest_timeout_seconds: float = 20.0
+    url_ingest_allow_private: bool = False
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
