@@ -27,14 +27,24 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 class FetchPolicy:
     limit: int  # bytes: the plan's size limit
     timeout: float  # seconds, for the whole fetch
-    allow_private: bool = False  # PICHR_URL_INGEST_ALLOW_PRIVATE: tests only
+    allow_private: bool = False  # PICHR_URL_INGEST_ALLOW_PRIVATE: tests only (see `refused`)
 
 
-def refused(ip: Address) -> bool:
-    """Private, loopback, link-local (cloud metadata), shared, reserved or multicast."""
+# Cloud metadata services outside the link-local range (AWS IPv6, Alibaba).
+METADATA = frozenset(ipaddress.ip_address(a) for a in ("fd00:ec2::254", "100.100.100.200"))
+
+
+def refused(ip: Address, *, allow_private: bool = False) -> bool:
+    """Not a public address. `allow_private` (tests) lets private and loopback ones through;
+    link-local, metadata, unspecified, reserved and multicast addresses are always refused."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+    never = ip.is_link_local or ip in METADATA or ip.is_unspecified or ip.is_multicast
+    if never:
+        return True
+    if allow_private and (ip.is_private or ip.is_loopback):
+        return False
+    return not ip.is_global or ip.is_reserved
 
 
 def checked_address(url: httpx.URL, policy: FetchPolicy) -> Address:
@@ -48,7 +58,7 @@ def checked_address(url: httpx.URL, policy: FetchPolicy) -> Address:
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
     if not addresses:
         raise InvalidInputError("The URL's host does not resolve.", field="url")
-    if not policy.allow_private and any(refused(ip) for ip in addresses):
+    if any(refused(ip, allow_private=policy.allow_private) for ip in addresses):
         raise InvalidInputError(
             "The URL points to a private, loopback or link-local address.", field="url"
         )
