@@ -17,7 +17,7 @@ from pichr.api.commands import NOTHING, ON_ALBUMS, run
 from pichr.api.form_parts import FILE, Form, read_form
 from pichr.api.routes.uploads import FINALIZED, uploader
 from pichr.api.services import Services
-from pichr.api.wire.upload_form import UploadOut, form_request, upload_out
+from pichr.api.wire.upload_form import UploadFormOperation, UploadOut, form_request, upload_out
 from pichr.api.wire.views import finalize_out
 from pichr.application.uploads.guarded import TooLargeError
 from pichr.application.uploads.one_request import OneRequest, OneUpload, upload_limit
@@ -44,6 +44,7 @@ DESCRIPTION = (
     summary="Upload an image in one request",
     description=DESCRIPTION,
     responses={202: ResponseSpec(UploadOut, description="Still processing")},
+    operation_class=UploadFormOperation,
 )
 async def upload_form(
     request: Request[Any, Any, Any], who: Principal, services: Services

@@ -4,8 +4,11 @@ of deleting it (`DELETE {deleteUrl}` with `X-Delete-Token: {deleteToken}`)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import msgspec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from msgspec import UNSET, UnsetType
 
 from pichr.api.wire.inputs import upload_request
@@ -42,3 +45,33 @@ def form_request(fields: dict[str, str], max_bytes: int) -> UploadRequest:
         field = where.group(1) if where else "file"
         raise InvalidInputError(str(exc), field=field) from None
     return upload_request(data, data.bytes, max_bytes)
+
+
+def _text(description: str, **extra: Any) -> Schema:
+    return Schema(type=OpenAPIType.STRING, description=description, **extra)
+
+
+FORM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    description="The image in `file`, or a `url` to fetch; the other fields are optional.",
+    properties={
+        "file": _text("The image (JPEG, PNG, GIF, WebP, AVIF, HEIC)", format="binary"),
+        "url": _text("Instead of `file`: an http(s) URL of the image", format="uri"),
+        "title": _text("Title", max_length=200),
+        "description": _text("Description", max_length=5000),
+        "visibility": _text("public, unlisted or private", enum=["public", "unlisted", "private"]),
+        "tags": _text("Comma-separated tags"),
+        "albumId": _text("An album of the caller's to add the file to (needs `write`)"),
+        "expiresIn": Schema(type=OpenAPIType.INTEGER, minimum=1, description="Hours"),
+    },
+)
+
+
+@dataclass
+class UploadFormOperation(Operation):
+    """The operation, with its multipart/form-data body (the handler reads the stream itself,
+    so Litestar cannot infer one)."""
+
+    def __post_init__(self) -> None:
+        form = OpenAPIMediaType(schema=FORM_SCHEMA)
+        self.request_body = RequestBody(content={"multipart/form-data": form}, required=True)
