@@ -75,6 +75,7 @@ def test_one_request_answers_like_finalize(client: httpx.Client, owner: Account)
     assert (body["visibility"], body["status"], body["mime"]) == ("unlisted", "ready", "image/png")
     assert body["expiresAt"] is not None
     assert "deleteToken" not in body
+    assert "X-Upload-RateLimit-Remaining" in answer.headers  # counted as an upload, as presign
     record = client.get(f"/api/v1/files/{body['fileId']}", headers=owner.headers).json()
     assert record["title"] == "Sunset"
     assert record["tags"] == ["a", "b"]
