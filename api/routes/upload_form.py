@@ -51,7 +51,8 @@ async def upload_form(
 ) -> Response[UploadOut]:
     uploader(who)
     limit = upload_limit(services.uploads, who, services.settings.max_upload_bytes)
-    length = int(request.headers.get("content-length") or -1)
+    sent = request.headers.get("content-length", "")
+    length = int(sent) if sent.isdigit() else -1  # -1: chunked, the parser finds the end
     if length > limit + FORM_SLACK:
         raise TooLargeError("The file exceeds the size limit.", maxFileBytes=limit, bytes=length)
     reader = ThreadBodyReader(request.stream())
