@@ -83,7 +83,7 @@ def _start(form: Form, segment: MultipartSegment, limit: int) -> Spool | bytearr
         raise InvalidInputError("Send the image in the field `file`.", field=segment.name)
     if form.spool is not None:
         raise InvalidInputError("Send one file per request.", field=FILE)
-    form.spool = Spool(limit, segment.filename or "image")
+    form.spool = Spool(limit, _text(segment.filename or "image", "filename"))
     return form.spool
 
 
@@ -93,6 +93,14 @@ def _end(form: Form, name: str, part: Spool | bytearray | None) -> None:
     if name in form.fields:
         raise InvalidInputError("The field is sent twice.", field=name)
     try:
-        form.fields[name] = part.decode()
+        form.fields[name] = _text(part.decode(), name)
     except UnicodeDecodeError:
         raise InvalidInputError("The field is not UTF-8 text.", field=name) from None
+
+
+def _text(value: str, name: str) -> str:
+    """PostgreSQL text cannot hold a NUL: an event with one would stop a projection for good
+    (as api/middleware/json_body.py refuses it in JSON bodies)."""
+    if "\x00" in value:
+        raise InvalidInputError("Text may not contain a NUL character.", field=name)
+    return value

@@ -14,12 +14,13 @@ from pichr.application.uploads.guarded import SNIFF_BYTES, TooLargeError
 from pichr.domain.errors import InvalidInputError
 
 IN_MEMORY = 1024 * 1024  # larger bodies go to a temporary file
+MAX_NAME = 255
 
 
 class Spool:
     def __init__(self, limit: int, filename: str, field: str = "file") -> None:
         self.limit = limit
-        self.filename = filename
+        self.filename = filename[-MAX_NAME:]  # as presign's `filename`; the end keeps the type
         self.field = field
         self.size = 0
         self.mime: str | None = None

@@ -114,7 +114,7 @@ def _body(response: httpx.Response, url: httpx.URL, policy: FetchPolicy, deadlin
         raise InvalidInputError(
             "The URL did not answer with an image.", field="url", status=response.status_code
         )
-    name = unquote(url.path.rsplit("/", 1)[-1]) or "image"
+    name = unquote(url.path.rsplit("/", 1)[-1]).replace("\x00", "") or "image"
     spool = Spool(policy.limit, name, field="url")
     try:
         length = response.headers.get("content-length", "")

@@ -81,6 +81,15 @@ def test_bytes_that_are_no_image_are_415() -> None:
         parse(form(part("file", b"<html>" + bytes(64), "a.png")))
 
 
+def test_a_nul_in_a_field_or_the_file_name_is_400() -> None:
+    with pytest.raises(InvalidInputError) as in_title:
+        parse(form(part("title", b"a\x00b"), part("file", PNG, "a.png")))
+    assert in_title.value.details["field"] == "title"
+    with pytest.raises(InvalidInputError) as in_name:
+        parse(form(part("file", PNG, "a\x00.png")))
+    assert in_name.value.details["field"] == "filename"
+
+
 def test_an_empty_file_is_400() -> None:
     with pytest.raises(InvalidInputError, match="empty"):
         parse(form(part("file", b"", "a.png")))
