@@ -211,3 +211,16 @@ def test_someone_elses_album_is_refused_before_anything_is_written(
     assert answer.status_code in (403, 404), answer.text
     assert originals(served) == before
     assert used_bytes(client, other) == 0
+
+
+def test_one_request_on_each_blob_backend(server: PichrServer) -> None:
+    """The fs and S3 (moto) stores take the same spooled body."""
+    who = server.new_account()
+    data = noise_jpeg(300, seed=2)
+    with server.client() as c:
+        answer = c.post(UPLOAD, files={"file": ("n.jpg", data, "image/jpeg")}, headers=who.headers)
+        assert answer.status_code == 200, answer.text
+        served = c.get(f"/i/{answer.json()['fileId']}")
+    assert answer.json()["bytes"] == len(data)
+    assert served.status_code == 200
+    assert served.content[:3] == b"\xff\xd8\xff"
