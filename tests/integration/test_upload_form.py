@@ -18,12 +18,14 @@ from tests.integration.server import Account, PichrServer, assert_error, fresh_s
 pytestmark = pytest.mark.integration
 UPLOAD = "/api/v1/upload"
 MAX_FILE = 300_000  # the free plan's file size limit on this server
+WAIT = "120000"  # the answer comes after the analysis, even on a busy machine (200, not 202)
 PLANS = json.dumps({"free": {"maxFileBytes": MAX_FILE, "uploadsPerHour": 10_000}})
 
 
 @pytest.fixture(scope="module")
 def served(pg_admin_url: str) -> Iterator[PichrServer]:
-    with fresh_server(pg_admin_url, "form", PICHR_PLANS=PLANS) as server:
+    extra = {"PICHR_PLANS": PLANS, "PICHR_FINALIZE_WAIT_MS": WAIT}
+    with fresh_server(pg_admin_url, "form", **extra) as server:
         yield server
 
 

@@ -81,6 +81,7 @@ def served(pg_admin_url: str) -> Iterator[PichrServer]:
         "PICHR_PLANS": PLANS,
         "PICHR_URL_INGEST_ALLOW_PRIVATE": "true",
         "PICHR_URL_INGEST_TIMEOUT_SECONDS": "2",
+        "PICHR_FINALIZE_WAIT_MS": "120000",  # answers after the analysis, even on a busy machine
     }
     with fresh_server(pg_admin_url, "url", **extra) as server:
         yield server
