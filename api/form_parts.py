@@ -69,7 +69,7 @@ def _parse(form: Form, body: Readable, parser: PushMultipartParser, limit: int) 
                     _end(form, name, part)
                     part = None
                 elif isinstance(part, Spool):
-                    part.write(bytes(event))
+                    part.write(event)
                 elif part is not None:
                     part += event
                     if len(part) > MAX_TEXT:

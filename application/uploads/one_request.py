@@ -46,7 +46,8 @@ class OneRequest:
     def upload(self, who: Principal, req: UploadRequest, body: Spool) -> OneUpload:
         """`req` without the body's facts: they come from the spool (finished)."""
         assert body.mime is not None  # noqa: S101  (Spool.finish sniffed it)
-        req = replace(req, mime=body.mime, bytes=body.size, sha256=body.sha256)
+        # The store hashes the bytes as they go (and records the digest): no second pass here.
+        req = replace(req, mime=body.mime, bytes=body.size)
         made = self.uploads.presign(who, req)
         try:
             self.uploads.store(who, made.file_id, made.upload_token, body)

@@ -5,7 +5,6 @@ spool then feeds the same `Uploads.store` a direct PUT feeds."""
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from types import TracebackType
 
@@ -25,7 +24,6 @@ class Spool:
         self.size = 0
         self.mime: str | None = None
         self._head = b""
-        self._hash = hashlib.sha256()
         self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
 
     def expect(self, size: int) -> None:
@@ -35,14 +33,13 @@ class Spool:
                 "The file exceeds the size limit.", limit="maxFileBytes", maxFileBytes=self.limit
             )
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | bytearray) -> None:
         self.size += len(chunk)
         self.expect(self.size)
         if self.mime is None:
-            self._head += chunk[: SNIFF_BYTES - len(self._head)]
+            self._head += bytes(chunk[: SNIFF_BYTES - len(self._head)])
             if len(self._head) >= SNIFF_BYTES:
                 self._sniff()
-        self._hash.update(chunk)
         self._file.write(chunk)
 
     def finish(self) -> None:
@@ -61,10 +58,6 @@ class Spool:
                 field=self.field,
                 accepted=list(ACCEPTED),
             )
-
-    @property
-    def sha256(self) -> str:
-        return self._hash.hexdigest()
 
     def read(self, size: int = -1, /) -> bytes:
         return self._file.read(size)
