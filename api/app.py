@@ -39,6 +39,7 @@ from pichr.api.routes.multipart import MultipartController
 from pichr.api.routes.options import answer_all_methods
 from pichr.api.routes.pages import album_page, album_page_unlock, file_page
 from pichr.api.routes.serving import serve_image, serve_thumbnail
+from pichr.api.routes.upload_form import upload_form
 from pichr.api.routes.uploads import UploadController
 from pichr.api.routes.usage import usage
 from pichr.api.wire.docs_page import PackagedScalar, docs_router
@@ -57,6 +58,7 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
         path="/api/v1",
         route_handlers=[
             UploadController,
+            upload_form,
             MultipartController,
             FileController,
             AdminController,

@@ -103,6 +103,14 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "",
         "Origins allowed to call the API from a browser: comma list, or *; empty: no CORS",
     ),
+    "PICHR_URL_INGEST_TIMEOUT_SECONDS": (
+        "20",
+        "Time limit of fetching an image from a `url` field (the whole fetch)",
+    ),
+    "PICHR_URL_INGEST_ALLOW_PRIVATE": (
+        "false",
+        "Let `url` uploads fetch private/loopback/link-local addresses (tests only; SSRF)",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -178,6 +186,8 @@ class Settings:
     variants_per_file: int = 24
     variant_renders: int = 2
     cors_origins: str = ""
+    url_ingest_timeout_seconds: float = 20.0
+    url_ingest_allow_private: bool = False
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 

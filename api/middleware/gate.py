@@ -30,7 +30,11 @@ from pichr.domain.principal import NOBODY, Principal
 log = logging.getLogger("pichr.limits")
 API = "/api/v1/"
 UNLIMITED = ("/api/v1/schema",)  # the API's own documentation
-UPLOAD_STARTS = {("POST", "/api/v1/upload/presign"), ("POST", "/api/v1/upload/multipart/init")}
+UPLOAD_STARTS = {
+    ("POST", "/api/v1/upload/presign"),
+    ("POST", "/api/v1/upload/multipart/init"),
+    ("POST", "/api/v1/upload"),  # the one-request upload
+}
 PRINCIPAL = "pichr.principal"
 CALLS = "pichr.calls"  # the caller's call window after this call, for /usage
 WARN_EVERY_SECONDS = 10.0

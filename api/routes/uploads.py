@@ -23,7 +23,7 @@ from pichr.domain.principal import Principal
 FINALIZED = Reads((FILES,), late=NOT_READABLE, recorded=(UnsupportedMediaError, LegalHoldError))
 
 
-def _uploader(who: Principal) -> None:
+def uploader(who: Principal) -> None:
     """Anonymous uploads are allowed; a key needs `upload`."""
     if not who.is_anonymous:
         require_scope(who, "upload")
@@ -35,7 +35,7 @@ class UploadController(Controller):
 
     @post("/presign", status_code=200, summary="Create an upload and its file record")
     async def presign(self, data: PresignIn, who: Principal, services: Services) -> PresignOut:
-        _uploader(who)
+        uploader(who)
         req = upload_request(data, data.bytes, services.settings.max_upload_bytes)
         # No wait for the read models: nothing in the answer comes from them, and the reads
         # that can see a pending upload (GET /files/{id}, GET /usage) wait for the log's head.
@@ -57,7 +57,7 @@ class UploadController(Controller):
         services: Services,
         token: str | None = None,
     ) -> DirectOut:
-        _uploader(who)
+        uploader(who)
         reader = ThreadBodyReader(request.stream())
         file = await run(services, NOTHING, services.uploads.store, who, file_id, token, reader)
         stored, url = file.stored, services.urls.image(file_id)
@@ -79,7 +79,7 @@ class UploadController(Controller):
     async def finalize(
         self, data: FinalizeIn, who: Principal, services: Services
     ) -> Response[FinalizeOut]:
-        _uploader(who)
+        uploader(who)
         finalize, ids = services.uploads.finalize, (data.upload_id, data.file_id)
         await run(services, FINALIZED, finalize, who, *ids, data.r2_key, data.r2_etag)
         row = await finalized_row(services, data.file_id)

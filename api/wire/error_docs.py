@@ -87,6 +87,7 @@ ADMIN_ROUTES = [
 ]
 OWN: dict[str, tuple[int, ...]] = {  # each operation's own refusals, beside API (or SERVED)
     "POST /api/v1/upload/presign": STARTS,
+    "POST /api/v1/upload": (*STARTS, 404, 410, 451),  # the album; undecodable; blocklisted
     "PUT /api/v1/upload/direct/{file_id}": (*UPLOADING, 413, 415),  # the bytes: size, type
     "POST /api/v1/upload/finalize": (*UPLOADING, 415, 451),  # undecodable; blocklisted
     f"POST {MP}/init": STARTS,

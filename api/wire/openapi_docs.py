@@ -41,6 +41,7 @@ SECURITY_SCHEMES = Components(
 # Anonymous callers may leave the key out here (anonymous uploads, public content, reports).
 KEY_OPTIONAL = {
     "POST /api/v1/upload/presign",
+    "POST /api/v1/upload",
     "PUT /api/v1/upload/direct/{file_id}",
     "POST /api/v1/upload/finalize",
     "GET /api/v1/files/{file_id}",

@@ -13,9 +13,11 @@ from typing import Any
 from tests.integration.scope_rules import AD, ALBUM_ID, FILE_ID, MP, OK, OUTCOMES, UP, A, Caller
 from tests.integration.scope_rules import Route as Rule
 from tests.integration.scope_world import World
+from tests.integration.server import image
 
 Ids = dict[str, Any]
 OCTETS = {"Content-Type": "application/octet-stream"}
+PNG = image(size=(8, 8))
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ def _presigned(t: Ids) -> dict[str, Any]:
     return {"json": {"filename": "m.jpg", "mime": "image/jpeg", "bytes": 1000}}
 
 
+def _form(t: Ids) -> dict[str, Any]:
+    return {"files": {"file": ("m.png", PNG, "image/png")}}
+
+
 def _multipart(t: Ids) -> dict[str, Any]:
     body = {"filename": "m.jpg", "mime": "image/jpeg", "totalBytes": 1000}
     return {"json": {**body, "partSize": 5 * 1024 * 1024}}
@@ -116,6 +122,7 @@ def _title(t: Ids) -> dict[str, Any]:
 # What each route sends besides the path (the rest send nothing).
 BODIES: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     ("POST", f"{UP}/presign"): _presigned,
+    ("POST", UP): _form,
     ("PUT", f"{UP}/direct/{FILE_ID}"): _part,
     ("POST", f"{UP}/finalize"): lambda t: {
         "json": {"uploadId": t["upload_id"], "fileId": t["file_id"]}

@@ -90,6 +90,7 @@ OPEN = Route(NOTHING, STRANGER, "none")
 PREFLIGHT = Route(NOTHING, STRANGER, "none", ok=204)  # OPTIONS, on every route
 RULES: dict[tuple[str, str], Route] = {
     ("POST", f"{UP}/presign"): Route(UPLOAD, STRANGER, "none"),
+    ("POST", UP): Route(UPLOAD, STRANGER, "none"),  # the one-request upload
     ("PUT", f"{UP}/direct/{FILE_ID}"): Route(UPLOAD, STRANGER, "direct", uses_up=True),
     ("POST", f"{UP}/finalize"): Route(UPLOAD, STRANGER, "finalize"),  # idempotent
     ("POST", f"{MP}/init"): Route(UPLOAD, NEVER, "none"),
