@@ -23,6 +23,7 @@ from pichr.api.middleware.gate import gate_middleware
 from pichr.api.middleware.hygiene import answer_refusal, hygiene_middleware
 from pichr.api.middleware.json_body import CheckedRequest
 from pichr.api.middleware.logs import configure, request_id_middleware
+from pichr.api.middleware.metrics import metrics_middleware
 from pichr.api.middleware.paths import PathCanon
 from pichr.api.middleware.unread import drain_unread
 from pichr.api.routes.admin import AdminController
@@ -33,6 +34,7 @@ from pichr.api.routes.baseline import constant
 from pichr.api.routes.feed import events_feed
 from pichr.api.routes.files import FileController
 from pichr.api.routes.health import health, ready
+from pichr.api.routes.metrics import metrics
 from pichr.api.routes.moderation import report_content
 from pichr.api.routes.multipart import MultipartController
 from pichr.api.routes.options import answer_all_methods
@@ -76,6 +78,7 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
         health,
         ready,
         *([constant] if settings.bench_routes else []),
+        *([metrics] if settings.metrics else []),
     ]
     app = Litestar(
         route_handlers=handlers,
@@ -102,6 +105,8 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
     document_errors(app.openapi_schema)
     answer_all_methods(app)
     around_router(app)
+    if settings.metrics:
+        app.asgi_handler = metrics_middleware(app.asgi_handler)
     return app
 
 

@@ -23,6 +23,7 @@ from pichr.application.uploads.duplicates import DuplicateIndex
 from pichr.application.uploads.plans import Plan
 from pichr.projections.log.analysis_follower import AnalysisFollower
 from pichr.projections.log.waiter import PositionWaiter
+from pichr.projections.queries.ops import OpsReads
 from pichr.projections.queries.reads import ReadModels
 from pichr.projections.queries.rows import FileRow
 
@@ -48,6 +49,7 @@ class Services:
     analyses: AnalysisFollower[DuplicateIndex]
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     reports_of_file: ReportsOfFile  # for a file's history (application/moderation/audit.py)
+    ops: OpsReads  # /metrics: the log's head, followers' lag, jobs
     trusted_proxies: frozenset[str] = frozenset()
 
     @property

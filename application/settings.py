@@ -90,6 +90,11 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "Wrong album-password guesses per album per hour, from all clients together",
     ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
+    "PICHR_METRICS": ("true", "Serve Prometheus metrics at /metrics (docs/deploy.md)"),
+    "PICHR_METRICS_TOKEN": (
+        "",
+        "Bearer token /metrics requires; empty: /metrics answers loopback clients only",
+    ),
 }
 
 
@@ -150,6 +155,8 @@ class Settings:
     reports_per_hour: int = 10
     album_guesses_per_hour: int = 100
     bench_routes: bool = False
+    metrics: bool = True
+    metrics_token: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -23,12 +23,17 @@ def _logging() -> dict[logging.Logger, LoggerState]:
 
 @functools.cache
 def built_app() -> Litestar:
+    return built_with(Settings())
+
+
+def built_with(settings: Settings) -> Litestar:
+    """The app as these settings build it (built_app: the defaults)."""
     # Building it configures logging for a server (ours on "pichr", Litestar's on the root,
     # through a thread that writes to the stderr of the moment): the test process keeps its own.
     saved = _logging()
     with warnings.catch_warnings():  # Litestar 3 deprecations: the server's own log shows them
         warnings.simplefilter("ignore")
-        app = build_app(Settings(), "postgresql://unused", with_projections=False)
+        app = build_app(settings, "postgresql://unused", with_projections=False)
     for logger, (handlers, level, propagate, disabled) in saved.items():
         logger.handlers[:] = handlers
         logger.setLevel(level)
