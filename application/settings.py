@@ -95,6 +95,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "",
         "Bearer token /metrics requires; empty: /metrics answers loopback clients only",
     ),
+    "PICHR_WORKER_METRICS_PORT": (
+        "0",
+        "Port on PICHR_HOST where `pichr worker` serves its own /metrics (analyses); 0: none",
+    ),
 }
 
 
@@ -157,6 +161,7 @@ class Settings:
     bench_routes: bool = False
     metrics: bool = True
     metrics_token: str = ""
+    worker_metrics_port: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -3,17 +3,24 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.multiproc import gets, scaled_out
+from tests.integration.s3server import free_port
 from tests.integration.server import (
+    Account,
     PichrServer,
     assert_error,
+    finalize,
     fresh_server,
     image,
+    presign,
+    put_bytes,
     upload,
 )
 
@@ -26,9 +33,13 @@ def scrape(server: PichrServer, **headers: str) -> Samples:
         answer = client.get("/metrics", headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain")
+    return parsed(answer.text)
+
+
+def parsed(text: str) -> Samples:
     return {
         (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(answer.text)
+        for family in text_string_to_metric_families(text)
         for s in family.samples
     }
 
@@ -122,16 +133,46 @@ def test_with_a_token_set_the_metrics_need_it(pg_admin_url: str) -> None:
 def test_two_api_processes_count_every_request_whichever_answers_the_scrape(
     pg_admin_url: str,
 ) -> None:
-    with scaled_out(pg_admin_url, "metrics-api", workers=2) as api:
+    worker_port = free_port()
+    with scaled_out(
+        pg_admin_url, "metrics-api", workers=2, with_worker=True,
+        PICHR_WORKER_METRICS_PORT=str(worker_port),
+    ) as api:  # fmt: skip
         who = api.new_account()
+        file_id = analyzed_upload(api, who)
         answers = gets(api, 40, "/api/v1/files?limit=1", who.headers)
         assert all(a.status_code == 200 for a in answers)
         pids = {p.name.rsplit("_", 1)[-1] for p in (api.data_dir / "metrics").rglob("*.db")}
         scrapes = [scrape(api) for _ in range(4)]
+        worker = httpx.get(f"http://127.0.0.1:{worker_port}/metrics", timeout=10).text
+    assert file_id
     for samples in scrapes:
         assert requests(samples, "/api/v1/files", 200) == 40
-        assert (
-            value(samples, "pichr_limiter_decisions_total", bucket="calls", decision="allowed")
-            == 40
-        )
+        assert value(samples, "pichr_uploads_total", outcome="finalized") == 1
+        api_calls = sum(
+            v for (n, labels), v in samples.items()
+            if n == "pichr_http_requests_total" and dict(labels)["route"].startswith("/api/v1/")
+        )  # fmt: skip
+        allowed = {"bucket": "calls", "decision": "allowed"}
+        assert value(samples, "pichr_limiter_decisions_total", **allowed) == api_calls
     assert len(pids) >= 2, pids  # both processes answered some of them
+    # the analysis ran in `pichr worker`, which serves its own metrics
+    samples = parsed(worker)
+    assert value(samples, "pichr_analysis_duration_seconds_count", outcome="analyzed") == 1
+    assert value(samples, "pichr_render_duration_seconds_count", kind="thumbnail") == 1
+
+
+def analyzed_upload(api: PichrServer, who: Account) -> str:
+    """An upload through the API processes, once the worker has recorded its analysis."""
+    with api.client(timeout=30) as client:
+        made = presign(client, who, image(seed=3))
+        assert put_bytes(client, who, made).status_code == 200
+        assert finalize(client, who, made).status_code in (200, 202)
+        deadline = time.monotonic() + 60  # stops the poll; not what the test checks
+        while time.monotonic() < deadline:
+            row = client.get(f"/api/v1/files/{made.file_id}", headers=who.headers).json()
+            if row["status"] != "processing":
+                break
+            time.sleep(0.2)
+    assert row["status"] == "ready", row
+    return made.file_id
