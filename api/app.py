@@ -22,8 +22,8 @@ from pichr.api.errors import HANDLERS
 from pichr.api.middleware.gate import gate_middleware
 from pichr.api.middleware.hygiene import answer_refusal, hygiene_middleware
 from pichr.api.middleware.json_body import CheckedRequest
-from pichr.api.middleware.logs import configure, request_id_middleware
-from pichr.api.middleware.metrics import metrics_middleware
+from pichr.api.middleware.logs import Observe, configure, request_id_middleware
+from pichr.api.middleware.metrics import observe
 from pichr.api.middleware.paths import PathCanon
 from pichr.api.middleware.unread import drain_unread
 from pichr.api.routes.admin import AdminController
@@ -104,13 +104,11 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
     )
     document_errors(app.openapi_schema)
     answer_all_methods(app)
-    around_router(app)
-    if settings.metrics:
-        app.asgi_handler = metrics_middleware(app.asgi_handler)
+    around_router(app, observe if settings.metrics else None)
     return app
 
 
-def around_router(app: Litestar) -> None:
+def around_router(app: Litestar, metrics: Observe | None = None) -> None:
     """First the path is made canonical (api/middleware/hygiene.py), so that the request id, the
     gate, the router and the logs all see one spelling; a request refused there still passes the
     request id and the gate (logged, counted). The request id and the gate wrap the router itself,
@@ -119,10 +117,11 @@ def around_router(app: Litestar) -> None:
     them (Litestar's own, with a CORSConfig's middleware when one is set) turns every error into
     a response that passes through their headers; the outer one answers for the gate itself
     (its key lookup failing while PostgreSQL is down: 503). Outermost, no answer leaves a
-    half-read body on a connection the client will reuse (api/middleware/unread.py)."""
+    half-read body on a connection the client will reuse (api/middleware/unread.py). The
+    request id's middleware also hands each answer to `metrics` (api/middleware/metrics.py)."""
 
     def behind_gate(endpoint: ASGIApp) -> ASGIApp:
-        return request_id_middleware(gate_middleware(endpoint))
+        return request_id_middleware(gate_middleware(endpoint), metrics)
 
     canon = PathCanon(route.path for route in app.routes)
     inner = app.asgi_handler  # the router inside Litestar's exception handler

@@ -1,18 +1,17 @@
 """Request counts and latencies by route template, method and status, and the rate limiter's
-decisions: the API's Prometheus metrics (the exposition is api/routes/metrics.py).
+decisions: the API's Prometheus metrics (the exposition is api/routes/metrics.py). The request
+id's middleware, which times every answer for the access log already, hands each one here.
 
-Labels are bounded: the route is the template the router matched (`/i/{file_id:str}`), or
+Labels are bounded: the route is the template the router matched (`/i/{file_id}`), or
 `unmatched` for a path no route takes (a 404, a refusal of api/middleware/hygiene.py); a
-method outside the standard ones is `other`. No id, key or account ever becomes a label.
+method outside the standard ones is `other`; an answer never started (the app raised) is a
+500. No id, key or account ever becomes a label.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
 
 UNMATCHED = "unmatched"
@@ -43,36 +42,13 @@ def limiter_decided(bucket: str, decision: str) -> None:
     LIMITER.labels(bucket, decision).inc()
 
 
-def observe(method: str, route: str, status: int, seconds: float) -> None:
-    key = (method if method in METHODS else "other", route, status)
+def observe(method: str, route: str | None, status: int, seconds: float) -> None:
+    """One answer (api/middleware/logs.py request_id_middleware calls it for every request,
+    those the router refuses too). `route`: the template the router matched, if it did."""
+    key = (method if method in METHODS else "other", route or UNMATCHED, status or 500)
     children = _children.get(key)
     if children is None:
-        label = (key[0], route, str(status))
+        label = (key[0], key[1], str(key[2]))
         children = _children[key] = (REQUESTS.labels(*label), LATENCY.labels(*label))
     children[0].inc()
     children[1].observe(seconds)
-
-
-def metrics_middleware(app: ASGIApp) -> ASGIApp:
-    """Outermost (api/app.py around_router): every answer is counted, the router's 404s too."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the server answers when the app raises without answering
-
-        async def send_counted(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_counted)
-        finally:
-            route = scope.get("path_template") or UNMATCHED  # set by the router when it matched
-            observe(scope["method"], route, status, time.perf_counter() - started)
-
-    return middleware

@@ -11,7 +11,8 @@ import pytest
 from litestar.types import Message, Receive, Scope, Send
 from prometheus_client import REGISTRY
 
-from pichr.api.middleware.metrics import metrics_middleware
+from pichr.api.middleware.logs import request_id_middleware
+from pichr.api.middleware.metrics import observe
 from pichr.application.blobs.port import BlobStoreUnavailableError
 from pichr.application.metrics import timed_analysis, timed_render
 from pichr.application.settings import Settings
@@ -37,7 +38,8 @@ def call(app: Any, method: str, template: str | None) -> None:
     async def send(message: Message) -> None:
         pass
 
-    asyncio.run(metrics_middleware(app or endpoint)(scope, receive, send))  # type: ignore[arg-type]
+    counted = request_id_middleware(app or endpoint, observe)
+    asyncio.run(counted(scope, receive, send))  # type: ignore[arg-type]
 
 
 def test_a_matched_route_is_labelled_by_its_template_and_others_as_unmatched() -> None:
