@@ -23,7 +23,8 @@ from pichr.api.middleware.cors import cors_config, cors_middleware
 from pichr.api.middleware.gate import gate_middleware
 from pichr.api.middleware.hygiene import answer_refusal, hygiene_middleware
 from pichr.api.middleware.json_body import CheckedRequest
-from pichr.api.middleware.logs import configure, request_id_middleware
+from pichr.api.middleware.logs import Observe, configure, request_id_middleware
+from pichr.api.middleware.metrics import observe
 from pichr.api.middleware.paths import PathCanon
 from pichr.api.middleware.unread import drain_unread
 from pichr.api.routes.admin import AdminController
@@ -34,6 +35,7 @@ from pichr.api.routes.baseline import constant
 from pichr.api.routes.feed import events_feed
 from pichr.api.routes.files import FileController
 from pichr.api.routes.health import health, ready
+from pichr.api.routes.metrics import metrics
 from pichr.api.routes.moderation import report_content
 from pichr.api.routes.multipart import MultipartController
 from pichr.api.routes.options import answer_all_methods
@@ -80,6 +82,7 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
         health,
         ready,
         *([constant] if settings.bench_routes else []),
+        *([metrics] if settings.metrics else []),
     ]
     app = Litestar(
         route_handlers=handlers,
@@ -106,11 +109,13 @@ def create_app(settings: Settings, lifespan: Lifespan) -> Litestar:
     )
     document_errors(app.openapi_schema)
     answer_all_methods(app)
-    around_router(app, cors_config(settings.cors_origins))
+    around_router(app, cors_config(settings.cors_origins), observe if settings.metrics else None)
     return app
 
 
-def around_router(app: Litestar, cors: CORSConfig | None = None) -> None:
+def around_router(
+    app: Litestar, cors: CORSConfig | None = None, metrics: Observe | None = None
+) -> None:
     """First the path is made canonical (api/middleware/hygiene.py), so that the request id, the
     gate, the router and the logs all see one spelling; a request refused there still passes the
     request id and the gate (logged, counted). The request id and the gate wrap the router itself,
@@ -121,10 +126,11 @@ def around_router(app: Litestar, cors: CORSConfig | None = None) -> None:
     503). Around all of them Litestar's CORS middleware (when PICHR_CORS_ORIGINS is set, on the
     paths CORS applies to, api/middleware/cors.py) answers preflights before anything counts them
     and adds its headers to every answer, refusals included. Outermost, no answer leaves a
-    half-read body on a connection the client will reuse (api/middleware/unread.py)."""
+    half-read body on a connection the client will reuse (api/middleware/unread.py). The
+    request id's middleware also hands each answer to `metrics` (api/middleware/metrics.py)."""
 
     def behind_gate(endpoint: ASGIApp) -> ASGIApp:
-        return request_id_middleware(gate_middleware(endpoint))
+        return request_id_middleware(gate_middleware(endpoint), metrics)
 
     canon = PathCanon(route.path for route in app.routes)
     inner = app.asgi_handler  # the router inside Litestar's exception handler

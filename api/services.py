@@ -24,6 +24,7 @@ from pichr.application.uploads.duplicates import DuplicateIndex
 from pichr.application.uploads.plans import Plan
 from pichr.projections.log.analysis_follower import AnalysisFollower
 from pichr.projections.log.waiter import PositionWaiter
+from pichr.projections.queries.ops import OpsReads
 from pichr.projections.queries.reads import ReadModels
 from pichr.projections.queries.rows import FileRow
 
@@ -50,6 +51,7 @@ class Services:
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     reports_of_file: ReportsOfFile  # for a file's history (application/moderation/audit.py)
     variants: Variants  # sizes and formats on request (/i/{id}?w=...)
+    ops: OpsReads  # /metrics: the log's head, followers' lag, jobs
     trusted_proxies: frozenset[str] = frozenset()
 
     @property

@@ -112,6 +112,15 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "Let `url` uploads fetch private/loopback/link-local addresses (tests only; SSRF)",
     ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
+    "PICHR_METRICS": ("true", "Serve Prometheus metrics at /metrics (docs/deploy.md)"),
+    "PICHR_METRICS_TOKEN": (
+        "",
+        "Bearer token /metrics requires; empty: /metrics answers loopback clients only",
+    ),
+    "PICHR_WORKER_METRICS_PORT": (
+        "0",
+        "Port on PICHR_HOST where `pichr worker` serves its own /metrics (analyses); 0: none",
+    ),
 }
 
 
@@ -189,6 +198,9 @@ class Settings:
     url_ingest_timeout_seconds: float = 20.0
     url_ingest_allow_private: bool = False
     bench_routes: bool = False
+    metrics: bool = True
+    metrics_token: str = ""
+    worker_metrics_port: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

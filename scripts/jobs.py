@@ -8,6 +8,8 @@ import signal
 import threading
 from typing import Any
 
+from prometheus_client import start_http_server
+
 from pichr.api.middleware.logs import configure
 from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
@@ -48,6 +50,8 @@ def worker(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     runtime.start()
+    if settings.metrics and settings.worker_metrics_port:  # analyses and renders happen here
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     stop.wait()
     runtime.stop()
     app.close()

@@ -12,6 +12,7 @@ import threading
 
 from pichr.api.middleware.logs import configure
 from pichr.application.files.expiry import ExpirySweeper
+from pichr.application.metrics import share_between_processes
 from pichr.application.settings import EMBED_PROJECTIONS, Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import eventsourcing_env, resolve_database_url
@@ -76,6 +77,8 @@ def _granian(settings: Settings, workers: int) -> None:
     from granian.server import Server  # noqa: PLC0415
 
     log.info("listening on http://%s:%s", settings.host, settings.port)
+    if settings.metrics:  # the server's worker processes add up their metrics (/metrics)
+        share_between_processes(settings.data_dir / "metrics" / f"port-{settings.port}")
     Server(
         "pichr.scripts.asgi:app",
         address=settings.host,

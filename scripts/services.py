@@ -38,8 +38,10 @@ from pichr.projections.log.waiter import PositionWaiter
 from pichr.projections.queries.album_cache import AlbumCache
 from pichr.projections.queries.albums import AlbumReads
 from pichr.projections.queries.cache import ReadCache
+from pichr.projections.queries.ops import OpsReads
 from pichr.projections.queries.reads import ReadModels
 from pichr.scripts.compose import blocklist_for, report_index
+from pichr.workers.broker import broker_kind
 
 
 def build(
@@ -87,6 +89,7 @@ def build(
         moderation=Moderation(app),
         reports_of_file=report_index(app),
         variants=Variants(blobs, settings.variants_per_file, settings.variant_renders),
+        ops=OpsReads(pool, broker_in_database=broker_kind(settings.broker_url) == "postgresql"),
     )
 
 

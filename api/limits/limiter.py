@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pichr.api.limits.leases import LeasedWindows
 from pichr.api.limits.stores import Counters, MemoryCounters, RedisCounters
+from pichr.api.middleware.metrics import limiter_decided
 
 _NAMES = {  # header names, encoded once
     prefix: tuple(f"{prefix}-{part}".lower().encode() for part in ("Limit", "Remaining", "Reset"))
@@ -44,6 +45,7 @@ class Limiter:
     async def hit(self, bucket: str, caller: str, limit: int) -> Window:
         # The key leaves out the limit, so a plan change keeps the calls already counted.
         count, reset = await self.store.hit(f"{bucket}/{caller}", limit, time.time())
+        limiter_decided(bucket, "allowed" if count <= limit else "refused")
         return Window(limit, max(0, limit - count), int(reset), count <= limit)
 
     async def peek(self, bucket: str, caller: str, limit: int) -> Window:

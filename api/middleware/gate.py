@@ -22,6 +22,7 @@ from pichr.api.limits.limiter import Window
 from pichr.api.middleware.answers import send_error
 from pichr.api.middleware.cors import is_preflight
 from pichr.api.middleware.logs import REQUEST_HEADERS, RESPONSE_HEADERS
+from pichr.api.middleware.metrics import limiter_decided
 from pichr.api.services import Services
 from pichr.application.uploads.plans import Plan
 from pichr.domain.errors import UnauthenticatedError
@@ -115,6 +116,7 @@ async def _limit(
             if not uploads.allowed:
                 return _too_many(uploads, plan, "uploadsPerHour", extra)
     except Exception as exc:  # the limit store is down: fail open unless told otherwise
+        limiter_decided("calls", "store_down")
         if services.settings.limits_fail_closed:
             return 503, "The rate-limit store is unavailable.", {"store": type(exc).__name__}
         _warn_store_down(exc)

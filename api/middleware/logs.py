@@ -9,12 +9,14 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+Observe = Callable[[str, str | None, int, float], None]
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 access = logging.getLogger("pichr.access")
 
@@ -67,8 +69,9 @@ RAW_PATH = (
 )
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Reuse a sane incoming X-Request-ID or make one; echo it; log one access line."""
+def request_id_middleware(app: ASGIApp, observe: Observe | None = None) -> ASGIApp:
+    """Reuse a sane incoming X-Request-ID or make one; echo it; log one access line; hand
+    `observe` (api/middleware/metrics.py) the method, route template, status and seconds."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -96,6 +99,13 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
+            if observe is not None:  # the route template: set by the router when one matched
+                observe(
+                    scope["method"],
+                    scope.get("path_template"),
+                    status,
+                    time.perf_counter() - started,
+                )
             if access.isEnabledFor(logging.INFO):
                 fields = {
                     "method": scope.get("method", ""),

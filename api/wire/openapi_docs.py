@@ -55,7 +55,7 @@ KEY_OPTIONAL = {
     "POST /a/{album_id}",
     "GET /f/{file_id}",
 }
-NO_KEY = {"GET /health", "GET /ready"}  # probes: a key is never looked at
+NO_KEY = {"GET /health", "GET /ready", "GET /metrics"}  # probes: an API key is never looked at
 RAW_BODY = {  # the bytes themselves, streamed
     "PUT /api/v1/upload/direct/{file_id}",
     "PUT /api/v1/upload/multipart/{upload_id}/parts/{number}",

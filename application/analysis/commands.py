@@ -19,6 +19,7 @@ from pichr.application.blobs.port import BlobNotFoundError, BlobStore
 from pichr.application.imaging.analysis import Derived, Deriving
 from pichr.application.imaging.nsfw import ModelInfo, Tensor
 from pichr.application.imaging.sniff import UnsupportedMediaError
+from pichr.application.metrics import timed_analysis
 from pichr.application.moderation.blocklist import Screener
 from pichr.application.store.app import PichrApplication
 from pichr.domain import ids
@@ -61,6 +62,7 @@ class ImageAnalysis:
     ) -> None:
         self.app, self.blobs, self.model, self.screener = app, blobs, model, screener
 
+    @timed_analysis
     def analyze(self, file_ids: list[str]) -> Recorded:
         """The files that still wait for it: one model run and one commit for them all. The
         derived blobs are stored, and the blocklist asked, while the analysis goes on; the

@@ -6,6 +6,8 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from pichr.application.metrics import blob_store_failed
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from datetime import timedelta
@@ -21,6 +23,10 @@ class BlobNotFoundError(Exception):
 
 class BlobStoreUnavailableError(Exception):
     """The store cannot be reached or refused to work (connection refused, timeout, 5xx)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        blob_store_failed()  # each one is a failed call of the store (raised where it failed)
 
 
 class BodyLengthError(ValueError):

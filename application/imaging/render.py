@@ -7,6 +7,8 @@ import io
 
 from PIL import Image, ImageOps, JpegImagePlugin
 
+from pichr.application.metrics import timed_render
+
 THUMBNAIL_SIZE = 320
 THUMBNAIL_MIME = "image/webp"
 ORIENTATION = 0x0112
@@ -33,6 +35,7 @@ def upright(img: Image.Image) -> Image.Image:
     return turned
 
 
+@timed_render("thumbnail")
 def thumbnail_webp(frame: Image.Image) -> bytes:
     """`frame`: upright, decoded. A WebP at most THUMBNAIL_SIZE on the long side."""
     alpha = frame.mode in ("RGBA", "LA") or "transparency" in frame.info
@@ -43,6 +46,7 @@ def thumbnail_webp(frame: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+@timed_render("rendition")
 def reencode(img: Image.Image, mime: str) -> tuple[bytes, str]:
     """A metadata-free rendition of the (opened, full-size) image, orientation applied."""
     served = SERVED_AS.get(mime, mime)

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from pichr.application.blobs.port import BlobNotFoundError, BlobStore, BodyLengthError
 from pichr.application.imaging.sniff import UnsupportedMediaError, accepted_mime, normalize_mime
+from pichr.application.metrics import upload_finalized
 from pichr.application.moderation.blocklist import Blocklist, Screener
 from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.guarded import GuardedReader, Readable, TooLargeError
@@ -185,8 +186,9 @@ class Uploads:
 
             self.app.change(File, ids.FILE, file_id, reject)
             self.blobs.delete(file.stored_key)
+            upload_finalized("rejected")
             raise
-        return self.app.change(
+        position = self.app.change(
             File,
             ids.FILE,
             file_id,
@@ -195,6 +197,9 @@ class Uploads:
             ),
             loaded=file,
         )
+        if position:  # 0: a concurrent finalize recorded it
+            upload_finalized("finalized")
+        return position
 
     def _refuse_blocked(self, who: Principal, file: File) -> None:
         """Bytes equal to a removed or quarantined image: UploadBlocked, the bytes go, 451.
@@ -204,6 +209,7 @@ class Uploads:
             return
         self.app.change(File, ids.FILE, file.file_id, lambda f: screen(f, who.actor))
         self.blobs.delete(file.stored_key)
+        upload_finalized("blocked")
         raise LegalHoldError("The upload matches content removed by moderation.", id=file.file_id)
 
     def _own(

@@ -136,6 +136,7 @@ RULES: dict[tuple[str, str], Route] = {
     ("DELETE", f"{AD}/reports/{{report_id:str}}/email"): Route(ADMIN, NEVER, "none"),
     ("GET", "/health"): OPEN,
     ("GET", "/ready"): OPEN,
+    ("GET", "/metrics"): OPEN,  # loopback clients (the matrix's) without PICHR_METRICS_TOKEN
     ("GET", f"{A}/schema"): OPEN,
     ("GET", f"{A}/schema/openapi.json"): OPEN,
     ("GET", f"{A}/schema/scalar"): OPEN,

@@ -27,7 +27,7 @@ def built_app() -> Litestar:
 
 
 def app_with(settings: Settings) -> Litestar:
-    """The app these settings build, never started."""
+    """The app these settings build, never started (built_app: the defaults)."""
     # Building it configures logging for a server (ours on "pichr", Litestar's on the root,
     # through a thread that writes to the stderr of the moment): the test process keeps its own.
     saved = _logging()

@@ -35,13 +35,17 @@ def test_every_operation_has_an_example(document: dict[str, Any]) -> None:
     missing = []
     for name, op in operations(document).items():
         bodies = [op.get("requestBody", {}).get("content", {}).get("application/json")]
+        shown = []  # answers in another media type (e.g. Prometheus text) with their example
         for status, answer in op["responses"].items():
             if status.startswith("2"):
-                bodies.append(answer.get("content", {}).get("application/json"))
+                content = answer.get("content", {})
+                bodies.append(content.get("application/json"))
+                shown += [m for t, m in content.items() if t != "application/json"
+                          and ("example" in m or "examples" in m)]  # fmt: skip
         missing += [f"{name}: a JSON body" for b in bodies if b is not None and "example" not in b]
         params = [p for p in op.get("parameters", []) if p["in"] == "path"]
         missing += [f"{name}: {p['name']}" for p in params if p.get("example") is None]
-        examples = [b for b in bodies if b is not None] + params
+        examples = [b for b in bodies if b is not None] + params + shown
         missing += [f"{name}: no example at all"] if not examples else []
     assert missing == []
 
