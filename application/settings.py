@@ -89,6 +89,12 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "100",
         "Wrong album-password guesses per album per hour, from all clients together",
     ),
+    "PICHR_CACHE_DIR": ("", "Local copies of hot S3 blobs, served by path; empty: DATA_DIR/cache"),
+    "PICHR_CACHE_MAX_BYTES": ("1073741824", "Size cap of PICHR_CACHE_DIR (LRU); 0: no cache"),
+    "PICHR_ACCEL_REDIRECT": (
+        "",
+        "nginx internal location prefix: image bytes go out by X-Accel-Redirect (docs/serving.md)",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
 }
 
@@ -149,6 +155,9 @@ class Settings:
     phash_max_distance: int = int(_default("PICHR_PHASH_MAX_DISTANCE"))
     reports_per_hour: int = 10
     album_guesses_per_hour: int = 100
+    cache_dir: str = ""
+    cache_max_bytes: int = int(_default("PICHR_CACHE_MAX_BYTES"))
+    accel_redirect: str = ""
     bench_routes: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -167,6 +176,10 @@ class Settings:
     @property
     def base_url(self) -> str:
         return (self.public_base or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def blob_cache_dir(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else self.data_dir / "cache"
 
     @property
     def cdn_url(self) -> str:

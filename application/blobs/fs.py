@@ -70,6 +70,11 @@ class FilesystemBlobStore:
             handle = path.open("rb")
         return _stream(handle, key, offset, length, chunk_size)
 
+    def local_path(self, key: str) -> Path | None:
+        """The file holding the blob, for a server to send by path; None when missing."""
+        path = self._path(key)
+        return path if path.is_file() else None
+
     def delete(self, key: str) -> None:
         path = self._path(key)
         with contextlib.suppress(BlobNotFoundError), mapped_errors(key):
