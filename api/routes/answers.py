@@ -30,10 +30,13 @@ class BodyAnswer(Response[bytes]):
         headers: dict[str, str],
         media_type: str | None = None,
         *,
-        path: Path | None = None,
+        path: str | None = None,
         chunks: Iterator[bytes] | None = None,
     ) -> None:
-        super().__init__(b"", status_code=status, headers=headers, media_type=media_type)
+        # Response.__init__ normalises cookies, headers and encoders this answer has none of.
+        self.content, self.background, self.cookies, self.encoding = b"", None, [], "utf-8"
+        self.headers, self.media_type, self.status_code = headers, media_type, status
+        self.response_type_encoders = {}
         self.path = path
         self.chunks = chunks
 
@@ -56,7 +59,7 @@ class Sending:
         self,
         status: int,
         headers: list[tuple[bytes, bytes]],
-        path: Path | None,
+        path: str | None,
         chunks: Iterator[bytes] | None,
     ) -> None:
         self.status, self.headers, self.path, self.chunks = status, headers, path, chunks
@@ -64,11 +67,11 @@ class Sending:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
         if self.path is not None and PATHSEND in (scope.get("extensions") or {}):
-            await send(cast("Message", {"type": PATHSEND, "path": str(self.path)}))
+            await send(cast("Message", {"type": PATHSEND, "path": self.path}))
             return
         chunks = self.chunks
         if chunks is None and self.path is not None:
-            chunks = _file(self.path.open("rb"))
+            chunks = _file(open_local(self.path))
         if chunks is None:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
@@ -91,3 +94,8 @@ def _file(handle: BinaryIO) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(CHUNK):
             yield chunk
+
+
+def open_local(path: str) -> BinaryIO:
+    """A local file to stream (the caller closes it): microseconds, so not in a thread."""
+    return Path(path).open("rb")

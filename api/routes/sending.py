@@ -9,7 +9,8 @@ streamed fills the hot cache on the way. Any blob key works (originals, thumbnai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from anyio import to_thread
 from litestar import Request, Response
 
-from pichr.api.routes.answers import CHUNK, BodyAnswer
+from pichr.api.routes.answers import CHUNK, BodyAnswer, open_local
 from pichr.api.routes.served import Served, parse_range
 from pichr.application.blobs.cached import LocalCopy, filling, local_copy
 
@@ -34,12 +35,23 @@ async def send_blob(
 ) -> Response[bytes]:
     """The answer sending `what` with `headers` (its cache policy); `on_bytes` is called when
     the answer carries the blob from its first byte (a view, a download)."""
+    return await send_to(request.method, request.headers, services, what, headers, on_bytes)
+
+
+async def send_to(
+    method: str,
+    asked: Mapping[str, str],
+    services: Services,
+    what: Served,
+    headers: dict[str, str],
+    on_bytes: Callable[[], None] | None = None,
+) -> Response[bytes]:
+    """send_blob for a request given by its method and headers (lower-case names)."""
     headers = {**_validators(what), "Accept-Ranges": "bytes", **headers}
-    asked = request.headers
     if _not_modified(asked.get("if-none-match"), asked.get("if-modified-since"), what, headers):
         return BodyAnswer(304, headers)
     span = _span(asked.get("range"), asked.get("if-range"), what, headers)
-    head = request.method == "HEAD"
+    head = method == "HEAD"
     if on_bytes is not None and not head and (span is None or span[0] == 0):
         on_bytes()
     local = local_copy(services.blobs, what.key, what.sha256)
@@ -79,7 +91,7 @@ async def _range(
 ) -> Iterator[bytes]:
     if local is not None:
         try:
-            handle = local.path.open("rb")
+            handle = open_local(local.path)
         except OSError:  # evicted since it was found: the store has it
             pass
         else:
@@ -99,7 +111,12 @@ def _validators(what: Served) -> dict[str, str]:
     etag = {"ETag": f'"{what.sha256}"'}
     if what.modified is None:
         return etag
-    return etag | {"Last-Modified": format_datetime(what.modified.astimezone(UTC), usegmt=True)}
+    return etag | {"Last-Modified": _http_date(what.modified)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_date(when: datetime) -> str:
+    return format_datetime(when.astimezone(UTC), usegmt=True)
 
 
 def _not_modified(

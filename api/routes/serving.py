@@ -1,18 +1,26 @@
 """Serving the image bytes: the access decision, the hotlink policy, view counts; then the blob
-goes out through api/routes/sending.py (304s, ranges, HEAD, by path where the server can)."""
+goes out through api/routes/sending.py (304s, ranges, HEAD, by path where the server can).
+
+A request without a query string (the plain image, nearly all traffic) is answered by the
+route's own middleware (`straight`), before Litestar parses the handler's signature and
+resolves its dependencies, which cost more than the rest; the handler answers the others (and
+documents the route). Both call `answer_bytes`: one decision, one way to send.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response, route
 from litestar.enums import HttpMethod
 from litestar.params import Parameter
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from pichr.api.access import bytes_headers, see_file
-from pichr.api.routes.sending import send_blob
+from pichr.api.routes.sending import send_to
 from pichr.api.routes.served import Served, referer_host, rendition, thumbnail
 from pichr.api.services import Services
 from pichr.application.blobs.cached import evict
@@ -23,9 +31,32 @@ from pichr.projections.queries.rows import FileRow
 
 SafeMode = Annotated[str | None, Parameter(header="X-Safe-Mode", required=False)]
 BYTES_METHODS: list[HttpMethod] = [HttpMethod.GET, HttpMethod.HEAD]
+Derived = Callable[[FileRow], Served]
 
 
-@route("/i/{file_id:str}", http_method=BYTES_METHODS, summary="The image bytes", tags=["serving"])
+def straight(derived: Derived) -> Callable[[ASGIApp], ASGIApp]:
+    """Route middleware answering a plain request to /i or /t itself (see the module doc)."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["query_string"]:  # variants and their checks are the handler's
+                await app(scope, receive, send)
+                return
+            services: Services = scope["app"].state.services
+            asked = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            who = await services.auth.principal(asked.get("authorization"))
+            file_id = scope["path_params"]["file_id"]
+            method = str(scope.get("method", "GET"))
+            sent = await answer_bytes(services, file_id, derived, who, method, asked)
+            await sent.to_asgi_response(None, None)(scope, receive, send)  # type: ignore[arg-type]
+
+        return answer
+
+    return middleware
+
+
+@route("/i/{file_id:str}", http_method=BYTES_METHODS, summary="The image bytes", tags=["serving"],
+       middleware=[straight(rendition)])  # fmt: skip
 async def serve_image(
     request: Request[Any, Any, Any],
     file_id: str,
@@ -34,12 +65,11 @@ async def serve_image(
     safe_mode: SafeMode = None,
 ) -> Response[bytes]:
     """The served rendition: the upload with its metadata stripped (orientation applied)."""
-    return await _serve(request, file_id, who, services, safe_mode, rendition)
+    return await answer_bytes(services, file_id, rendition, who, request.method, request.headers)
 
 
-@route(
-    "/t/{file_id:str}", http_method=BYTES_METHODS, summary="The thumbnail (WebP)", tags=["serving"]
-)
+@route("/t/{file_id:str}", http_method=BYTES_METHODS, summary="The thumbnail (WebP)",
+       tags=["serving"], middleware=[straight(thumbnail)])  # fmt: skip
 async def serve_thumbnail(
     request: Request[Any, Any, Any],
     file_id: str,
@@ -48,23 +78,25 @@ async def serve_thumbnail(
     safe_mode: SafeMode = None,
 ) -> Response[bytes]:
     """A WebP at most 320 px on the long side; the same access and caching rules as /i."""
-    return await _serve(request, file_id, who, services, safe_mode, thumbnail)
+    return await answer_bytes(services, file_id, thumbnail, who, request.method, request.headers)
 
 
-async def _serve(
-    request: Request[Any, Any, Any],
-    file_id: str,
-    who: Principal,
+async def answer_bytes(
     services: Services,
-    safe_mode: str | None,
-    derived: Callable[[FileRow], Served],
+    file_id: str,
+    derived: Derived,
+    who: Principal,
+    method: str,
+    asked: Mapping[str, str],
 ) -> Response[bytes]:
-    row = allowed_bytes(await services.reads.file(file_id), who, file_id, services, safe_mode)
-    check_referer(request, row, services)
+    """The answer to `who` asking for `derived` of the file (`asked`: the request's headers)."""
+    row = await services.reads.file(file_id)
+    row = allowed_bytes(row, who, file_id, services, asked.get("x-safe-mode"))
+    check_referer(asked.get("referer"), row, services)
     what = derived(row)
     count = (lambda: services.counter.view(file_id)) if what.counts_view else None
     headers = {**bytes_headers(row, services.nsfw_threshold), "X-Content-Type-Options": "nosniff"}
-    return await send_blob(request, services, what, headers, on_bytes=count)
+    return await send_to(method, asked, services, what, headers, on_bytes=count)
 
 
 def allowed_bytes(
@@ -85,7 +117,11 @@ def allowed_bytes(
         raise
 
 
-def check_referer(request: Request[Any, Any, Any], row: FileRow, services: Services) -> None:
-    own_host = urlsplit(services.settings.base_url).hostname or ""
-    host = referer_host(request.headers.get("referer"))
-    check_hotlink(row.hotlink_policy, row.hotlink_whitelist, host, own_host)
+def check_referer(referer: str | None, row: FileRow, services: Services) -> None:
+    own_host = _host_of(services.settings.base_url)
+    check_hotlink(row.hotlink_policy, row.hotlink_whitelist, referer_host(referer), own_host)
+
+
+@functools.cache
+def _host_of(base_url: str) -> str:
+    return urlsplit(base_url).hostname or ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from pichr.application.blobs.fs import FilesystemBlobStore
 from pichr.application.blobs.handoff import HandingOff
@@ -24,7 +23,7 @@ class LocalCopy:
     """A blob's bytes in a local file: its path, and where it lies under its root (`blobs/...`
     for the filesystem store, `cache/...` for the hot cache), for an nginx internal location."""
 
-    path: Path
+    path: str
     location: str
 
 
@@ -38,7 +37,7 @@ def local_copy(blobs: BlobStore, key: str, etag: str) -> LocalCopy | None:
         found = store.cache.path(key, etag)
         if found is None:
             return None
-        return LocalCopy(found, "cache/" + found.relative_to(store.cache.root).as_posix())
+        return LocalCopy(str(found), "cache/" + found.relative_to(store.cache.root).as_posix())
     return None
 
 
