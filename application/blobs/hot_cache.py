@@ -63,14 +63,16 @@ class HotCache:
         written = 0
         try:
             for chunk in chunks:
+                written += len(chunk)
                 if out is not None:
                     out = self._write(out, chunk)
-                written += len(chunk)
+                if out is not None and tmp is not None and written == size:
+                    # Kept before the last chunk goes: a client that has every byte finds it.
+                    out.close()
+                    out = None
+                    self._adopt(tmp, self._name(key, etag), size)
+                    tmp = None
                 yield chunk
-            if out is not None and tmp is not None and written == size:
-                out.close()
-                self._adopt(tmp, self._name(key, etag), size)
-                tmp = None
         finally:
             if out is not None:
                 out.close()

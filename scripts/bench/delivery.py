@@ -109,22 +109,23 @@ def bare(path: Path, mime: str) -> Iterator[Server]:
             "scripts.bench.bare_pathsend:app"]  # fmt: skip
     server = Server(env, argv)
     try:
-        _wait_file(server.base + "/file")
+        _wait_file(server)
         yield server
     finally:
         server.stop()
 
 
-def _wait_file(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+def _wait_file(server: Server) -> None:
+    url = server.base + "/file"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.proc.poll() is None:
         try:
             if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    sys.exit(f"the bare server did not answer {url}")
+    sys.exit(f"the bare server did not answer {url}:\n{server.tail()}")
 
 
 def compare(label: str, ours: str, baseline: str, args: argparse.Namespace) -> float:
@@ -164,7 +165,7 @@ def speed(args: argparse.Namespace, *, s3: bool) -> None:
         ours = f"{server.base}/i/{file_id}"
         if s3:
             httpx.get(ours).raise_for_status()  # the first hit fills the hot cache
-            cached = [p for p in (tmp / "cache").rglob("*") if p.is_file()]
+            cached = [p for p in (tmp / "cache").rglob("*") if p.is_file() and p.name[0] != "."]
             assert len(cached) == 1, cached  # noqa: S101
             path = cached[0]
         else:
@@ -237,17 +238,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run (10)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
     p.add_argument("--side", type=int, default=8192, help="side of the big PNG (8192: 192 MiB)")
+    p.add_argument("--skip-fs", action="store_true")
     p.add_argument("--skip-s3", action="store_true")
+    p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-memory", action="store_true")
     args = p.parse_args(argv)
     require_wrk()
-    speed(args, s3=False)
-    if not args.skip_s3:
+    if not args.skip_fs and not args.skip_speed:
+        speed(args, s3=False)
+    if not args.skip_s3 and not args.skip_speed:
         speed(args, s3=True)
     if not args.skip_memory:
         if not args.skip_s3:
             memory(args, s3=True)
-        memory(args, s3=False)
+        if not args.skip_fs:
+            memory(args, s3=False)
 
 
 if __name__ == "__main__":
