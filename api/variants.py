@@ -24,4 +24,7 @@ async def variant_of(services: Services, row: FileRow, original: Served, asked: 
     made = services.variants.get_or_render
     stored = await to_thread.run_sync(made, row.id, original.key, variant)
     etag = variant_etag(original.sha256, variant)
-    return Served(stored.key, stored.size, variant.mime, etag, counts_view=original.counts_view)
+    return Served(
+        stored.key, stored.size, variant.mime, etag,
+        counts_view=original.counts_view, modified=original.modified,
+    )  # fmt: skip

@@ -111,6 +111,12 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "false",
         "Let `url` uploads fetch private/loopback/link-local addresses (tests only; SSRF)",
     ),
+    "PICHR_CACHE_DIR": ("", "Local copies of hot S3 blobs, served by path; empty: DATA_DIR/cache"),
+    "PICHR_CACHE_MAX_BYTES": ("1073741824", "Size cap of PICHR_CACHE_DIR (LRU); 0: no cache"),
+    "PICHR_ACCEL_REDIRECT": (
+        "",
+        "nginx internal location prefix: image bytes go out by X-Accel-Redirect (docs/serving.md)",
+    ),
     "PICHR_BENCH_ROUTES": ("false", "Mount /bench/constant/{bytes} (baseline for scripts/bench)"),
     "PICHR_METRICS": ("true", "Serve Prometheus metrics at /metrics (docs/deploy.md)"),
     "PICHR_METRICS_TOKEN": (
@@ -197,6 +203,9 @@ class Settings:
     cors_origins: str = ""
     url_ingest_timeout_seconds: float = 20.0
     url_ingest_allow_private: bool = False
+    cache_dir: str = ""
+    cache_max_bytes: int = int(_default("PICHR_CACHE_MAX_BYTES"))
+    accel_redirect: str = ""
     bench_routes: bool = False
     metrics: bool = True
     metrics_token: str = ""
@@ -236,6 +245,10 @@ class Settings:
     @property
     def base_url(self) -> str:
         return (self.public_base or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def blob_cache_dir(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else self.data_dir / "cache"
 
     @property
     def cdn_url(self) -> str:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, cast
 
 import msgspec
-from anyio import to_thread
-from litestar import Controller, MediaType, Request, Response, delete, get, patch
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, route
 from litestar.params import Parameter
-from litestar.response import Stream
 
 from pichr.api.access import PRIVATE_RECORD, VARY, bytes_headers, record_headers, see_file
 from pichr.api.commands import ON_FILES, run
 from pichr.api.deps import caller
+from pichr.api.routes.sending import send_blob
 from pichr.api.routes.served import content_disposition, rendition
+from pichr.api.routes.serving import BYTES_METHODS, allowed_bytes
 from pichr.api.services import Services
 from pichr.api.wire.files import FileList, FileOut, MessageOut, PatchIn, PatchOut
 from pichr.api.wire.inputs import file_changes
@@ -98,7 +98,7 @@ class FileController(Controller):
         await run(services, ON_FILES, services.files.delete, who, file_id, delete_token)
         return MessageOut(message="File deleted successfully", file_id=file_id)
 
-    @get("/{file_id:str}/download", summary="Download the file")
+    @route("/{file_id:str}/download", http_method=BYTES_METHODS, summary="Download the file")
     async def download(
         self,
         request: Request[Any, Any, Any],
@@ -106,18 +106,12 @@ class FileController(Controller):
         who: Principal,
         services: Services,
         safe_mode: SafeMode = None,
-    ) -> Stream:
-        row = see_file(
-            await services.reads.file(file_id), who, file_id=file_id, safe_mode=safe_mode,
-            threshold=services.nsfw_threshold, serving_bytes=True,
-        )  # fmt: skip
+    ) -> Response[bytes]:
+        row = allowed_bytes(await services.reads.file(file_id), who, file_id, services, safe_mode)
         served = rendition(row)  # metadata stripped, never the private original
-        chunks = await to_thread.run_sync(services.blobs.read, served.key)
-        services.counter.download(file_id)
         headers = {
             "Content-Disposition": content_disposition(row.filename),
-            "Content-Length": str(served.size),
-            "ETag": f'"{served.sha256}"',
             **bytes_headers(row, services.nsfw_threshold),
         }
-        return Stream(chunks, media_type=served.mime, headers=headers)
+        count = lambda: services.counter.download(file_id)  # noqa: E731
+        return await send_blob(request, services, served, headers, on_bytes=count)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from pichr.domain.errors import NotReadyError, RangeNotSatisfiableError
@@ -56,8 +57,9 @@ class Served:
     key: str
     size: int
     mime: str
-    sha256: str
+    sha256: str  # the strong ETag
     counts_view: bool = False
+    modified: datetime | None = None  # Last-Modified: when these bytes were made
 
 
 THUMBNAIL_MIME = "image/webp"
@@ -66,19 +68,20 @@ THUMBNAIL_MIME = "image/webp"
 def rendition(row: FileRow) -> Served:
     """The upload with its metadata stripped: what /i and the download serve."""
     key, size = row.rendition_key, row.rendition_bytes
-    return _served(key, size, row.rendition_mime, row.rendition_sha256, counts_view=True)
+    return _served(key, size, row.rendition_mime, row.rendition_sha256, row, counts_view=True)
 
 
 def thumbnail(row: FileRow) -> Served:
     key, size = row.thumbnail_key, row.thumbnail_bytes
-    return _served(key, size, THUMBNAIL_MIME, row.thumbnail_sha256, counts_view=False)
+    return _served(key, size, THUMBNAIL_MIME, row.thumbnail_sha256, row, counts_view=False)
 
 
 def _served(
-    key: str | None, size: int | None, mime: str | None, sha256: str | None, *, counts_view: bool
-) -> Served:
+    key: str | None, size: int | None, mime: str | None, sha256: str | None, row: FileRow,
+    *, counts_view: bool,
+) -> Served:  # fmt: skip
     """The analysis writes all four at once; see_file(serving_bytes=True) lets only analyzed
     files through, so a missing one is a file still being processed."""
     if key is None or size is None or mime is None or sha256 is None:
         raise NotReadyError("The image is still being processed.", processing=True)
-    return Served(key, size, mime, sha256, counts_view)
+    return Served(key, size, mime, sha256, counts_view, row.analyzed_at)

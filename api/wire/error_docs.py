@@ -99,9 +99,11 @@ OWN: dict[str, tuple[int, ...]] = {  # each operation's own refusals, beside API
     "GET /api/v1/files/{file_id}": FILE,
     "PATCH /api/v1/files/{file_id}": (*FILE, 409),
     "DELETE /api/v1/files/{file_id}": (*FILE, 409),
-    "GET /api/v1/files/{file_id}/download": FILE,
-    "GET /i/{file_id}": (*FILE, 416),
-    "GET /t/{file_id}": (*FILE, 416),
+    **{
+        f"{method} {path}": (*FILE, 416)
+        for method in ("GET", "HEAD")
+        for path in ("/api/v1/files/{file_id}/download", "/i/{file_id}", "/t/{file_id}")
+    },
     "GET /api/v1/albums": (403,),
     "POST /api/v1/albums": ALBUM,
     "GET /api/v1/albums/{album_id}": ALBUM,

@@ -54,6 +54,9 @@ KEY_OPTIONAL = {
     "GET /a/{album_id}",  # the web pages
     "POST /a/{album_id}",
     "GET /f/{file_id}",
+    "HEAD /api/v1/files/{file_id}/download",
+    "HEAD /i/{file_id}",
+    "HEAD /t/{file_id}",
 }
 NO_KEY = {"GET /health", "GET /ready", "GET /metrics"}  # probes: an API key is never looked at
 RAW_BODY = {  # the bytes themselves, streamed
@@ -63,8 +66,9 @@ RAW_BODY = {  # the bytes themselves, streamed
 IMAGES = {  # served bytes: (media type, whether Range and If-None-Match apply)
     "GET /i/{file_id}": ("image/*", True),
     "GET /t/{file_id}": ("image/webp", True),
-    "GET /api/v1/files/{file_id}/download": ("image/*", False),
+    "GET /api/v1/files/{file_id}/download": ("image/*", True),
 }
+HEADS = {f"HEAD {name.partition(' ')[2]}" for name in IMAGES}  # the headers of GET, no bytes
 
 
 def operations(document: OpenAPI) -> list[tuple[str, Operation]]:
@@ -126,6 +130,14 @@ def _served(operation: Operation, media: str, ranges: bool) -> None:
     operation.responses = dict(sorted(responses.items()))
 
 
+def _served_head(operation: Operation) -> None:
+    responses = operation.responses or {}
+    responses["200"] = OpenAPIResponse(description="The headers of GET, without the bytes")
+    responses["206"] = OpenAPIResponse(description="The headers of one byte range (Range)")
+    responses["304"] = OpenAPIResponse(description="Not modified (If-None-Match)")
+    operation.responses = dict(sorted(responses.items()))
+
+
 def complete_document(document: OpenAPI) -> None:
     struct_schemas(document)
     for name, operation in operations(document):
@@ -139,4 +151,6 @@ def complete_document(document: OpenAPI) -> None:
             operation.request_body = RequestBody(content=body, required=True)
         if name in IMAGES:
             _served(operation, *IMAGES[name])
+        elif name in HEADS:
+            _served_head(operation)
     add_links(document, dict(operations(document)))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from pichr.application.blobs.cached import Cached
 from pichr.application.blobs.fs import FilesystemBlobStore
+from pichr.application.blobs.hot_cache import HotCache
 from pichr.application.blobs.s3 import S3BlobStore
 
 if TYPE_CHECKING:
@@ -16,8 +18,9 @@ if TYPE_CHECKING:
 
 
 def blob_store_for(settings: Settings) -> BlobStore:
-    """The blob store the settings name: S3 when PICHR_S3_ENDPOINT is set, else PICHR_DATA_DIR."""
-    return make_blob_store(
+    """The blob store the settings name: S3 when PICHR_S3_ENDPOINT is set, else PICHR_DATA_DIR.
+    S3 comes with local copies of its hot blobs (PICHR_CACHE_DIR) unless the cap is 0."""
+    store = make_blob_store(
         data_dir=settings.data_dir,
         s3_endpoint=settings.s3_endpoint or None,
         s3_bucket=settings.s3_bucket,
@@ -26,6 +29,9 @@ def blob_store_for(settings: Settings) -> BlobStore:
         s3_region=settings.s3_region,
         s3_secure=settings.s3_secure,
     )
+    if not settings.s3_endpoint or settings.cache_max_bytes <= 0:
+        return store
+    return Cached(store, HotCache(settings.blob_cache_dir, settings.cache_max_bytes))
 
 
 def make_blob_store(

@@ -121,7 +121,8 @@ def verdict(answer: httpx.Response, log: EventLog, *, must_refuse: bool = True) 
     wrong = []
     if answer.status_code >= 500 or (must_refuse and answer.status_code < 400):
         wrong.append(f"status {answer.status_code}")
-    if answer.status_code >= 400 and not _error_format(answer):
+    has_body = answer.request.method != "HEAD"  # a HEAD answer carries no body (RFC 9110 9.3.2)
+    if answer.status_code >= 400 and has_body and not _error_format(answer):
         wrong.append("not in the error format")
     if log.grew():
         wrong.append("an event was written")

@@ -93,9 +93,10 @@ def differences(plain: httpx.Response, other: httpx.Response) -> list[str]:
 
 
 def _body(answer: httpx.Response) -> object:
-    """The error format as data; an HTML error page (the album and file pages) as its text."""
+    """The error format as data; an HTML error page (the album and file pages) as its text;
+    a HEAD answer's empty body as it is."""
     is_json = answer.headers.get("content-type", "").startswith("application/json")
-    return answer.json() if is_json else answer.text
+    return answer.json() if is_json and answer.content else answer.text
 
 
 class Counters:

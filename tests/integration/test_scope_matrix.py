@@ -77,8 +77,8 @@ def test_every_route_of_the_app_has_an_expectation() -> None:
 def test_each_caller_gets_what_the_access_model_says(world: World, cell: Cell, status: int) -> None:
     answer = world.client.request(**request(world, cell))
     assert answer.status_code == status, (answer.status_code, answer.text[:300])
-    if status >= 400 and not cell.path.startswith(PAGES):
-        assert_error(answer, status)
+    if status >= 400 and not cell.path.startswith(PAGES) and cell.method != "HEAD":
+        assert_error(answer, status)  # a HEAD answer has no body to hold the error
 
 
 def documented(method: str, path: str) -> dict[str, Any] | None:
