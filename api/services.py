@@ -16,6 +16,7 @@ from pichr.application.identity import Identity
 from pichr.application.moderation.decisions import Moderation
 from pichr.application.moderation.reports import ReportsOfFile
 from pichr.application.multipart.commands import Multipart
+from pichr.application.privacy.erase import Erasure
 from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.commands import Uploads
@@ -49,6 +50,7 @@ class Services:
     moderation: Moderation  # reports, the reporters' e-mails, moderators' decisions
     reports_of_file: ReportsOfFile  # for a file's history (application/moderation/audit.py)
     trusted_proxies: frozenset[str] = frozenset()
+    erasure: Erasure | None = None  # POST /admin/accounts/{id}/erase (application/privacy/)
 
     @property
     def nsfw_threshold(self) -> float:

@@ -38,7 +38,7 @@ from pichr.projections.queries.album_cache import AlbumCache
 from pichr.projections.queries.albums import AlbumReads
 from pichr.projections.queries.cache import ReadCache
 from pichr.projections.queries.reads import ReadModels
-from pichr.scripts.compose import blocklist_for, report_index
+from pichr.scripts.compose import blocklist_for, erasure, report_index
 
 
 def build(
@@ -85,6 +85,7 @@ def build(
         analyses=analyses,
         moderation=Moderation(app),
         reports_of_file=report_index(app),
+        erasure=erasure(app, blobs, database_url),
     )
 
 
