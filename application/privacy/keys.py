@@ -71,7 +71,9 @@ class KeyRing:
                 memory = self._memory or {}
                 return {a: memory[a][1] for a in wanted if a in memory}
             cur.execute(SELECT_MANY, (wanted,))
-            return {row[0]: bytes(row[1]) for row in cur.fetchall()}
+            return {
+                _at(row, 0, "aggregate_id"): bytes(_at(row, 1, "key")) for row in cur.fetchall()
+            }
 
     def erase(self, subject: str, aggregate_ids: Iterable[UUID]) -> list[UUID]:
         """Delete the subject's keys (and those of `aggregate_ids`): the aggregates erased."""
@@ -87,7 +89,7 @@ class KeyRing:
                     del memory[aggregate_id]
             else:
                 cur.execute(ERASE, (subject, ids))
-                gone = [row[0] for row in cur.fetchall()]
+                gone = [_at(row, 0, "aggregate_id") for row in cur.fetchall()]
         with self._lock:
             for aggregate_id in gone:
                 self._sealing.pop(aggregate_id, None)
@@ -105,8 +107,7 @@ class KeyRing:
             cur.execute(INSERT, (aggregate_id, subject, key))
             if cur.rowcount == 0:  # another process made it first: use theirs
                 cur.execute(SELECT, (aggregate_id,))
-                row = cur.fetchone()
-                return bytes(row[0])
+                return bytes(_at(cur.fetchone(), 0, "key"))
         return key
 
     def _cursor(self) -> AbstractContextManager[Any]:
@@ -129,3 +130,8 @@ def ensure_table(cur: Any) -> None:
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (SUBJECT_KEYS_TABLE,))
     for ddl in DDL:
         cur.execute(ddl)
+
+
+def _at(row: Any, index: int, name: str) -> Any:
+    """A column of a row from the event store's pool (dict rows) or a plain cursor (tuples)."""
+    return row[name] if isinstance(row, dict) else row[index]
