@@ -90,14 +90,15 @@ def seal_value(key: Key, value: Any) -> str:
 
 
 def open_value(key: Key | None, value: str, kind: str) -> Any:
-    """The plaintext; the erased marker when the key is gone; the value itself when it only
-    looks sealed (a user may type anything) and does not open."""
+    """The plaintext; the erased marker when the key is gone or is not the one it was sealed
+    with (a key made again after an erasure opens nothing of before)."""
+    erased = [ERASED] if kind == "list" else ERASED
     if key is None:
-        return [ERASED] if kind == "list" else ERASED
+        return erased
     try:
         return json.loads(_cipher(key).decrypt(base64.b64decode(value[len(SEAL) :])))
     except ValueError:
-        return value
+        return erased
 
 
 def _paths(topic: str) -> dict[str, str]:
@@ -118,7 +119,7 @@ def seal(topic: str, data: dict[str, Any], key: Callable[[], Key]) -> dict[str, 
             if isinstance(inner, dict) and inner.get(sub) is not None:
                 inner = out[head] = dict(inner)
                 inner[sub] = seal_value(key(), inner[sub])
-        elif out.get(head) is not None and not is_sealed(out[head]):
+        elif out.get(head) is not None:  # always sealed, even what a user typed to look sealed
             out[head] = seal_value(key(), out[head])
     return out
 

@@ -3,6 +3,7 @@ on the way out: aggregates see plaintext while the subject's key exists, ERASED 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +40,19 @@ class SealingMapper(Mapper[UUID]):
         copy = object.__new__(type(domain_event))
         object.__setattr__(copy, "__dict__", sealed)
         return super().to_stored_event(copy)
+
+    def prepare(self, objs: Iterable[Any]) -> None:
+        """Before a save: the keys of every aggregate about to record a personal event, made
+        or read in one go (KeyRing.prepare)."""
+        subjects: dict[UUID, str] = {}
+        for obj in objs:
+            for event in getattr(obj, "pending_events", ()):
+                topic = get_topic(type(event))
+                if topic in PERSONAL and event.originator_id not in subjects:
+                    state = vars(event)
+                    subjects[event.originator_id] = subject_of(topic, state, event.originator_id)
+        if subjects:
+            self.keys.prepare(subjects)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)

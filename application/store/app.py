@@ -47,6 +47,14 @@ class PichrApplication(Application[UUID]):
         self.keys = KeyRing(self._key_cursor)
         return SealingMapper(self.keys, transcoder=self.construct_transcoder())
 
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """The library's save, with the subject keys of its personal events made first, in
+        one transaction for the whole save (application/privacy/keys.py)."""
+        mapper = self.mapper
+        if isinstance(mapper, SealingMapper):
+            mapper.prepare(objs)
+        return super().save(*objs, **kwargs)
+
     @contextmanager
     def _key_cursor(self) -> Iterator[Any]:
         """A cursor in a committed transaction on the event store's pool; None in memory."""
