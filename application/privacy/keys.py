@@ -23,6 +23,11 @@ INSERT = (
     f"INSERT INTO {SUBJECT_KEYS_TABLE} (aggregate_id, subject, key) VALUES (%s, %s, %s)"
     " ON CONFLICT (aggregate_id) DO NOTHING"
 )
+INSERT_MANY = (
+    f"INSERT INTO {SUBJECT_KEYS_TABLE} (aggregate_id, subject, key)"
+    " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bytea[])"
+    " ON CONFLICT (aggregate_id) DO NOTHING RETURNING aggregate_id"
+)
 SELECT = f"SELECT key FROM {SUBJECT_KEYS_TABLE} WHERE aggregate_id = %s"
 SELECT_MANY = f"SELECT aggregate_id, key FROM {SUBJECT_KEYS_TABLE} WHERE aggregate_id = ANY(%s)"
 ERASE = (
@@ -59,14 +64,14 @@ class KeyRing:
             self._sealing[aggregate_id] = key
         return key
 
-    def prepare(self, subjects: dict[UUID, str]) -> None:
-        """Make sure each aggregate has a key before its events are sealed: the keys this
-        process does not know yet are read, and the missing ones made, in one transaction
-        (a save of many new aggregates costs one round trip, not one per aggregate)."""
+    def prepare(self, subjects: dict[UUID, str], new: set[UUID]) -> None:
+        """Make sure each aggregate has a key before its events are sealed, in one round trip
+        for the whole save: `new` aggregates (their first event is in this save) get a key
+        made at once; the others' keys are read, and made only when missing."""
         wanted = [a for a in subjects if a not in self._sealing]
         if not wanted:
             return
-        found = self.get_many(wanted)
+        found = self.get_many([a for a in wanted if a not in new])
         made = {a: new_key() for a in wanted if a not in found}
         if made:
             with self._cursor() as cur:
@@ -75,11 +80,14 @@ class KeyRing:
                     self._memory = memory
                     for a, key in made.items():
                         memory.setdefault(a, (subjects[a], key))
+                    inserted = set(made)
                 else:
                     cur.execute("SET LOCAL synchronous_commit = off")
-                    rows = [(a, subjects[a], key) for a, key in made.items()]
-                    cur.executemany(INSERT, rows)
-            found.update(self.get_many(made))  # a racing process may have made one first
+                    rows = (list(made), [subjects[a] for a in made], list(made.values()))
+                    cur.execute(INSERT_MANY, rows)
+                    inserted = {_at(row, 0, "aggregate_id") for row in cur.fetchall()}
+            found.update({a: k for a, k in made.items() if a in inserted})
+            found.update(self.get_many([a for a in made if a not in inserted]))  # a race lost
         with self._lock:
             if len(self._sealing) + len(found) >= CACHE_MAX:
                 self._sealing.clear()

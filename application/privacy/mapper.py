@@ -45,14 +45,17 @@ class SealingMapper(Mapper[UUID]):
         """Before a save: the keys of every aggregate about to record a personal event, made
         or read in one go (KeyRing.prepare)."""
         subjects: dict[UUID, str] = {}
+        new: set[UUID] = set()
         for obj in objs:
             for event in getattr(obj, "pending_events", ()):
                 topic = get_topic(type(event))
                 if topic in PERSONAL and event.originator_id not in subjects:
                     state = vars(event)
                     subjects[event.originator_id] = subject_of(topic, state, event.originator_id)
+                    if event.originator_version == 1:
+                        new.add(event.originator_id)
         if subjects:
-            self.keys.prepare(subjects)
+            self.keys.prepare(subjects, new)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
