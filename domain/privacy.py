@@ -61,7 +61,6 @@ SUBJECT_FIELD: dict[str, str] = {
 ANONYMOUS = "anonymous:"  # subject of an aggregate without an owner: ANONYMOUS + its UUID
 
 Key = bytes
-KeyLookup = Callable[[UUID], Key | None]
 
 
 def subject_of(topic: str, data: Mapping[str, Any], aggregate_id: UUID) -> str:
@@ -78,6 +77,11 @@ def new_key() -> Key:
 @lru_cache(maxsize=4096)
 def _cipher(key: Key) -> AESCipher:
     return AESCipher(Environment(env={AESCipher.CIPHER_KEY: base64.b64encode(key).decode()}))
+
+
+def forget_ciphers() -> None:
+    """Drop the ciphers kept for recent keys (after an erasure: no key outlives its row)."""
+    _cipher.cache_clear()
 
 
 def is_sealed(value: Any) -> bool:

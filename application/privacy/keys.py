@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
-from pichr.domain.privacy import SUBJECT_KEYS_TABLE, Key, new_key
+from pichr.domain.privacy import SUBJECT_KEYS_TABLE, Key, forget_ciphers, new_key
 
 DDL = (
     f"CREATE TABLE IF NOT EXISTS {SUBJECT_KEYS_TABLE} ("
@@ -127,6 +127,7 @@ class KeyRing:
         with self._lock:
             for aggregate_id in gone:
                 self._sealing.pop(aggregate_id, None)
+        forget_ciphers()
         return gone
 
     def _make(self, aggregate_id: UUID, subject: str) -> Key:
