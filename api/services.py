@@ -17,6 +17,7 @@ from pichr.application.identity import Identity
 from pichr.application.moderation.decisions import Moderation
 from pichr.application.moderation.reports import ReportsOfFile
 from pichr.application.multipart.commands import Multipart
+from pichr.application.privacy.erase import Erasure
 from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
 from pichr.application.uploads.commands import Uploads
@@ -53,6 +54,7 @@ class Services:
     variants: Variants  # sizes and formats on request (/i/{id}?w=...)
     ops: OpsReads  # /metrics: the log's head, followers' lag, jobs
     trusted_proxies: frozenset[str] = frozenset()
+    erasure: Erasure | None = None  # POST /admin/accounts/{id}/erase (application/privacy/)
 
     @property
     def nsfw_threshold(self) -> float:

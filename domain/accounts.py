@@ -25,6 +25,7 @@ class Account(Aggregate):
         self.email = email
         self.plan = plan
         self.deleted = False
+        self.erased = False  # its personal data is gone for good (docs/privacy.md)
         self.safe_mode_optional = False  # its keys may turn safe mode off (X-Safe-Mode: off)
 
     @staticmethod
@@ -62,6 +63,21 @@ class Account(Aggregate):
     @event("AccountDeleted", topic="pichr.account.AccountDeleted.v1")
     def _deleted(self, *, actor: str) -> None:
         self.deleted = True
+
+    def erase(self, *, actor: str, reason: str) -> None:
+        """Record an erasure (GDPR art. 17): who asked it, when (the event's time) and why.
+        The subject keys are deleted after this commits (application/privacy/erase.py)."""
+        if not self.deleted:
+            raise ConflictError("Delete the account before erasing it.")
+        if self.erased:
+            raise GoneError("The account is already erased.")
+        self._erased(actor=actor, reason=reason)
+
+    @event("AccountErased", topic="pichr.account.AccountErased.v1")
+    def _erased(self, *, actor: str, reason: str) -> None:
+        """The account's personal data was erased: its subject keys are deleted, so its sealed
+        fields read as "[erased]" from now on. `reason`: the operator's note (no personal data)."""
+        self.erased = True
 
 
 class ApiKey(Aggregate):

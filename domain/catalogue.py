@@ -15,6 +15,7 @@ from pichr.domain import ids
 from pichr.domain.accounts import Account, ApiKey, KeyUsage
 from pichr.domain.albums import Album
 from pichr.domain.files import File
+from pichr.domain.privacy import PERSONAL
 from pichr.domain.quota import StorageLedger
 from pichr.domain.reports import Report
 from pichr.domain.tallies import ViewTally
@@ -89,20 +90,27 @@ def markdown() -> str:
         "shape gets a new `.vN` topic. Every event also carries `timestamp` (UTC) and the",
         "aggregate's id and version; the feed and the export add the log `position`.",
         "Fields marked (redacted) never leave the server through the feed or the export.",
+        "Fields marked (personal) are personal data (docs/privacy.md): stored sealed with the",
+        "data subject's key, read as `[erased]` once the subject is erased, and redacted in",
+        "the feed and the export (`changes.x`: that key of the `changes` object).",
     ]
     current = ""
     for e in event_types():
         if e.aggregate != current:
             current = e.aggregate
             lines += ["", f"## {current}", "", "| topic | fields |", "|---|---|"]
-        shown = ", ".join(_field(k, v) for k, v in e.fields.items())
+        personal = PERSONAL.get(e.topic, {})
+        shown = ", ".join(_field(k, v, personal) for k, v in e.fields.items())
         lines.append(f"| `{e.topic}` | {shown or '(none)'} |")
     return "\n".join(lines) + "\n"
 
 
-def _field(name: str, annotation: str) -> str:
+def _field(name: str, annotation: str, personal: dict[str, str]) -> str:
     escaped = annotation.replace("|", "\\|")  # a pipe would end the table cell
-    return f"`{name}`: {escaped}" + (" (redacted)" if name in REDACTED else "")
+    inner = sorted(p.partition(".")[2] for p in personal if p.startswith(f"{name}."))
+    mark = " (personal)" if name in personal else ""
+    mark += f" (personal: {', '.join(inner)})" if inner else ""
+    return f"`{name}`: {escaped}" + (" (redacted)" if name in REDACTED else "") + mark
 
 
 # Personal data and secrets: replaced by "[redacted]" in the feed and the export.

@@ -7,6 +7,7 @@ import logging
 
 import psycopg
 
+from pichr.application.privacy.keys import ensure_table as ensure_keys_table
 from pichr.application.store.app import PichrApplication
 from pichr.application.store.database import SCHEMA_LOCK, eventsourcing_env
 from pichr.projections.log.reader import ensure_tracking
@@ -25,6 +26,8 @@ def ensure_all(database_url: str) -> None:
 
 def _ensure_all(database_url: str) -> None:
     PichrApplication(env=eventsourcing_env(database_url, 1)).close()
+    with psycopg.connect(database_url) as conn, conn.transaction():
+        ensure_keys_table(conn)  # the subject keys: not a projection (docs/privacy.md)
     for projection in all_projections():
         with psycopg.connect(database_url) as conn:
             built_with = ensure_tracking(conn, projection.name, schema_hash(projection))

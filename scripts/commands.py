@@ -21,6 +21,7 @@ from pichr.projections.log.reader import wait_until
 from pichr.projections.log.replay import rebuild, rebuild_all
 from pichr.projections.views.registry import all_projections
 from pichr.scripts.bootstrap import ensure_all
+from pichr.scripts.erase import add_erase
 from pichr.scripts.output import emit as _emit
 
 WAIT_SECONDS = 5.0
@@ -168,6 +169,7 @@ def add_identity(sub: Any) -> None:
     d = accounts.add_parser("delete", help="delete an account: its keys stop working at once")
     d.add_argument("account_id")
     d.set_defaults(run=_identity_command, action=_delete_account)
+    add_erase(accounts, _url)
     keys = sub.add_parser("keys", help="create, list and revoke API keys").add_subparsers(
         dest="action_name", required=True
     )

@@ -11,14 +11,20 @@ import functools
 from pichr.application.blobs.port import BlobStore
 from pichr.application.moderation.blocklist import ReadModelBlocklist
 from pichr.application.moderation.reports import app_cursor
+from pichr.application.privacy.erase import Erasure
 from pichr.application.settings import Settings
 from pichr.application.store.app import PichrApplication
+from pichr.application.uploads.plans import DEFAULT_PLANS
+from pichr.application.uploads.quota import Quotas
+from pichr.projections.log.replay import rebuild
+from pichr.projections.queries.erasure import AccountContentsRows
 from pichr.projections.queries.for_commands import (
     BlocklistRows,
     Cursors,
     FileCandidates,
     ReportIndex,
 )
+from pichr.projections.views.registry import all_projections
 from pichr.workers.context import TaskContext
 
 
@@ -50,3 +56,16 @@ def task_context(
         blocklist=blocklist_for(app, settings),
         candidates=FileCandidates(database_url),
     )
+
+
+def erasure(app: PichrApplication, blobs: BlobStore, database_url: str) -> Erasure:
+    """`pichr accounts erase` and the admin route: the erasure, with the read models holding
+    personal data rebuilt from the log afterwards (beside the live ones, then switched)."""
+
+    def rebuild_views(names: tuple[str, ...]) -> None:
+        for projection in all_projections():
+            if projection.name in names:
+                rebuild(database_url, projection)
+
+    quotas = Quotas(app, DEFAULT_PLANS)
+    return Erasure(app, blobs, quotas, AccountContentsRows(database_url), rebuild_views)

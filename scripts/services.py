@@ -40,7 +40,7 @@ from pichr.projections.queries.albums import AlbumReads
 from pichr.projections.queries.cache import ReadCache
 from pichr.projections.queries.ops import OpsReads
 from pichr.projections.queries.reads import ReadModels
-from pichr.scripts.compose import blocklist_for, report_index
+from pichr.scripts.compose import blocklist_for, erasure, report_index
 from pichr.workers.broker import broker_kind
 
 
@@ -90,6 +90,7 @@ def build(
         reports_of_file=report_index(app),
         variants=Variants(blobs, settings.variants_per_file, settings.variant_renders),
         ops=OpsReads(pool, broker_in_database=broker_kind(settings.broker_url) == "postgresql"),
+        erasure=erasure(app, blobs, database_url),
     )
 
 

@@ -20,8 +20,9 @@ from pichr.api.wire.admin import (
     account_out,
     key_out,
 )
+from pichr.api.wire.erasure import EraseIn, ErasureOut, erasure_out
 from pichr.domain.access import require_scope
-from pichr.domain.errors import InvalidInputError, NotFoundError
+from pichr.domain.errors import InvalidInputError, NotFoundError, UnavailableError
 from pichr.domain.principal import Principal
 
 
@@ -59,6 +60,24 @@ class AdminController(Controller):
         require_scope(who, "admin")
         await run(services, ON_AUTH, services.identity.delete_account, who.actor, account_id)
         return Done("Account deleted; its keys no longer work.", account_id)
+
+    @post(
+        "/accounts/{account_id:str}/erase",
+        status_code=200,
+        summary="Erase an account's personal data for good (GDPR art. 17)",
+        description="Deletes the account if not yet deleted, its albums and files (bytes purged;"
+        " quarantined or banned files' bytes are kept as evidence: evidenceKept), records"
+        " AccountErased, deletes the account's subject keys and rebuilds the read models that"
+        " hold personal data (docs/privacy.md). Answers when all of that is done.",
+    )
+    async def erase_account(
+        self, account_id: str, data: EraseIn, who: Principal, services: Services
+    ) -> ErasureOut:
+        require_scope(who, "admin")
+        if services.erasure is None:
+            raise UnavailableError("Erasure is not available in this process.")
+        erase = services.erasure.erase
+        return erasure_out(await run(services, ON_AUTH, erase, who.actor, account_id, data.reason))
 
     @post("/keys", summary="Create an API key (its plaintext is shown once)")
     async def create_key(self, data: KeyIn, who: Principal, services: Services) -> KeyCreatedOut:

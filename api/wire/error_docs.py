@@ -74,6 +74,7 @@ ADMIN_ROUTES = [
     ("POST", "accounts"),
     ("PATCH", "accounts/{account_id}"),
     ("DELETE", "accounts/{account_id}"),
+    ("POST", "accounts/{account_id}/erase"),
     ("GET", "keys"),
     ("POST", "keys"),
     ("DELETE", "keys/{key_id}"),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -11,8 +12,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, InternalError
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, InternalError, Mapper
 
+from pichr.application.privacy.keys import KeyRing
+from pichr.application.privacy.mapper import SealingMapper
 from pichr.domain import ids
 from pichr.domain.errors import ConflictError, NotFoundError
 from pichr.domain.log import LOG_NAME
@@ -38,6 +41,29 @@ class PichrApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Personal fields sealed with their subject's key (application/privacy/)."""
+        self.keys = KeyRing(self._key_cursor)
+        return SealingMapper(self.keys, transcoder=self.construct_transcoder())
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """The library's save, with the subject keys of its personal events made first, in
+        one transaction for the whole save (application/privacy/keys.py)."""
+        mapper = self.mapper
+        if isinstance(mapper, SealingMapper):
+            mapper.prepare(objs)
+        return super().save(*objs, **kwargs)
+
+    @contextmanager
+    def _key_cursor(self) -> Iterator[Any]:
+        """A cursor in a committed transaction on the event store's pool; None in memory."""
+        datastore = getattr(self.recorder, "datastore", None)
+        if datastore is None:
+            yield None
+            return
+        with datastore.transaction(commit=True) as cur:
+            yield cur
 
     def construct_recorder(self) -> ApplicationRecorder:
         # eventsourcing runs CREATE OR REPLACE FUNCTION on every start, and processes starting

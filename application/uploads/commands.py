@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import time
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ from pichr.domain.principal import Principal
 
 PRESIGN_RETRIES = 30  # concurrent presigns of one account serialise on its ledger
 ORIGINALS = "uploads/"  # the key prefix of the uploaded bytes (derived blobs live elsewhere)
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+ORIGINAL_NAME = "original"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +96,9 @@ class Uploads:
         file_id = ids.to_public(ids.FILE, ids.new_uuid())
         upload_id = ids.to_public(ids.UPLOAD, ids.new_uuid())
         day = self.app.clock().strftime("%Y-%m-%d")
-        name = _UNSAFE.sub("-", req.filename).strip("-.")[:100] or "image"
-        key = f"{ORIGINALS}{day}/{file_id}/{name}"
+        # The key names no part of the filename (personal data: docs/privacy.md); keys written
+        # before this kept the filename's last segment and keep working as stored.
+        key = f"{ORIGINALS}{day}/{file_id}/{ORIGINAL_NAME}"
         upload_token = ids.random_token() if who.is_anonymous else None
         delete_token = ids.random_token() if who.is_anonymous else None
         file = File(

@@ -7,14 +7,19 @@ rebuild does not reconstruct aggregates' event objects and stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import msgspec
 
+from pichr.domain.privacy import SUBJECT_KEYS_TABLE, needs_key, open_sealed
+
 _decode_json = msgspec.json.Decoder(dict[str, Any]).decode
 _NUL = b"\\u0000"  # how JSON spells a NUL character inside a string
 T = TypeVar("T")
+_KEYS = f"SELECT aggregate_id, key FROM {SUBJECT_KEYS_TABLE} WHERE aggregate_id = ANY(%s)"
 
 
 def _decode(state: bytes) -> dict[str, Any]:
@@ -75,3 +80,29 @@ class LoggedEvent:
     def timestamp(self) -> str:
         stamp = self.data["timestamp"]
         return str(stamp["_data_"] if isinstance(stamp, dict) else stamp)
+
+
+def unseal(cur: Any, events: list[LoggedEvent]) -> list[LoggedEvent]:
+    """Open the sealed personal fields of a batch, with one query for the keys of the batch
+    (on the reader's own cursor, so in its snapshot): plaintext while a subject's key exists,
+    the erased marker after (domain/privacy.py). Events without sealed fields cost a bytes
+    search each, and a batch without any costs no query."""
+
+    def keys_of(ids: list[UUID]) -> dict[UUID, bytes]:
+        cur.execute(_KEYS, (ids,), prepare=True, binary=True)
+        return {row[0]: bytes(row[1]) for row in cur.fetchall()}
+
+    return unseal_with(keys_of, events)
+
+
+def unseal_with(
+    keys_of: Callable[[list[UUID]], dict[UUID, bytes]], events: list[LoggedEvent]
+) -> list[LoggedEvent]:
+    """unseal() with the keys from `keys_of` (the in-memory store's key ring, in tests)."""
+    sealed = [e for e in events if needs_key(e.topic, e._state)]
+    if not sealed:
+        return events
+    keys = keys_of(list({e.originator_id for e in sealed}))
+    for event in sealed:
+        event._data = open_sealed(event.topic, event.data, partial(keys.get, event.originator_id))
+    return events

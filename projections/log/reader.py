@@ -12,7 +12,7 @@ from typing import Any
 from psycopg import Connection, Cursor
 
 from pichr.domain.log import EVENTS_TABLE
-from pichr.projections.log.events import LoggedEvent
+from pichr.projections.log.events import LoggedEvent, unseal
 
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_tracking ("
@@ -97,10 +97,11 @@ def read_batch(
     if topics is None:
         cur.execute(SELECT_AFTER, (position, limit), prepare=True, binary=True)
         rows = cur.fetchall()
-        events = [LoggedEvent(r[0], r[1], r[2], r[3], state=r[4]) for r in rows]
+        events = unseal(cur, [LoggedEvent(r[0], r[1], r[2], r[3], state=r[4]) for r in rows])
         return events, events[-1].position if events else position
     cur.execute(SELECT_TOPICS_AFTER, (position, list(topics), limit), prepare=True, binary=True)
-    return headed_batch(cur.fetchall(), 1, limit, position)
+    events, reached = headed_batch(cur.fetchall(), 1, limit, position)
+    return unseal(cur, events), reached
 
 
 def headed_batch(

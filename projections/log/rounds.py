@@ -15,6 +15,7 @@ from typing import Any
 from psycopg import Connection
 
 from pichr.domain.log import EVENTS_TABLE
+from pichr.projections.log.events import unseal
 from pichr.projections.log.reader import headed_batch
 from pichr.projections.views.base import CHANNEL, Projection
 
@@ -78,6 +79,7 @@ def process_round(
         positions = dict(zip(rows[0][2] or [], rows[0][3] or [], strict=True)) if rows else {}
         start = int(rows[0][1]) if rows else 0
         events, reached = headed_batch(rows, 4, batch, start)
+        unseal(cur, events)
         moved: dict[str, int] = {}
         notes: list[str] = []
         for projection in projections:

@@ -12,11 +12,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from pichr.domain.catalogue import REDACTED, public_id_for
 from pichr.domain.log import EVENTS_TABLE
+from pichr.domain.privacy import PERSONAL
 from pichr.projections.queries.rows import FeedEntry
 
 # Values stay undecoded JSON (Raw): an entry re-encodes them by copying bytes.
 _decode = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _decode_value = msgspec.json.Decoder(Any).decode
+_encode = msgspec.json.Encoder().encode
 _REDACTED_RAW = msgspec.Raw(b'"[redacted]"')
 _HIDDEN = {"timestamp", "originator_topic"}
 PAGE_SQL = (
@@ -34,6 +36,15 @@ def feed_entry(row: tuple[Any, ...]) -> FeedEntry:
     payload = {
         k: (_REDACTED_RAW if k in REDACTED else v) for k, v in data.items() if k not in _HIDDEN
     }
+    for path in PERSONAL.get(topic, ()):  # personal data: sealed in the log, never shown here
+        head, _, sub = path.partition(".")
+        if head in payload and not sub:
+            payload[head] = _REDACTED_RAW
+        elif head in payload:
+            inner = _decode_value(payload[head])
+            if isinstance(inner, dict) and sub in inner:
+                inner[sub] = "[redacted]"
+                payload[head] = msgspec.Raw(_encode(inner))
     return FeedEntry(position, topic, public_id_for(topic, originator_id), version, time, payload)
 
 

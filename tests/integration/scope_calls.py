@@ -140,6 +140,7 @@ BODIES: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
     },
     ("POST", f"{AD}/accounts"): _email,
     ("PATCH", f"{AD}/accounts/{{account_id:str}}"): lambda t: {"json": {"plan": "pro"}},
+    ("POST", f"{AD}/accounts/{{account_id:str}}/erase"): lambda t: {"json": {"reason": "matrix"}},
     ("POST", f"{AD}/keys"): lambda t: {"json": {"accountId": t["account_id"], "scopes": ["read"]}},
     ("GET", f"{AD}/files/{FILE_ID}"): lambda t: {"params": {"asOf": _now()}},
     ("POST", f"{AD}/reports/{{report_id:str}}/resolve"): lambda t: {

@@ -127,6 +127,7 @@ RULES: dict[tuple[str, str], Route] = {
     ("POST", f"{AD}/accounts"): Route(ADMIN, NEVER, "none", ok=201),
     ("PATCH", f"{AD}/accounts/{{account_id:str}}"): Route(ADMIN, NEVER, "none"),
     ("DELETE", f"{AD}/accounts/{{account_id:str}}"): Route(ADMIN, NEVER, "none", uses_up=True),
+    ("POST", f"{AD}/accounts/{{account_id:str}}/erase"): Route(ADMIN, NEVER, "none", uses_up=True),
     ("GET", f"{AD}/keys"): Route(ADMIN, NEVER, "none"),
     ("POST", f"{AD}/keys"): Route(ADMIN, NEVER, "none", ok=201),
     ("DELETE", f"{AD}/keys/{{key_id:str}}"): Route(ADMIN, NEVER, "none", uses_up=True),

@@ -31,7 +31,10 @@ UNLIMITED = json.dumps({"anonymous": {"callsPerHour": 10**7, "uploadsPerHour": 1
 # The operations that revoke keys and delete or re-plan accounts run only on what the run made
 # itself (POST /admin/accounts, /admin/keys and their links): an id the fuzzer picked up from a
 # listing could be its own key's or account's, and the rest of the run would be 401s.
-OWN_CREDENTIALS = "^(DELETE /api/v1/admin/(keys|accounts)/|PATCH /api/v1/admin/accounts/)"
+OWN_CREDENTIALS = (
+    "^(DELETE /api/v1/admin/(keys|accounts)/|PATCH /api/v1/admin/accounts/"
+    "|POST /api/v1/admin/accounts/[^/]+/erase)"
+)
 
 CONFIG = """\
 # Each run starts from the document alone, not from what an earlier run learned: repeatable.

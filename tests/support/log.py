@@ -9,7 +9,7 @@ from __future__ import annotations
 from eventsourcing.domain import Aggregate
 
 from pichr.application.store.app import PichrApplication
-from pichr.projections.log.events import LoggedEvent
+from pichr.projections.log.events import LoggedEvent, unseal_with
 from tests.support.builders import memory_app
 
 
@@ -31,4 +31,4 @@ class EventLog:
             for n in found
         ]
         self.position = events[-1].position if events else self.position
-        return events
+        return unseal_with(self.app.keys.get_many, events)  # as the reader opens them
