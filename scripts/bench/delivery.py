@@ -4,7 +4,9 @@ Ours is `pichr serve` (the access decision, the hotlink policy, view counting, t
 by `http.response.pathsend`); the baseline is scripts/bench/bare_pathsend.py in another granian
 process, sending the very file ours sends. Both run under `wrk -t2 -c64` in interleaved rounds;
 the script prints the medians and the ratio, for filesystem blobs and for S3 blobs (moto) after
-the first hit has put the blob in the hot cache. Then memory: 64 concurrent range requests
+the first hit has put the blob in the hot cache, and for a cached `?w=320` variant (rendered by
+the first hit, then served like an original) against the bare route sending that variant's
+file. Then memory: 64 concurrent range requests
 over a 200 MB original must raise the worker's RSS by less than 30 MB (S3, then filesystem).
 """
 
@@ -135,7 +137,7 @@ def compare(label: str, ours: str, baseline: str, args: argparse.Namespace) -> f
         sys.exit(f"{label}: ours and the baseline do not send the same bytes")
     measures = {
         "bare pathsend": lambda: wrk(baseline, duration=args.duration),
-        "/i/{id}": lambda: wrk(ours, duration=args.duration),
+        "/i/{id}": lambda: wrk(ours, duration=args.duration),  # a query string: the handler
     }
     medians = interleaved(args.rounds, measures)
     ratio = medians["/i/{id}"] / medians["bare pathsend"]
@@ -173,6 +175,21 @@ def speed(args: argparse.Namespace, *, s3: bool) -> None:
         baseline = stack.enter_context(bare(path, "image/jpeg"))
         compare("S3 blobs (moto), cached" if s3 else "filesystem blobs", ours,
                 baseline.base + "/file", args)  # fmt: skip
+
+
+def variant_speed(args: argparse.Namespace) -> None:
+    """`/i/{id}?w=320` once rendered (filesystem blobs) against the bare route sending it."""
+    with ExitStack() as stack:
+        url = stack.enter_context(scratch_database())
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        server = stack.enter_context(running(server_env(url, tmp, free_port())))
+        file_id = publish(server, make_key(server.env), photo(), "image/jpeg")
+        ours = f"{server.base}/i/{file_id}?w=320"
+        httpx.get(ours, timeout=60).raise_for_status()  # the first hit renders and stores it
+        made = [p for p in (tmp / "blobs").rglob(f"*{file_id}/v/*") if p.is_file()]
+        assert len(made) == 1, made  # noqa: S101
+        baseline = stack.enter_context(bare(made[0], "image/jpeg"))
+        compare("a cached ?w=320 variant", ours, baseline.base + "/file", args)
 
 
 def memory(args: argparse.Namespace, *, s3: bool) -> float:
@@ -242,12 +259,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--skip-s3", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-memory", action="store_true")
+    p.add_argument("--skip-variant", action="store_true")
     args = p.parse_args(argv)
     require_wrk()
     if not args.skip_fs and not args.skip_speed:
         speed(args, s3=False)
     if not args.skip_s3 and not args.skip_speed:
         speed(args, s3=True)
+    if not args.skip_variant and not args.skip_speed:
+        variant_speed(args)
     if not args.skip_memory:
         if not args.skip_s3:
             memory(args, s3=True)

@@ -55,6 +55,7 @@ class World:
             "AlbumFilesIn": {"fileIds": [self.real["file_id"]]},
             "ReportIn": {"fileId": self.real["file_id"], "reason": "spam"},
             "ResolveIn": {"action": "dismiss", "reason": "r"},
+            "EraseIn": {"reason": "an erasure request"},
             "dict[str, str]": {"password": "p"},  # the album page's form
         }
         assert name in bodies, f"{endpoint}: add a valid body for {name} to World.body"

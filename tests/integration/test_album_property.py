@@ -144,7 +144,9 @@ def _shown(answer: httpx.Response, w: World) -> list[str]:
         shown = [f["id"] for f in body["files"]]
         assert body["coverImageId"] is None or body["coverImageId"] in shown
         return shown
-    return _mentioned(answer.text, w)
+    # The page's body, in order; its head's link preview names the cover (og:image) first.
+    text = answer.text
+    return _mentioned(text[text.find("<body") :], w)
 
 
 def _mentioned(text: str, w: World) -> list[str]:

@@ -139,7 +139,7 @@ def _same_files(source: PichrServer, target: PichrServer, who: Account, before: 
         listed = _listing(new, who)
         assert set(before) <= set(listed)  # the key still works: the same account's listing
         for file_id in listed:
-            served = new.get(f"/i/{file_id}", headers=who.headers)
+            served = _served(new, who, file_id)  # analyzed again if it was in the broker
             assert served.status_code == 200, served.text
             assert served.content == old.get(f"/i/{file_id}", headers=who.headers).content
 
