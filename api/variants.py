@@ -21,8 +21,10 @@ async def variant_of(services: Services, row: FileRow, original: Served, asked: 
     variant = plan(asked, (row.width, row.height), original.mime)
     if variant is None:
         return original
-    made = services.variants.get_or_render
-    stored = await to_thread.run_sync(made, row.id, original.key, variant)
+    stored = services.variants.known(row.id, variant)
+    if stored is None:
+        made = services.variants.get_or_render
+        stored = await to_thread.run_sync(made, row.id, original.key, variant)
     etag = variant_etag(original.sha256, variant)
     return Served(
         stored.key, stored.size, variant.mime, etag,

@@ -43,20 +43,30 @@ def straight(derived: Derived) -> Callable[[ASGIApp], ASGIApp]:
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-            file_id = scope["path_params"]["file_id"]
-            if scope["query_string"] or "." in file_id:  # variants: the handler checks them
-                await app(scope, receive, send)
-                return
+            file_id, variant = scope["path_params"]["file_id"], None
+            if scope["query_string"] or "." in file_id:  # a variant
+                variant = _plain_variant(derived, file_id, scope["query_string"])
+                if variant is None:  # another spelling, or wrong: the handler checks it
+                    await app(scope, receive, send)
+                    return
+                file_id = wire.split_extension(file_id)[0]
             services: Services = scope["app"].state.services
             asked = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             who = await services.auth.principal(asked.get("authorization"))
             method = str(scope.get("method", "GET"))
-            sent = await answer_bytes(services, file_id, derived, who, method, asked)
+            sent = await answer_bytes(services, file_id, derived, who, method, asked, variant)
             await sent.to_asgi_response(None, None)(scope, receive, send)  # type: ignore[arg-type]
 
         return answer
 
     return middleware
+
+
+def _plain_variant(derived: Derived, file_id: str, query: bytes) -> Asked | None:
+    """A variant of /i in its plain spelling (api/wire/variants.py fast_asked); /t has none."""
+    if derived is not rendition:
+        return None
+    return wire.fast_asked(query, wire.split_extension(file_id)[1])
 
 
 @route("/i/{file_id:str}", http_method=BYTES_METHODS, summary="The image bytes", tags=["serving"],

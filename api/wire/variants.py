@@ -6,6 +6,7 @@ extension and a `format` that disagree."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
@@ -96,3 +97,33 @@ def _mime(extension: str | None, fmt: str | None) -> str | None:
             f"The extension .{extension} and format={fmt} disagree.", extension=extension
         )
     return by_format or by_extension
+
+
+_CANONICAL_INT = re.compile(r"[1-9][0-9]{0,4}")
+_FAST_BOUNDS = {"w": MAX_SIDE, "h": MAX_SIDE, "q": 100}
+
+
+def fast_asked(query_string: bytes, extension: str | None) -> Asked | None:
+    """The Asked of a query in its plain spelling (each parameter once, integers without sign
+    or leading zero, the enums as written), without the framework's parsing; None for any
+    other query, which the route's handler then checks (and refuses with its 400) itself."""
+    values: dict[str, str] = {}
+    for pair in query_string.decode("latin-1").split("&") if query_string else ():
+        name, eq, value = pair.partition("=")
+        if not eq or name in values or name not in PARAMETERS:
+            return None
+        values[name] = value
+    ints: dict[str, int] = {}
+    for name, bound in _FAST_BOUNDS.items():
+        if name in values:
+            if not _CANONICAL_INT.fullmatch(values[name]) or int(values[name]) > bound:
+                return None
+            ints[name] = int(values[name])
+    fit, fmt = values.get("fit"), values.get("format")
+    if (fit is not None and fit not in FITS) or (fmt is not None and fmt not in BY_FORMAT):
+        return None
+    try:
+        return asked(values.items(), extension, w=ints.get("w"), h=ints.get("h"), fit=fit,
+                     fmt=fmt, q=ints.get("q"))  # fmt: skip
+    except InvalidInputError:
+        return None

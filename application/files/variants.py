@@ -26,6 +26,7 @@ from pichr.application.imaging.variants import render
 from pichr.domain.errors import InvalidInputError, UnavailableError
 
 _VARIANT_KEY = re.compile(r"^derived/([^/]+)/v/[^/]+$")
+MAX_REMEMBERED = 100_000  # stored variants known by key, per process
 SHARED_WAIT = 60.0  # seconds a request waits for another's render of the same variant
 
 
@@ -67,12 +68,26 @@ class Variants:
         self._slots = threading.BoundedSemaphore(max(1, renders))
         self._running: dict[str, Future[Stored]] = {}
         self._lock = threading.Lock()
+        # Variants this process has seen stored: a hot variant is served without asking the
+        # blob store again (written once per name, deleted only with its file, whose access
+        # decision refuses it first).
+        self._stored: dict[str, Stored] = {}
+
+    def known(self, file_id: str, variant: Variant) -> Stored | None:
+        """The variant's blob when this process has seen it stored (no I/O)."""
+        return self._stored.get(variant_key(file_id, variant))
+
+    def _remember(self, stored: Stored) -> Stored:
+        if len(self._stored) >= MAX_REMEMBERED:
+            self._stored.pop(next(iter(self._stored)))
+        self._stored[stored.key] = stored
+        return stored
 
     def get_or_render(self, file_id: str, source_key: str, variant: Variant) -> Stored:
         """The variant's blob, rendered from `source_key` first when it is not stored yet."""
         key = variant_key(file_id, variant)
         try:
-            return Stored(key, self.blobs.stat(key).size)
+            return self._remember(Stored(key, self.blobs.stat(key).size))
         except BlobNotFoundError:
             pass
         with self._lock:
@@ -92,7 +107,7 @@ class Variants:
             with self._lock:
                 del self._running[key]
         mine.set_result(stored)
-        return stored
+        return self._remember(stored)
 
     def _render(self, file_id: str, key: str, source_key: str, variant: Variant) -> Stored:
         self._check_cap(file_id)

@@ -169,6 +169,20 @@ def test_a_variant_is_rendered_once_and_stored_beside_the_thumbnail() -> None:
     assert owner_key("derived/file_A/thumbnail.webp") is None
 
 
+def test_a_stored_variant_is_known_without_asking_the_store() -> None:
+    blobs = InMemoryBlobStore()
+    source = stored_original(blobs)
+    variant = Variant(320, 180, False, "image/jpeg", 85)
+    first, second = Variants(blobs), Variants(blobs)
+    assert first.known("file_A", variant) is None  # not seen yet: the caller asks the store
+    made = first.get_or_render("file_A", source, variant)
+    assert first.known("file_A", variant) == made
+    assert first.known("file_B", variant) is None
+    assert second.known("file_A", variant) is None  # another process: learns it by a stat
+    assert second.get_or_render("file_A", source, variant) == made
+    assert second.known("file_A", variant) == made
+
+
 def test_the_variants_of_a_file_are_capped() -> None:
     blobs = InMemoryBlobStore()
     source = stored_original(blobs)
