@@ -150,7 +150,7 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
 
 def _fail_fast(recorder: ApplicationRecorder) -> ApplicationRecorder:
     """Wait at most POOL_WAIT_S for a connection per attempt once started (the connect timeout
-    still bounds the start): in a database outage a command fails after two such waits (a 503;
+    still bounds the start): in a database outage a command fails after four such waits (a 503;
     application/store/retries.py) instead of ten."""
     pool = getattr(getattr(recorder, "datastore", None), "pool", None)
     if pool is not None:
