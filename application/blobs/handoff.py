@@ -14,10 +14,9 @@ the same results. The composition root sets it up (uploads/handoff.py); code tha
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
 
+from pichr.application.blobs.forwarding import Forwarding
 from pichr.application.blobs.kept import Kept, KeptBlobs
-from pichr.application.blobs.multipart import BlobEntry, OpenMultipart, PartInfo
 from pichr.application.blobs.port import (
     DEFAULT_CHUNK_SIZE,
     BlobInfo,
@@ -49,11 +48,11 @@ def keep_with(blobs: BlobStore, key: str, data: bytes, made: object, extra: int)
         blobs.kept.put(key, data, made, extra)
 
 
-class HandingOff:
+class HandingOff(Forwarding):
     """A BlobStore over `store`: everything is the store's; a kept blob is also in memory."""
 
     def __init__(self, store: BlobStore, prefix: str, kept: KeptBlobs | None = None) -> None:
-        self.store = store
+        super().__init__(store)
         self.prefix = prefix
         self.largest = LARGEST
         self.kept = kept if kept is not None else KeptBlobs()
@@ -91,42 +90,6 @@ class HandingOff:
     ) -> BlobInfo:
         self.kept.drop(key)  # the joined object replaces what was under the key
         return self.store.complete_multipart(key, upload_id, parts)
-
-    # -- the store's own ----------------------------------------------------------------------
-
-    def stat(self, key: str) -> BlobInfo:
-        return self.store.stat(key)
-
-    def keys(self, prefix: str = "") -> Iterator[str]:
-        return self.store.keys(prefix)
-
-    def check(self) -> None:
-        self.store.check()
-
-    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
-        return self.store.entries(prefix)
-
-    def initiate_multipart(self, key: str) -> str:
-        return self.store.initiate_multipart(key)
-
-    def upload_part(
-        self, key: str, upload_id: str, number: int, body: Readable, length: int
-    ) -> PartInfo:
-        return self.store.upload_part(key, upload_id, number, body, length)
-
-    def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
-        return self.store.list_parts(key, upload_id)
-
-    def abort_multipart(self, key: str, upload_id: str) -> None:
-        self.store.abort_multipart(key, upload_id)
-
-    def multipart_uploads(self, prefix: str = "") -> Iterator[OpenMultipart]:
-        return self.store.multipart_uploads(prefix)
-
-    def presigned_part_url(
-        self, key: str, upload_id: str, number: int, expires: timedelta
-    ) -> str | None:
-        return self.store.presigned_part_url(key, upload_id, number, expires)
 
 
 class Keeping:
